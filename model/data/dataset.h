@@ -1,0 +1,55 @@
+// Datasets held in memory as raw bytes; normalisation and augmentation happen
+// when a mini-batch is assembled (see batcher.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/result.h"
+
+namespace stodepth::data {
+
+struct Split {
+  std::vector<uint8_t> images;  // (N, C, H, W), values 0..255
+  std::vector<uint8_t> labels;  // (N), values 0..classes-1
+  int64_t size() const { return static_cast<int64_t>(labels.size()); }
+};
+
+struct Dataset {
+  std::string name;  // fashion-mnist | mnist | cifar10 | cifar100 | synthetic
+  int channels = 0, height = 0, width = 0, classes = 0;
+  Split train, test;
+  int64_t image_elems() const { return int64_t{channels} * height * width; }
+};
+
+struct DataOptions {
+  std::string name = "fashion-mnist";
+  std::string dir;           // empty: the dataset's default (Fashion-MNIST's Debian package)
+  int64_t train_subset = 0;  // 0: whole split; else the first N examples
+  int64_t test_subset = 0;
+  uint64_t synthetic_seed = 0;  // only for `synthetic`
+};
+
+inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// Names accepted by load_dataset, in the order shown in help texts.
+const std::vector<std::string>& dataset_names();
+
+// Loads and validates a dataset. Every failure (unknown name, missing directory or file,
+// bad magic, short read, count mismatch, label out of range) is an Error naming the file
+// and the fix.
+Result<Dataset> load_dataset(const DataOptions& options);
+
+// Readers for the standard formats, exposed for tests and fuzzing. Paths may be gzip or raw.
+Result<Split> read_idx_pair(const std::string& images_path, const std::string& labels_path,
+                            int expect_height, int expect_width, int classes);
+// CIFAR-10 (label byte + 3072 bytes) or CIFAR-100 (coarse, fine label bytes + 3072 bytes)
+// records from one or more files, appended in order.
+Result<Split> read_cifar_files(const std::vector<std::string>& paths, bool cifar100);
+
+// A deterministic learnable dataset: `classes` classes of noisy class-specific patterns.
+Dataset make_synthetic(int64_t train_size, int64_t test_size, int channels, int size,
+                       int classes, uint64_t seed);
+
+}  // namespace stodepth::data
