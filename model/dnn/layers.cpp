@@ -1,0 +1,275 @@
+#include "model/dnn/layers.h"
+
+#include "model/check.h"
+
+namespace stodepth::dnn {
+namespace {
+
+dnnl::prop_kind forward_kind(Mode mode) {
+  return mode == Mode::kTrain ? dnnl::prop_kind::forward_training
+                              : dnnl::prop_kind::forward_inference;
+}
+
+// The memory holding `param` in `desc`: the param itself, or a copy refreshed by a reorder
+// recorded in `sync` (inference networks refresh their copies before each evaluation).
+memory param_in_layout(Param& param, const memory::desc& desc, OpList* sync,
+                       const dnnl::engine& engine) {
+  if (param.value.get_desc() == desc) return param.value;
+  STODEPTH_CHECK(sync != nullptr, "a layout-changing parameter copy needs a sync list");
+  return sync->add_reorder_if_needed(param.value, desc, engine);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------- Conv
+
+Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
+           const memory::desc& src, int out_channels, int kernel, int stride, Mode mode,
+           OpList* weight_sync)
+    : ctx_(ctx), src_desc_(src) {
+  const Dims in = src.dims();  // (N, Ci, H, W)
+  const int pad = kernel / 2;
+  const Dims out = {in[0], out_channels, (in[2] + 2 * pad - kernel) / stride + 1,
+                    (in[3] + 2 * pad - kernel) / stride + 1};
+  const Dims weight_dims = {out_channels, in[1], kernel, kernel};
+  const Dims strides = {stride, stride}, padding = {pad, pad};
+  flops_per_image_ = 2 * out[1] * out[2] * out[3] * in[1] * kernel * kernel;
+
+  const auto any_weights = f32_desc(weight_dims, Tag::any);
+  const auto any_dst = f32_desc(out, Tag::any);
+  fwd_pd_ = {{forward_kind(mode), dnnl::algorithm::convolution_direct, src, any_weights,
+              any_dst, strides, padding, padding},
+             ctx.engine};
+  dst_desc_ = fwd_pd_.dst_desc();
+
+  if (mode == Mode::kTrain) {
+    weights_ = &params.get_or_create(name, fwd_pd_.weights_desc(), block, true, ctx.engine);
+    weights_for_forward_ = weights_->value;
+    bwd_data_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_, strides,
+                     padding, padding},
+                    ctx.engine, fwd_pd_};
+    bwd_weights_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_,
+                        strides, padding, padding},
+                       ctx.engine, fwd_pd_};
+    // Layout differences between the three primitives cost a reorder per step; with the
+    // jit kernels used here they agree, and the reorders are never recorded.
+    weights_for_bwd_data_ = bwd_data_pd_.weights_desc() == weights_->value.get_desc()
+                                ? weights_->value
+                                : memory(bwd_data_pd_.weights_desc(), ctx.engine);
+    diff_weights_ = bwd_weights_pd_.diff_weights_desc() == weights_->grad.get_desc()
+                        ? weights_->grad
+                        : memory(bwd_weights_pd_.diff_weights_desc(), ctx.engine);
+    if (diff_weights_ != weights_->grad)
+      weight_grad_reorder_.add(dnnl::reorder(diff_weights_, weights_->grad),
+                               {{DNNL_ARG_FROM, diff_weights_}, {DNNL_ARG_TO, weights_->grad}});
+  } else {
+    weights_ = params.find(name);
+    STODEPTH_CHECK(weights_ != nullptr, "inference conv needs the training network's weights");
+    weights_for_forward_ =
+        param_in_layout(*weights_, fwd_pd_.weights_desc(), weight_sync, ctx.engine);
+  }
+}
+
+void Conv::forward(OpList& ops, const memory& src, const memory& dst) const {
+  ops.add(dnnl::convolution_forward(fwd_pd_), {{DNNL_ARG_SRC, src},
+                                               {DNNL_ARG_WEIGHTS, weights_for_forward_},
+                                               {DNNL_ARG_DST, dst}});
+}
+
+void Conv::backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const {
+  if (weights_for_bwd_data_ != weights_->value)
+    ops.add(dnnl::reorder(weights_->value, weights_for_bwd_data_),
+            {{DNNL_ARG_FROM, weights_->value}, {DNNL_ARG_TO, weights_for_bwd_data_}});
+  ops.add(dnnl::convolution_backward_data(bwd_data_pd_), {{DNNL_ARG_DIFF_DST, diff_dst},
+                                                          {DNNL_ARG_WEIGHTS, weights_for_bwd_data_},
+                                                          {DNNL_ARG_DIFF_SRC, diff_src}});
+}
+
+void Conv::backward_weights(OpList& ops, const memory& src, const memory& diff_dst) {
+  ops.add(dnnl::convolution_backward_weights(bwd_weights_pd_),
+          {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
+           {DNNL_ARG_DIFF_WEIGHTS, diff_weights_}});
+  ops.append(weight_grad_reorder_);
+}
+
+// ----------------------------------------------------------------------- BatchNorm
+
+BatchNorm::BatchNorm(Context& ctx, ParamStore& params, const std::string& name, int block,
+                     const memory::desc& data, bool fuse_relu, Mode mode)
+    : ctx_(ctx), mode_(mode) {
+  const Dims dims = data.dims();  // (N, C, H, W)
+  const int channels = static_cast<int>(dims[1]);
+  reduce_count_ = dims[0] * dims[2] * dims[3];
+  const auto channel_desc = f32_desc({channels}, Tag::a);
+  scale_ = &params.get_or_create(name + ".scale", channel_desc, block, false, ctx.engine);
+  shift_ = &params.get_or_create(name + ".shift", channel_desc, block, false, ctx.engine);
+  running_ = &params.running_stats(name, channels);
+
+  using Flags = dnnl::normalization_flags;
+  Flags flags = Flags::use_scale | Flags::use_shift;
+  if (fuse_relu) flags |= Flags::fuse_norm_relu;
+  if (mode == Mode::kInfer) flags |= Flags::use_global_stats;
+  fwd_pd_ = {{forward_kind(mode), data, kEpsilon, flags}, ctx.engine};
+  if (mode == Mode::kTrain) {
+    mean_ = memory(fwd_pd_.mean_desc(), ctx.engine);
+    variance_ = memory(fwd_pd_.variance_desc(), ctx.engine);
+    if (fuse_relu) workspace_ = memory(fwd_pd_.workspace_desc(), ctx.engine);
+    bwd_pd_ = {{dnnl::prop_kind::backward, data, data, kEpsilon, flags}, ctx.engine, fwd_pd_};
+  } else {
+    // Inference reads the running statistics in place.
+    mean_ = memory(fwd_pd_.mean_desc(), ctx.engine, running_->mean.data());
+    variance_ = memory(fwd_pd_.variance_desc(), ctx.engine, running_->variance.data());
+  }
+}
+
+void BatchNorm::forward(OpList& ops, const memory& src, const memory& dst) const {
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},      {DNNL_ARG_DST, dst},
+                                          {DNNL_ARG_SCALE, scale_->value},
+                                          {DNNL_ARG_SHIFT, shift_->value},
+                                          {DNNL_ARG_MEAN, mean_},   {DNNL_ARG_VARIANCE, variance_}};
+  if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
+  ops.add(dnnl::batch_normalization_forward(fwd_pd_), std::move(args));
+  if (mode_ == Mode::kInfer) return;
+  ops.add_host([this] {
+    const float m = kRunningMomentum;
+    const float unbias = reduce_count_ > 1 ? float(reduce_count_) / float(reduce_count_ - 1) : 1.f;
+    const float* batch_mean = ptr(mean_);
+    const float* batch_var = ptr(variance_);
+    for (size_t c = 0; c < running_->mean.size(); ++c) {
+      running_->mean[c] = (1 - m) * running_->mean[c] + m * batch_mean[c];
+      running_->variance[c] = (1 - m) * running_->variance[c] + m * batch_var[c] * unbias;
+    }
+  });
+}
+
+void BatchNorm::backward(OpList& ops, const memory& src, const memory& diff_dst,
+                         const memory& diff_src) const {
+  STODEPTH_CHECK(mode_ == Mode::kTrain, "backward on an inference batch norm");
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, src},     {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_SRC, diff_src},
+      {DNNL_ARG_MEAN, mean_},  {DNNL_ARG_VARIANCE, variance_},
+      {DNNL_ARG_SCALE, scale_->value}, {DNNL_ARG_SHIFT, shift_->value},
+      {DNNL_ARG_DIFF_SCALE, scale_->grad}, {DNNL_ARG_DIFF_SHIFT, shift_->grad}};
+  if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
+  ops.add(dnnl::batch_normalization_backward(bwd_pd_), std::move(args));
+}
+
+// ---------------------------------------------------------------------------- Relu
+
+Relu::Relu(Context& ctx, const memory::desc& data, Mode mode) {
+  // relu_use_dst_for_bwd: the backward reads the output, which the next layer keeps anyway.
+  const auto algo = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
+  fwd_pd_ = {{forward_kind(mode), algo, data, 0.f, 0.f}, ctx.engine};
+  if (mode == Mode::kTrain) bwd_pd_ = {{algo, data, data, 0.f, 0.f}, ctx.engine, fwd_pd_};
+}
+
+void Relu::forward(OpList& ops, const memory& src, const memory& dst) const {
+  ops.add(dnnl::eltwise_forward(fwd_pd_), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+}
+
+void Relu::backward(OpList& ops, const memory& dst, const memory& diff_dst,
+                    const memory& diff_src) const {
+  ops.add(dnnl::eltwise_backward(bwd_pd_),
+          {{DNNL_ARG_DST, dst}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_SRC, diff_src}});
+}
+
+// ------------------------------------------------------------------------- AddRelu
+
+AddRelu::AddRelu(Context& ctx, const memory::desc& data, float scale_a, bool relu) {
+  dnnl::primitive_attr attr;
+  if (scale_a != 1.f) attr.set_scales(DNNL_ARG_SRC_0, 0, {scale_a});
+  if (relu) {
+    dnnl::post_ops post;
+    post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(post);
+  }
+  pd_ = {{dnnl::algorithm::binary_add, data, data, data}, attr, ctx.engine};
+}
+
+void AddRelu::forward(OpList& ops, const memory& a, const memory& b, const memory& dst) const {
+  ops.add(dnnl::binary(pd_), {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}});
+}
+
+// ------------------------------------------------------------------- GlobalAvgPool
+
+GlobalAvgPool::GlobalAvgPool(Context& ctx, const memory::desc& src, Mode mode) {
+  const Dims in = src.dims();  // (N, C, H, W)
+  const Dims kernel = {in[2], in[3]}, strides = {1, 1}, padding = {0, 0};
+  const auto algo = dnnl::algorithm::pooling_avg_exclude_padding;
+  const auto any_dst = f32_desc({in[0], in[1], 1, 1}, Tag::any);
+  fwd_pd_ = {{forward_kind(mode), algo, src, any_dst, strides, kernel, padding, padding},
+             ctx.engine};
+  dst_desc_ = fwd_pd_.dst_desc();
+  if (mode == Mode::kTrain)
+    bwd_pd_ = {{algo, src, dst_desc_, strides, kernel, padding, padding}, ctx.engine, fwd_pd_};
+}
+
+void GlobalAvgPool::forward(OpList& ops, const memory& src, const memory& dst) const {
+  ops.add(dnnl::pooling_forward(fwd_pd_), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+}
+
+void GlobalAvgPool::backward(OpList& ops, const memory& diff_dst, const memory& diff_src) const {
+  ops.add(dnnl::pooling_backward(bwd_pd_),
+          {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_SRC, diff_src}});
+}
+
+// -------------------------------------------------------------------- InnerProduct
+
+InnerProduct::InnerProduct(Context& ctx, ParamStore& params, const std::string& name,
+                           const memory::desc& src, int outputs, Mode mode,
+                           OpList* weight_sync)
+    : ctx_(ctx) {
+  const Dims in = src.dims();  // (N, C, 1, 1)
+  const auto any_weights = f32_desc({outputs, in[1], in[2], in[3]}, Tag::any);
+  const auto bias_desc = f32_desc({outputs}, Tag::a);
+  dst_desc_ = f32_desc({in[0], outputs}, Tag::nc);
+  fwd_pd_ = {{forward_kind(mode), src, any_weights, bias_desc, dst_desc_}, ctx.engine};
+  if (mode == Mode::kTrain) {
+    weights_ = &params.get_or_create(name + ".weight", fwd_pd_.weights_desc(), -1, true,
+                                     ctx.engine);
+    bias_ = &params.get_or_create(name + ".bias", bias_desc, -1, false, ctx.engine);
+    weights_for_forward_ = weights_->value;
+    bwd_data_pd_ = {{src, any_weights, dst_desc_}, ctx.engine, fwd_pd_};
+    bwd_weights_pd_ = {{src, any_weights, bias_desc, dst_desc_}, ctx.engine, fwd_pd_};
+    weights_for_bwd_data_ = bwd_data_pd_.weights_desc() == weights_->value.get_desc()
+                                ? weights_->value
+                                : memory(bwd_data_pd_.weights_desc(), ctx.engine);
+    diff_weights_ = bwd_weights_pd_.diff_weights_desc() == weights_->grad.get_desc()
+                        ? weights_->grad
+                        : memory(bwd_weights_pd_.diff_weights_desc(), ctx.engine);
+    if (diff_weights_ != weights_->grad)
+      weight_grad_reorder_.add(dnnl::reorder(diff_weights_, weights_->grad),
+                               {{DNNL_ARG_FROM, diff_weights_}, {DNNL_ARG_TO, weights_->grad}});
+  } else {
+    weights_ = params.find(name + ".weight");
+    bias_ = params.find(name + ".bias");
+    STODEPTH_CHECK(weights_ && bias_, "inference fc needs the training network's weights");
+    weights_for_forward_ =
+        param_in_layout(*weights_, fwd_pd_.weights_desc(), weight_sync, ctx.engine);
+  }
+}
+
+void InnerProduct::forward(OpList& ops, const memory& src, const memory& dst) const {
+  ops.add(dnnl::inner_product_forward(fwd_pd_),
+          {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_for_forward_},
+           {DNNL_ARG_BIAS, bias_->value}, {DNNL_ARG_DST, dst}});
+}
+
+void InnerProduct::backward_data(OpList& ops, const memory& diff_dst,
+                                 const memory& diff_src) const {
+  if (weights_for_bwd_data_ != weights_->value)
+    ops.add(dnnl::reorder(weights_->value, weights_for_bwd_data_),
+            {{DNNL_ARG_FROM, weights_->value}, {DNNL_ARG_TO, weights_for_bwd_data_}});
+  ops.add(dnnl::inner_product_backward_data(bwd_data_pd_),
+          {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights_for_bwd_data_},
+           {DNNL_ARG_DIFF_SRC, diff_src}});
+}
+
+void InnerProduct::backward_weights(OpList& ops, const memory& src, const memory& diff_dst) {
+  ops.add(dnnl::inner_product_backward_weights(bwd_weights_pd_),
+          {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
+           {DNNL_ARG_DIFF_WEIGHTS, diff_weights_}, {DNNL_ARG_DIFF_BIAS, bias_->grad}});
+  ops.append(weight_grad_reorder_);
+}
+
+}  // namespace stodepth::dnn

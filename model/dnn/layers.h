@@ -1,0 +1,134 @@
+// The network's layers, each a thin owner of its oneDNN primitives: built once for one
+// batch shape and mode, then recorded into OpLists (forward, backward) that are replayed
+// every step. Activations keep the layout the convolutions choose (format_tag::any);
+// other primitives take that layout as given, so no reorder runs inside a step.
+#pragma once
+
+#include <string>
+
+#include "model/dnn/tensor.h"
+
+namespace stodepth::dnn {
+
+enum class Mode { kTrain, kInfer };
+
+// 2-D convolution, no bias, padding kernel/2.   src (N, Ci, H, W) -> dst (N, Co, H', W')
+class Conv {
+ public:
+  // In kInfer mode the weights come from `params` (created by the training network); when
+  // the inference primitive wants another layout, a reorder is added to `weight_sync`.
+  Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
+       const memory::desc& src, int out_channels, int kernel, int stride, Mode mode,
+       OpList* weight_sync = nullptr);
+  const memory::desc& dst_desc() const { return dst_desc_; }
+  Param& weights() { return *weights_; }
+  int64_t flops_per_image() const { return flops_per_image_; }  // forward multiply-adds × 2
+
+  void forward(OpList& ops, const memory& src, const memory& dst) const;
+  void backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const;
+  // Writes the weight gradient into weights().grad.
+  void backward_weights(OpList& ops, const memory& src, const memory& diff_dst);
+
+ private:
+  Context& ctx_;
+  Param* weights_;
+  memory weights_for_forward_;  // weights_->value, or its copy in the inference layout
+  memory::desc src_desc_, dst_desc_;
+  dnnl::convolution_forward::primitive_desc fwd_pd_;
+  dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
+  dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;
+  memory weights_for_bwd_data_, diff_weights_;
+  OpList weight_grad_reorder_;
+  int64_t flops_per_image_ = 0;
+};
+
+// Batch normalisation with learned scale/shift, optionally fused with a following ReLU.
+// Training uses batch statistics and updates the running ones (momentum 0.1, unbiased
+// variance, as PyTorch); inference uses the running statistics.   data (N, C, H, W)
+class BatchNorm {
+ public:
+  static constexpr float kEpsilon = 1e-5f;
+  static constexpr float kRunningMomentum = 0.1f;
+
+  BatchNorm(Context& ctx, ParamStore& params, const std::string& name, int block,
+            const memory::desc& data, bool fuse_relu, Mode mode);
+  void forward(OpList& ops, const memory& src, const memory& dst) const;
+  // Needs the forward's src; writes scale/shift gradients into their params.
+  void backward(OpList& ops, const memory& src, const memory& diff_dst,
+                const memory& diff_src) const;
+  RunningStats& running() { return *running_; }
+
+ private:
+  Context& ctx_;
+  Mode mode_;
+  Param *scale_, *shift_;
+  RunningStats* running_;
+  memory mean_, variance_, workspace_;
+  dnnl::batch_normalization_forward::primitive_desc fwd_pd_;
+  dnnl::batch_normalization_backward::primitive_desc bwd_pd_;
+  int64_t reduce_count_;  // N·H·W: values per channel in a batch
+};
+
+// ReLU; its backward uses the forward output, so the input need not be kept.
+class Relu {
+ public:
+  Relu(Context& ctx, const memory::desc& data, Mode mode);
+  void forward(OpList& ops, const memory& src, const memory& dst) const;
+  void backward(OpList& ops, const memory& dst, const memory& diff_dst,
+                const memory& diff_src) const;
+
+ private:
+  dnnl::eltwise_forward::primitive_desc fwd_pd_;
+  dnnl::eltwise_backward::primitive_desc bwd_pd_;
+};
+
+// dst = relu(scale·a + b): the residual add with the block's final ReLU fused; scale is
+// the survival probability at inference and 1 in training.   a, b, dst (N, C, H, W)
+class AddRelu {
+ public:
+  AddRelu(Context& ctx, const memory::desc& data, float scale_a, bool relu);
+  void forward(OpList& ops, const memory& a, const memory& b, const memory& dst) const;
+
+ private:
+  dnnl::binary::primitive_desc pd_;
+};
+
+// Global average pooling.   src (N, C, H, W) -> dst (N, C, 1, 1)
+class GlobalAvgPool {
+ public:
+  GlobalAvgPool(Context& ctx, const memory::desc& src, Mode mode);
+  const memory::desc& dst_desc() const { return dst_desc_; }
+  void forward(OpList& ops, const memory& src, const memory& dst) const;
+  void backward(OpList& ops, const memory& diff_dst, const memory& diff_src) const;
+
+ private:
+  memory::desc dst_desc_;
+  dnnl::pooling_forward::primitive_desc fwd_pd_;
+  dnnl::pooling_backward::primitive_desc bwd_pd_;
+};
+
+// Fully connected layer with bias.   src (N, C, 1, 1) -> dst (N, K) plain row-major
+class InnerProduct {
+ public:
+  InnerProduct(Context& ctx, ParamStore& params, const std::string& name,
+               const memory::desc& src, int outputs, Mode mode, OpList* weight_sync = nullptr);
+  const memory::desc& dst_desc() const { return dst_desc_; }
+  Param& weights() { return *weights_; }
+  Param& bias() { return *bias_; }
+  void forward(OpList& ops, const memory& src, const memory& dst) const;
+  void backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const;
+  void backward_weights(OpList& ops, const memory& src, const memory& diff_dst);
+
+ private:
+  Context& ctx_;
+  Param *weights_, *bias_;
+  memory weights_for_forward_;
+  memory::desc dst_desc_;
+  dnnl::inner_product_forward::primitive_desc fwd_pd_;
+  dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
+  dnnl::inner_product_backward_weights::primitive_desc bwd_weights_pd_;
+  memory weights_for_bwd_data_, diff_weights_;
+  OpList weight_grad_reorder_;
+};
+
+}  // namespace stodepth::dnn

@@ -1,0 +1,373 @@
+#include "model/resnet.h"
+
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "model/check.h"
+#include "model/dnn/layers.h"
+#include "model/dnn/shortcut.h"
+#include "model/rng.h"
+
+namespace stodepth {
+
+using namespace dnn;
+
+namespace {
+
+// Buffers of one graph. A training graph keeps every tensor its backward pass reads under
+// a name of its own; an inference graph shares scratch buffers between layers of equal
+// shape, so evaluating a large batch costs a few activations, not the whole network's.
+class Buffers {
+ public:
+  explicit Buffers(const dnnl::engine& engine) : engine_(engine) {}
+  memory get(const memory::desc& desc, const std::string& slot) {
+    for (auto& [name, m] : buffers_)
+      if (name == slot && m.get_desc() == desc) return m;
+    buffers_.emplace_back(slot, zeros(desc, engine_));
+    return buffers_.back().second;
+  }
+
+ private:
+  dnnl::engine engine_;
+  std::vector<std::pair<std::string, memory>> buffers_;
+};
+
+std::string block_name(int l) { return fmt::format("block{}", l); }
+
+}  // namespace
+
+// One residual block's layers, memories and recorded op lists.
+struct Block {
+  std::optional<Conv> conv1, conv2, proj_conv;
+  std::optional<BatchNorm> bn1, bn2, proj_bn;
+  std::optional<AddRelu> merge;       // y = relu(p·b2 + sc)   (p = 1 in training)
+  std::optional<Relu> relu;           // y = relu(sc) when dropped; its backward in both cases
+  std::optional<AddRelu> accumulate;  // dx += d(shortcut input)
+  int stride = 1;
+
+  // Forward tensors, (N, C, H, W) each: x the input, sc the shortcut, y the output.
+  memory x, c1, r1, c2, b2, sc, pc, y;
+  // Backward tensors: dy arrives, dx leaves; the rest are scratch.
+  memory dx, dy, ds, dc2, dr1, dc1, dpc, dxp;
+
+  OpList residual_fwd;   // conv1 bn1+relu conv2 bn2           -> b2
+  OpList shortcut_fwd;   // identity: nothing; A: subsample+pad; B/C: conv1×1 bn -> sc
+  OpList kept_fwd;       // merge                              -> y
+  OpList dropped_fwd;    // relu(sc)                           -> y
+  OpList relu_bwd;       // dy -> ds
+  OpList residual_bwd;   // ds -> dx, weight grads of the branch
+  OpList shortcut_bwd;   // ds -> dx (assign) when dropped
+  OpList shortcut_accumulate_bwd;  // ds -> dx (+=) when kept
+};
+
+struct ResNet::Graph {
+  Mode mode = Mode::kTrain;
+  int batch = 0;
+  std::vector<float> images;  // (N, C, H, W) plain, wrapped by `input`
+  std::vector<int32_t> labels;
+  memory input;
+  std::optional<Conv> stem_conv;
+  std::optional<BatchNorm> stem_bn;
+  memory stem_c, stem_dc;
+  std::vector<Block> blocks;
+  std::optional<GlobalAvgPool> pool;
+  std::optional<InnerProduct> fc;
+  memory pooled, logits, d_logits, d_pooled;  // logits (N, K) plain
+  OpList weight_sync, stem_fwd, head_fwd, head_bwd, stem_bwd;
+  int64_t fixed_flops = 0;
+  std::vector<int64_t> residual_flops;
+};
+
+ResNet::ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input,
+               int classes, int batch, uint64_t init_seed)
+    : model_(model), survival_(std::move(survival)), input_(input), classes_(classes),
+      batch_(batch) {
+  STODEPTH_CHECK(int(survival_.size()) == model.blocks(), "one survival probability per block");
+  STODEPTH_CHECK(batch > 0 && classes > 1, "positive batch and at least two classes");
+  train_ = std::make_unique<Graph>();
+  train_->mode = Mode::kTrain;
+  train_->batch = batch;
+  build(*train_);
+  initialize_parameters(init_seed);
+}
+
+ResNet::~ResNet() = default;
+
+void ResNet::build(Graph& g) {
+  const bool train = g.mode == Mode::kTrain;
+  Buffers buffers(ctx_.engine);
+  // Training keeps each tensor under its own name; inference reuses `shared` slots.
+  auto kept = [&](const memory::desc& d, const std::string& name, const std::string& shared) {
+    return buffers.get(d, train ? name : shared);
+  };
+  OpList* sync = train ? nullptr : &g.weight_sync;
+
+  const int n = g.batch;
+  g.images.assign(size_t(n) * input_.channels * input_.height * input_.width, 0.f);
+  g.labels.assign(n, 0);
+  g.input = memory(f32_desc({n, input_.channels, input_.height, input_.width}, Tag::nchw),
+                   ctx_.engine, g.images.data());
+
+  // stem: (N, C, H, W) -> (N, 16k, H, W)
+  const int width0 = 16 * model_.width;
+  g.stem_conv.emplace(ctx_, params_, "stem.conv", -1, g.input.get_desc(), width0, 3, 1, g.mode,
+                      sync);
+  const auto stem_desc = g.stem_conv->dst_desc();
+  g.stem_bn.emplace(ctx_, params_, "stem.bn", -1, stem_desc, true, g.mode);
+  g.stem_c = kept(stem_desc, "stem.c", "c1");
+  memory x = kept(stem_desc, "stem.out", "act0");
+  g.stem_conv->forward(g.stem_fwd, g.input, g.stem_c);
+  g.stem_bn->forward(g.stem_fwd, g.stem_c, x);
+  g.fixed_flops = g.stem_conv->flops_per_image();
+
+  const int per_stage = (model_.depth - 2) / 6;
+  g.blocks.resize(model_.blocks());
+  for (int l = 0; l < model_.blocks(); ++l) {
+    Block& b = g.blocks[l];
+    const std::string name = block_name(l);
+    const int stage = l / per_stage;
+    const int width = width0 << stage;
+    const bool first_of_stage = l % per_stage == 0;
+    const int stride = stage > 0 && first_of_stage ? 2 : 1;
+    const int in_channels = int(x.get_desc().dims()[1]);
+    const bool shape_changes = stride != 1 || in_channels != width;
+    b.x = x;
+    b.stride = stride;
+
+    // Residual branch.
+    b.conv1.emplace(ctx_, params_, name + ".conv1", l, x.get_desc(), width, 3, stride, g.mode,
+                    sync);
+    const auto out = b.conv1->dst_desc();
+    b.bn1.emplace(ctx_, params_, name + ".bn1", l, out, true, g.mode);
+    b.conv2.emplace(ctx_, params_, name + ".conv2", l, out, width, 3, 1, g.mode, sync);
+    STODEPTH_CHECK(b.conv2->dst_desc() == out, "both convs of a block share one layout");
+    b.bn2.emplace(ctx_, params_, name + ".bn2", l, out, false, g.mode);
+    b.c1 = kept(out, name + ".c1", "c1");
+    b.r1 = kept(out, name + ".r1", "r1");
+    b.c2 = kept(out, name + ".c2", "c2");
+    b.b2 = buffers.get(out, "b2");
+    b.conv1->forward(b.residual_fwd, x, b.c1);
+    b.bn1->forward(b.residual_fwd, b.c1, b.r1);
+    b.conv2->forward(b.residual_fwd, b.r1, b.c2);
+    b.bn2->forward(b.residual_fwd, b.c2, b.b2);
+    g.residual_flops.push_back(b.conv1->flops_per_image() + b.conv2->flops_per_image());
+
+    // Shortcut. Projection parameters belong to the shortcut path (block -1): they are
+    // trained whether or not the residual branch runs.
+    const bool project = model_.shortcut == Shortcut::kC ||
+                         (model_.shortcut == Shortcut::kB && shape_changes);
+    const bool subsample = model_.shortcut == Shortcut::kA && shape_changes;
+    if (project) {
+      b.proj_conv.emplace(ctx_, params_, name + ".proj", -1, x.get_desc(), width, 1, stride,
+                          g.mode, sync);
+      STODEPTH_CHECK(b.proj_conv->dst_desc() == out, "projection matches the block layout");
+      b.proj_bn.emplace(ctx_, params_, name + ".proj_bn", -1, out, false, g.mode);
+      b.pc = kept(out, name + ".pc", "pc");
+      b.sc = buffers.get(out, "sc");
+      b.proj_conv->forward(b.shortcut_fwd, x, b.pc);
+      b.proj_bn->forward(b.shortcut_fwd, b.pc, b.sc);
+      g.fixed_flops += b.proj_conv->flops_per_image();
+    } else if (subsample) {
+      b.sc = buffers.get(out, "sc");
+      b.shortcut_fwd.add_host([x, sc = b.sc, stride] { shortcut_a_forward(x, sc, stride); });
+    } else {
+      b.sc = x;  // identity
+    }
+
+    // Merge: y = relu(p·b2 + sc) at inference, relu(b2 + sc) or relu(sc) in training.
+    b.y = kept(out, name + ".y", fmt::format("act{}", (l + 1) % 2));
+    b.merge.emplace(ctx_, out, train ? 1.f : float(survival_[l]), true);
+    b.merge->forward(b.kept_fwd, b.b2, b.sc, b.y);
+    if (train) {
+      b.relu.emplace(ctx_, out, Mode::kTrain);
+      b.relu->forward(b.dropped_fwd, b.sc, b.y);
+    }
+    x = b.y;
+  }
+
+  // head: (N, 64k, h, w) -> (N, 64k, 1, 1) -> (N, K)
+  g.pool.emplace(ctx_, x.get_desc(), g.mode);
+  g.pooled = buffers.get(g.pool->dst_desc(), "pooled");
+  g.fc.emplace(ctx_, params_, "fc", g.pool->dst_desc(), classes_, g.mode, sync);
+  g.logits = buffers.get(g.fc->dst_desc(), "logits");
+  g.pool->forward(g.head_fwd, x, g.pooled);
+  g.fc->forward(g.head_fwd, g.pooled, g.logits);
+  if (!train) return;
+
+  // Backward, recorded in reverse. Gradients of block outputs alternate between two
+  // buffers per shape, since block l reads dy and writes dx of the same shape.
+  g.d_logits = buffers.get(g.fc->dst_desc(), "d_logits");
+  g.d_pooled = buffers.get(g.pool->dst_desc(), "d_pooled");
+  const int blocks = model_.blocks();
+  auto d_act = [&](int i, const memory::desc& d) {
+    return buffers.get(d, fmt::format("d_act{}", i % 2));
+  };
+  memory dy = d_act(blocks, x.get_desc());
+  g.fc->backward_data(g.head_bwd, g.d_logits, g.d_pooled);
+  g.fc->backward_weights(g.head_bwd, g.pooled, g.d_logits);
+  g.pool->backward(g.head_bwd, g.d_pooled, dy);
+
+  for (int l = blocks - 1; l >= 0; --l) {
+    Block& b = g.blocks[l];
+    const auto out = b.y.get_desc(), in = b.x.get_desc();
+    b.dy = dy;
+    b.dx = d_act(l, in);
+    b.ds = buffers.get(out, "ds");
+    b.dc2 = buffers.get(out, "dc2");
+    b.dr1 = buffers.get(out, "dr1");
+    b.dc1 = buffers.get(out, "dc1");
+    b.relu->backward(b.relu_bwd, b.y, b.dy, b.ds);
+
+    // Residual branch: ds -> dx.
+    b.bn2->backward(b.residual_bwd, b.c2, b.ds, b.dc2);
+    b.conv2->backward_data(b.residual_bwd, b.dc2, b.dr1);
+    b.conv2->backward_weights(b.residual_bwd, b.r1, b.dc2);
+    b.bn1->backward(b.residual_bwd, b.c1, b.dr1, b.dc1);
+    b.conv1->backward_data(b.residual_bwd, b.dc1, b.dx);
+    b.conv1->backward_weights(b.residual_bwd, b.x, b.dc1);
+
+    // Shortcut: ds -> dx, assigned when the branch was skipped, added when it ran.
+    if (b.proj_conv) {
+      b.dpc = buffers.get(out, "dpc");
+      b.dxp = buffers.get(in, "dxp");
+      for (OpList* ops : {&b.shortcut_bwd, &b.shortcut_accumulate_bwd}) {
+        const memory target = ops == &b.shortcut_bwd ? b.dx : b.dxp;
+        b.proj_bn->backward(*ops, b.pc, b.ds, b.dpc);
+        b.proj_conv->backward_data(*ops, b.dpc, target);
+        b.proj_conv->backward_weights(*ops, b.x, b.dpc);
+      }
+    } else if (b.sc != b.x) {
+      const int stride = b.stride;
+      b.shortcut_bwd.add_host(
+          [ds = b.ds, dx = b.dx, stride] { shortcut_a_backward(ds, dx, stride, false); });
+      b.shortcut_accumulate_bwd.add_host(
+          [ds = b.ds, dx = b.dx, stride] { shortcut_a_backward(ds, dx, stride, true); });
+    } else {
+      b.shortcut_bwd.add(dnnl::reorder(b.ds, b.dx), {{DNNL_ARG_FROM, b.ds}, {DNNL_ARG_TO, b.dx}});
+    }
+    if (b.proj_conv || b.sc == b.x) {
+      const memory addend = b.proj_conv ? b.dxp : b.ds;
+      b.accumulate.emplace(ctx_, in, 1.f, false);
+      b.accumulate->forward(b.shortcut_accumulate_bwd, b.dx, addend, b.dx);
+    }
+    dy = b.dx;
+  }
+
+  // stem: its input needs no gradient.
+  g.stem_dc = buffers.get(stem_desc, "stem.dc");
+  g.stem_bn->backward(g.stem_bwd, g.stem_c, dy, g.stem_dc);
+  g.stem_conv->backward_weights(g.stem_bwd, g.input, g.stem_dc);
+}
+
+void ResNet::initialize_parameters(uint64_t seed) {
+  Rng rng(seed);
+  for (Param* p : params_.all()) {
+    const Dims dims = p->value.get_desc().dims();
+    int64_t count = 1;
+    for (auto d : dims) count *= d;
+    std::vector<float> values(count);
+    const bool is_fc = p->name.rfind("fc.", 0) == 0;
+    if (dims.size() == 4 && !is_fc) {
+      // He et al. (2015), as fb.resnet.torch: N(0, 2 / (k·k·out_channels)).
+      const double stddev = std::sqrt(2.0 / double(dims[2] * dims[3] * dims[0]));
+      for (auto& v : values) v = float(rng.normal() * stddev);
+    } else if (is_fc && dims.size() == 4) {
+      const double bound = 1.0 / std::sqrt(double(dims[1]));  // PyTorch's Linear default
+      for (auto& v : values) v = float((2 * rng.uniform() - 1) * bound);
+    } else {
+      const bool is_scale = p->name.size() > 6 && p->name.substr(p->name.size() - 6) == ".scale";
+      std::fill(values.begin(), values.end(), is_scale ? 1.f : 0.f);
+    }
+    write_from(values.data(), dims.size() == 4 ? Tag::oihw : Tag::a, p->value, ctx_);
+  }
+}
+
+float* ResNet::train_images() { return train_->images.data(); }
+int32_t* ResNet::train_labels() { return train_->labels.data(); }
+
+void ResNet::forward(Graph& g, const std::vector<bool>* gates) {
+  g.stem_fwd.execute(ctx_.stream);
+  for (size_t l = 0; l < g.blocks.size(); ++l) {
+    Block& b = g.blocks[l];
+    b.shortcut_fwd.execute(ctx_.stream);
+    if (!gates || (*gates)[l]) {
+      b.residual_fwd.execute(ctx_.stream);
+      b.kept_fwd.execute(ctx_.stream);
+    } else {
+      b.dropped_fwd.execute(ctx_.stream);
+    }
+  }
+  g.head_fwd.execute(ctx_.stream);
+}
+
+LossValue ResNet::loss(Graph& g, bool with_grad) {
+  return softmax_cross_entropy(ptr(g.logits), g.labels.data(), g.batch, classes_,
+                               with_grad ? ptr(g.d_logits) : nullptr);
+}
+
+LossValue ResNet::train_forward(const std::vector<bool>& gates) {
+  STODEPTH_CHECK(int(gates.size()) == blocks(), "one gate per block");
+  forward(*train_, &gates);
+  return loss(*train_, false);
+}
+
+LossValue ResNet::train_step(const std::vector<bool>& gates) {
+  STODEPTH_CHECK(int(gates.size()) == blocks(), "one gate per block");
+  Graph& g = *train_;
+  forward(g, &gates);
+  const LossValue value = loss(g, true);
+  g.head_bwd.execute(ctx_.stream);
+  for (int l = blocks() - 1; l >= 0; --l) {
+    Block& b = g.blocks[l];
+    b.relu_bwd.execute(ctx_.stream);
+    if (gates[l]) {
+      b.residual_bwd.execute(ctx_.stream);
+      b.shortcut_accumulate_bwd.execute(ctx_.stream);
+    } else {
+      b.shortcut_bwd.execute(ctx_.stream);
+    }
+  }
+  g.stem_bwd.execute(ctx_.stream);
+  // A skipped branch contributed nothing to the loss: its gradient is zero.
+  for (Param* p : params_.all())
+    if (p->block >= 0 && !gates[p->block])
+      std::memset(p->grad.get_data_handle(), 0, p->grad.get_desc().get_size());
+  return value;
+}
+
+ResNet::Graph& ResNet::inference_graph(int n) {
+  auto& slot = inference_[n];
+  if (!slot) {
+    slot = std::make_unique<Graph>();
+    slot->mode = Mode::kInfer;
+    slot->batch = n;
+    build(*slot);
+  }
+  return *slot;
+}
+
+LossValue ResNet::evaluate(const float* images, const int32_t* labels, int n) {
+  STODEPTH_CHECK(n > 0, "evaluate needs examples");
+  Graph& g = inference_graph(n);
+  std::memcpy(g.images.data(), images, g.images.size() * sizeof(float));
+  std::memcpy(g.labels.data(), labels, size_t(n) * sizeof(int32_t));
+  g.weight_sync.execute(ctx_.stream);
+  forward(g, nullptr);
+  return loss(g, false);
+}
+
+int64_t ResNet::residual_primitive_executions(int block) const {
+  const Block& b = train_->blocks.at(block);
+  int64_t total = b.residual_fwd.executed_primitives() + b.residual_bwd.executed_primitives();
+  for (const auto& [n, g] : inference_)
+    total += g->blocks.at(block).residual_fwd.executed_primitives();
+  return total;
+}
+
+int64_t ResNet::fixed_conv_flops() const { return train_->fixed_flops; }
+const std::vector<int64_t>& ResNet::residual_conv_flops() const { return train_->residual_flops; }
+
+}  // namespace stodepth

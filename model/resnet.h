@@ -1,0 +1,83 @@
+// A CIFAR-style ResNet (He et al., 2016) of depth 6n+2 with stochastic depth (Huang et
+// al., 2016), built from oneDNN primitives.
+//
+//   stem:    conv3×3(C→16k) BN ReLU                       (N, 16k, H, W)
+//   stage s: n post-activation basic blocks of width 16k·2^s, stride 2 at the first
+//            block of stages 2 and 3:  y = relu(BN(conv(relu(BN(conv(x))))) + shortcut(x))
+//   head:    global average pool, fully connected           (N, classes)
+//
+// Training: each step takes one gate per block. A closed gate skips the residual branch
+// entirely, forward and backward (y = relu(shortcut(x)), no conv/BN/ReLU of the branch
+// runs); its parameters get a zero gradient. Inference runs every block with the residual
+// scaled by its survival probability: y = relu(p_l · residual(x) + shortcut(x)).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "model/config.h"
+#include "model/dnn/loss.h"
+#include "model/dnn/tensor.h"
+
+namespace stodepth {
+
+struct InputShape {
+  int channels = 1, height = 28, width = 28;
+};
+
+class ResNet {
+ public:
+  // Builds the training graph for mini-batches of `batch` and initialises the parameters
+  // from `init_seed` (He-normal convolutions, unit BN scale, zero shifts).
+  ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input, int classes,
+         int batch, uint64_t init_seed);
+  ~ResNet();
+
+  int blocks() const { return static_cast<int>(survival_.size()); }
+  int batch() const { return batch_; }
+  const std::vector<double>& survival() const { return survival_; }
+
+  // Host buffers of the training graph that the batcher fills before each step.
+  float* train_images();   // (batch, C, H, W)
+  int32_t* train_labels(); // (batch)
+
+  // Forward, loss and backward with the given gates (gates[l]: block l runs); leaves the
+  // gradient of the mean loss in every parameter's `grad`. Dropped blocks' residual
+  // parameters get zero gradients.
+  dnn::LossValue train_step(const std::vector<bool>& gates);
+  // Forward and loss only, in training mode (batch statistics; BN running stats are updated).
+  dnn::LossValue train_forward(const std::vector<bool>& gates);
+
+  // Loss and correct count on `n` examples in inference mode (all blocks, residuals scaled
+  // by p_l, BN running statistics). Graphs are built once per distinct n and cached.
+  dnn::LossValue evaluate(const float* images, const int32_t* labels, int n);
+
+  dnn::ParamStore& params() { return params_; }
+  // oneDNN primitives of block l's residual branch executed so far (forward + backward).
+  int64_t residual_primitive_executions(int block) const;
+
+  // Forward multiply-add FLOPs (×2) per image of the convolutions: the stem, shortcuts and
+  // head that always run, and each block's residual branch.
+  int64_t fixed_conv_flops() const;
+  const std::vector<int64_t>& residual_conv_flops() const;
+
+ private:
+  struct Graph;
+  Graph& inference_graph(int n);
+  void build(Graph& g);
+  void initialize_parameters(uint64_t seed);
+  void forward(Graph& g, const std::vector<bool>* gates);
+  dnn::LossValue loss(Graph& g, bool with_grad);
+
+  ModelConfig model_;
+  std::vector<double> survival_;
+  InputShape input_;
+  int classes_, batch_;
+  dnn::Context ctx_;
+  dnn::ParamStore params_;
+  std::unique_ptr<Graph> train_;
+  std::map<int, std::unique_ptr<Graph>> inference_;
+};
+
+}  // namespace stodepth

@@ -1,0 +1,174 @@
+#include "model/trainer.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "model/data/batcher.h"
+#include "model/resnet.h"
+#include "model/rng.h"
+#include "model/sgd.h"
+
+namespace stodepth {
+
+const char* to_string(RunStatus s) {
+  switch (s) {
+    case RunStatus::kDone: return "done";
+    case RunStatus::kDiverged: return "diverged";
+    case RunStatus::kInterrupted: return "interrupted";
+  }
+  return "?";
+}
+
+namespace {
+
+// Independent random streams of a run, derived from its seed.
+enum Stream : uint64_t { kInitStream = 0, kGateStream = 1, kDataStream = 2 };
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// Evaluates the test set in chunks of `batch` (the last chunk may be smaller).
+class TestSet {
+ public:
+  TestSet(const data::Dataset& d, const data::Normalization& norm, int batch)
+      : dataset_(d), norm_(norm), batch_(int(std::min<int64_t>(batch, d.test.size()))),
+        images_(size_t(batch_) * d.image_elems()), labels_(batch_) {}
+
+  // The next mini-batch of the cycle through the test set.
+  dnn::LossValue next_batch(ResNet& net) {
+    for (int filled = 0; filled < batch_;) {
+      const int64_t take = std::min<int64_t>(batch_ - filled, dataset_.test.size() - cursor_);
+      data::fill_examples(dataset_, dataset_.test, norm_, cursor_, take,
+                          images_.data() + filled * dataset_.image_elems(),
+                          labels_.data() + filled);
+      filled += int(take);
+      cursor_ = (cursor_ + take) % dataset_.test.size();
+    }
+    return net.evaluate(images_.data(), labels_.data(), batch_);
+  }
+
+  // Mean loss and accuracy over the whole test set.
+  std::pair<double, double> full(ResNet& net) {
+    double loss = 0;
+    int64_t correct = 0;
+    const int64_t total = dataset_.test.size();
+    for (int64_t first = 0; first < total; first += batch_) {
+      const int n = int(std::min<int64_t>(batch_, total - first));
+      data::fill_examples(dataset_, dataset_.test, norm_, first, n, images_.data(),
+                          labels_.data());
+      const auto v = net.evaluate(images_.data(), labels_.data(), n);
+      loss += v.mean_loss * n;
+      correct += v.correct;
+    }
+    return {double(correct) / double(total), loss / double(total)};
+  }
+
+ private:
+  const data::Dataset& dataset_;
+  const data::Normalization& norm_;
+  int batch_;
+  std::vector<float> images_;
+  std::vector<int32_t> labels_;
+  int64_t cursor_ = 0;
+};
+
+}  // namespace
+
+Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset,
+                         MetricsSink& sink) {
+  if (auto status = validate(config); !status) return status.error();
+  const auto& t = config.train;
+  if (t.batch > dataset.train.size())
+    return Error{fmt::format("train.batch: {} is larger than the training set ({} examples)",
+                             t.batch, dataset.train.size())};
+  if (dataset.test.size() == 0) return Error{"dataset: the test split is empty"};
+
+  const auto start = Clock::now();
+  const int threads = t.threads > 0 ? t.threads : omp_get_num_procs();
+  omp_set_num_threads(threads);
+
+  const auto norm = data::compute_normalization(dataset);
+  data::TrainBatcher batcher(dataset, norm, t.batch, t.augment,
+                             Rng::derive(t.seed, kDataStream));
+  const int blocks = config.model.blocks();
+  const auto survival = survival_probabilities(config.sd.rule, config.sd.p_L, blocks);
+  ResNet net(config.model, survival,
+             {dataset.channels, dataset.height, dataset.width}, dataset.classes, t.batch,
+             Rng::derive(t.seed, kInitStream));
+  TestSet test(dataset, norm, config.eval.batch);
+  Rng gate_rng(Rng::derive(t.seed, kGateStream));
+
+  RunPlan plan;
+  plan.batches_per_epoch = batcher.batches_per_epoch();
+  plan.total_iterations = total_iterations(config, plan.batches_per_epoch);
+  plan.blocks = blocks;
+  plan.expected_active_blocks = expected_active_blocks(config.sd.rule, config.sd.p_L, blocks);
+  plan.threads = threads;
+  sink.on_start(plan);
+
+  RunSummary summary;
+  summary.expected_active_blocks = plan.expected_active_blocks;
+  std::vector<bool> gates(blocks);
+  int64_t active_total = 0;
+  for (int64_t it = 1; it <= plan.total_iterations; ++it) {
+    if (sink.should_stop()) {
+      summary.status = RunStatus::kInterrupted;
+      summary.message = fmt::format("interrupted after iteration {}", it - 1);
+      break;
+    }
+    const auto step_start = Clock::now();
+    IterationRecord r;
+    r.iteration = it;
+    r.epoch = (it - 1) / plan.batches_per_epoch + 1;
+    r.learning_rate =
+        learning_rate(t.lr, it - 1, plan.batches_per_epoch, plan.total_iterations);
+    batcher.next(net.train_images(), net.train_labels());
+    for (int l = 0; l < blocks; ++l) {
+      gates[l] = gate_rng.bernoulli(survival[l]);
+      r.active_blocks += gates[l];
+    }
+    const auto value = net.train_step(gates);
+    if (!std::isfinite(value.mean_loss)) {
+      summary.status = RunStatus::kDiverged;
+      summary.message = fmt::format("diverged at iteration {} (loss {})", it, value.mean_loss);
+      break;
+    }
+    sgd_step(t.optimizer, r.learning_rate, net.params());
+    r.step_ms = ms_since(step_start);
+    r.loss = value.mean_loss;
+    r.train_accuracy = double(value.correct) / t.batch;
+
+    if (it % config.eval.every == 0) {
+      const auto v = test.next_batch(net);
+      r.test_loss = v.mean_loss;
+      r.test_accuracy = double(v.correct) / std::min<int64_t>(config.eval.batch, dataset.test.size());
+    }
+    summary.iterations = it;
+    summary.train_seconds += r.step_ms / 1000;
+    active_total += r.active_blocks;
+    sink.on_iteration(r);
+
+    if (it % plan.batches_per_epoch == 0 || it == plan.total_iterations) {
+      const auto [accuracy, loss] = test.full(net);
+      summary.final_test_accuracy = accuracy;
+      summary.final_test_loss = loss;
+      sink.on_test_eval({r.epoch, it, accuracy, loss});
+    }
+  }
+  summary.wall_seconds = ms_since(start) / 1000;
+  if (summary.iterations > 0) {
+    summary.mean_step_ms = summary.train_seconds * 1000 / double(summary.iterations);
+    summary.images_per_second =
+        double(summary.iterations) * t.batch / std::max(summary.train_seconds, 1e-9);
+    summary.mean_active_blocks = double(active_total) / double(summary.iterations);
+  }
+  return summary;
+}
+
+}  // namespace stodepth

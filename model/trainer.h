@@ -1,0 +1,70 @@
+// The training loop: batches, gates, steps, schedules and evaluations of one run, reported
+// to a MetricsSink so that the CLI, the results store or a test can plug in.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "model/config.h"
+#include "model/data/dataset.h"
+#include "model/result.h"
+
+namespace stodepth {
+
+// One training iteration (1-based) of epoch `epoch` (1-based).
+struct IterationRecord {
+  int64_t iteration = 0, epoch = 0;
+  double learning_rate = 0;
+  double loss = 0, train_accuracy = 0;  // of the mini-batch, before the update
+  int active_blocks = 0;
+  double step_ms = 0;  // batch assembly + forward + backward + update
+  // Every eval.every iterations: the next test mini-batch in inference mode.
+  std::optional<double> test_accuracy, test_loss;
+};
+
+// The whole test set, in inference mode, after the last iteration of an epoch (and after
+// the final iteration when a run stops mid-epoch).
+struct TestEvalRecord {
+  int64_t epoch = 0, iteration = 0;
+  double accuracy = 0, loss = 0;
+};
+
+struct RunPlan {
+  int64_t total_iterations = 0, batches_per_epoch = 0;
+  int blocks = 0;
+  double expected_active_blocks = 0;
+  int threads = 0;
+};
+
+enum class RunStatus { kDone, kDiverged, kInterrupted };
+const char* to_string(RunStatus s);
+
+struct RunSummary {
+  RunStatus status = RunStatus::kDone;
+  int64_t iterations = 0;  // completed
+  double wall_seconds = 0;  // everything, evaluations included
+  double train_seconds = 0;  // sum of step times
+  double mean_step_ms = 0, images_per_second = 0;
+  double mean_active_blocks = 0, expected_active_blocks = 0;
+  std::optional<double> final_test_accuracy, final_test_loss;
+  std::string message;  // e.g. "diverged at iteration 17 (loss nan)"
+};
+
+class MetricsSink {
+ public:
+  virtual ~MetricsSink() = default;
+  virtual void on_start(const RunPlan& plan) {}
+  virtual void on_iteration(const IterationRecord& record) = 0;
+  virtual void on_test_eval(const TestEvalRecord& record) {}
+  // Polled between iterations: true stops the run as kInterrupted.
+  virtual bool should_stop() { return false; }
+};
+
+// Trains one run. The config must have passed validate(); a config that does not fit the
+// dataset (batch larger than the training set, …) is an Error. Divergence (a non-finite
+// loss) ends the run with status kDiverged, not an Error.
+Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset,
+                         MetricsSink& sink);
+
+}  // namespace stodepth
