@@ -1,1 +1,64 @@
-int main(){}
+// stodepth: a research harness for Deep Networks with Stochastic Depth.
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "model/config.h"
+#include "tools/commands.h"
+
+namespace {
+
+using namespace stodepth::cli;
+
+struct Subcommand {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+constexpr Subcommand kSubcommands[] = {
+    {"train", "train one ResNet with or without stochastic depth", run_train},
+    {"bench", "measure training throughput and the stochastic-depth speedup", run_bench},
+};
+
+void print_usage() {
+  fmt::print("stodepth {}: Deep Networks with Stochastic Depth, measured.\n\n", STODEPTH_VERSION);
+  fmt::print("usage: stodepth <command> [flags]   (stodepth <command> --help for its flags)\n\n");
+  for (const auto& c : kSubcommands) fmt::print("  {:<8} {}\n", c.name, c.summary);
+  fmt::print("\nexit codes: 0 ok, 1 internal error, 2 bad input, 3 diverged, 130 interrupted\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    print_usage();
+    return argc < 2 ? kExitBadInput : kExitOk;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    fmt::print("stodepth {}\n", STODEPTH_VERSION);
+    return kExitOk;
+  }
+  std::vector<std::string> names;
+  for (const auto& c : kSubcommands) {
+    names.push_back(c.name);
+    if (argv[1] != std::string(c.name)) continue;
+    try {
+      return c.run(argc - 1, argv + 1);
+    } catch (const dnnl::error& e) {
+      fmt::print(stderr, "stodepth {}: internal error in oneDNN: {} (status {})\n", c.name,
+                 e.what(), int(e.status));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "stodepth {}: internal error: {}\n", c.name, e.what());
+    }
+    return kExitInternal;
+  }
+  const std::string hint = stodepth::closest_match(argv[1], names);
+  fmt::print(stderr, "stodepth: unknown command '{}'{} (run 'stodepth --help')\n", argv[1],
+             hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint));
+  return kExitBadInput;
+}

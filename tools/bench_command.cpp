@@ -1,0 +1,133 @@
+// `stodepth bench`: training throughput of the engine, and the realized stochastic-depth
+// speedup next to the theoretical one. The plain and the stochastic network run in
+// alternating rounds in one process, so the ratio is robust to a noisy machine.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "model/resnet.h"
+#include "model/rng.h"
+#include "model/sgd.h"
+#include "tools/commands.h"
+
+namespace stodepth::cli {
+namespace {
+
+struct BenchFlags {
+  std::vector<int> depths = {20, 56};
+  double p_L = 0.5;
+  std::string rule = "linear", shortcut = "A";
+  int batch = 128, threads = 0, rounds = 5, steps = 4, warmup = 3;
+  int channels = 1, size = 28;
+};
+
+// One network and its gate stream; a step is gates + forward + backward + SGD update.
+struct Runner {
+  Runner(const ModelConfig& model, SurvivalRule rule, double p_L, const BenchFlags& f)
+      : survival(survival_probabilities(rule, p_L, model.blocks())),
+        net(model, survival, {f.channels, f.size, f.size}, 10, f.batch, 7),
+        gates(model.blocks()), rng(11) {
+    Rng fill(5);
+    for (int64_t i = 0; i < int64_t(f.batch) * f.channels * f.size * f.size; ++i)
+      net.train_images()[i] = float(fill.normal());
+    for (int i = 0; i < f.batch; ++i) net.train_labels()[i] = i % 10;
+  }
+  double run_ms(int steps) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int s = 0; s < steps; ++s) {
+      for (size_t l = 0; l < gates.size(); ++l) gates[l] = rng.bernoulli(survival[l]);
+      net.train_step(gates);
+      sgd_step(OptimizerConfig{}, 0.01, net.params());
+    }
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+               .count() / steps;
+  }
+  // Expected forward conv FLOPs per image under the survival probabilities.
+  double expected_flops() const {
+    double total = double(net.fixed_conv_flops());
+    for (size_t l = 0; l < survival.size(); ++l)
+      total += survival[l] * double(net.residual_conv_flops()[l]);
+    return total;
+  }
+  std::vector<double> survival;
+  ResNet net;
+  std::vector<bool> gates;
+  Rng rng;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+}  // namespace
+
+int run_bench(int argc, char** argv) {
+  CLI::App app{"Measure training images/s and the stochastic-depth speedup.", "stodepth bench"};
+  BenchFlags f;
+  app.add_option("--depth", f.depths, "ResNet depths (6n+2), comma separated")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--p-L", f.p_L, "Survival probability of the stochastic network")
+      ->capture_default_str();
+  app.add_option("--rule", f.rule, "linear | uniform")->capture_default_str();
+  app.add_option("--shortcut", f.shortcut, "A | B | C")->capture_default_str();
+  app.add_option("--batch", f.batch, "Mini-batch size")->capture_default_str();
+  app.add_option("--threads", f.threads, "OpenMP threads (0: all cores)")->capture_default_str();
+  app.add_option("--rounds", f.rounds, "Alternating measurement rounds")->capture_default_str();
+  app.add_option("--steps", f.steps, "Training steps per round")->capture_default_str();
+  app.add_option("--warmup", f.warmup, "Untimed steps first")->capture_default_str();
+  app.add_option("--channels", f.channels, "Input channels")->capture_default_str();
+  app.add_option("--size", f.size, "Input height and width")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "stodepth bench: {} (see --help)\n", e.what());
+    return kExitBadInput;
+  }
+  const auto rule = parse_rule(f.rule);
+  const auto shortcut = parse_shortcut(f.shortcut);
+  if (!rule || !shortcut || f.batch < 1 || f.rounds < 1 || f.steps < 1 || f.warmup < 0 ||
+      f.channels < 1 || f.size < 4 || f.threads < 0 || !(f.p_L > 0 && f.p_L <= 1)) {
+    fmt::print(stderr, "stodepth bench: invalid flag value (see --help)\n");
+    return kExitBadInput;
+  }
+  const int threads = f.threads > 0 ? f.threads : omp_get_num_procs();
+  omp_set_num_threads(threads);
+  fmt::print("oneDNN {}.{}.{}, {} threads, batch {}, input {}x{}x{}, shortcut {}, {} p_L={}\n",
+             dnnl::version()->major, dnnl::version()->minor, dnnl::version()->patch, threads,
+             f.batch, f.channels, f.size, f.size, f.shortcut, f.rule, f.p_L);
+  fmt::print("{:>6} {:>12} {:>12} {:>10} {:>10} {:>9} {:>9} {:>9}\n", "depth", "plain img/s",
+             "sd img/s", "plain ms", "sd ms", "speedup", "theory", "realized");
+  for (int depth : f.depths) {
+    ModelConfig model;
+    model.depth = depth;
+    model.shortcut = *shortcut;
+    if (depth < 8 || (depth - 2) % 6) {
+      fmt::print(stderr, "stodepth bench: --depth {} is not 6n+2\n", depth);
+      return kExitBadInput;
+    }
+    Runner plain(model, *rule, 1.0, f), sd(model, *rule, f.p_L, f);
+    plain.run_ms(f.warmup);
+    sd.run_ms(f.warmup);
+    std::vector<double> plain_ms, sd_ms, ratios;
+    for (int r = 0; r < f.rounds; ++r) {
+      plain_ms.push_back(plain.run_ms(f.steps));
+      sd_ms.push_back(sd.run_ms(f.steps));
+      ratios.push_back(plain_ms.back() / sd_ms.back());
+    }
+    const double p = median(plain_ms), s = median(sd_ms), speedup = median(ratios);
+    const double theory = plain.expected_flops() / sd.expected_flops();
+    fmt::print("{:>6} {:>12.1f} {:>12.1f} {:>10.1f} {:>10.1f} {:>8.3f}x {:>8.3f}x {:>8.1f}%\n",
+               depth, f.batch * 1000 / p, f.batch * 1000 / s, p, s, speedup, theory,
+               100 * speedup / theory);
+  }
+  return kExitOk;
+}
+
+}  // namespace stodepth::cli

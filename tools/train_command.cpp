@@ -1,0 +1,115 @@
+// `stodepth train`: one run from flags, with progress and a one-screen summary.
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "model/trainer.h"
+#include "tools/commands.h"
+#include "tools/progress.h"
+#include "tools/train_flags.h"
+
+namespace stodepth::cli {
+namespace {
+
+// Shows training progress: running loss/accuracy, last test accuracy, images/s.
+class ConsoleSink : public MetricsSink {
+ public:
+  explicit ConsoleSink(int batch) : progress_(stderr), batch_(batch) {}
+
+  void on_start(const RunPlan& plan) override {
+    plan_ = plan;
+    progress_.note(fmt::format(
+        "training {} iterations ({} per epoch), {} blocks, expected active {:.1f}, {} threads",
+        plan.total_iterations, plan.batches_per_epoch, plan.blocks,
+        plan.expected_active_blocks, plan.threads));
+  }
+
+  void on_iteration(const IterationRecord& r) override {
+    // Exponential moving averages keep the display steady without a window buffer.
+    const double a = r.iteration == 1 ? 1.0 : 0.05;
+    loss_ = (1 - a) * loss_ + a * r.loss;
+    accuracy_ = (1 - a) * accuracy_ + a * r.train_accuracy;
+    step_ms_ = (1 - a) * step_ms_ + a * r.step_ms;
+    if (r.test_accuracy) test_accuracy_ = *r.test_accuracy;
+    progress_.update(
+        r.iteration, plan_.total_iterations,
+        fmt::format("it {}/{} ep {} lr {:.3g} loss {:.4f} acc {:.1f}% test {} {:.0f} img/s",
+                    r.iteration, plan_.total_iterations, r.epoch, r.learning_rate, loss_,
+                    100 * accuracy_,
+                    test_accuracy_ < 0 ? "-" : fmt::format("{:.1f}%", 100 * test_accuracy_),
+                    batch_ * 1000.0 / step_ms_));
+  }
+
+  void on_test_eval(const TestEvalRecord& r) override {
+    progress_.note(fmt::format("epoch {} (iteration {}): test accuracy {:.2f}%, loss {:.4f}",
+                               r.epoch, r.iteration, 100 * r.accuracy, r.loss));
+  }
+
+  void finish() { progress_.finish(); }
+
+ private:
+  Progress progress_;
+  int batch_;
+  RunPlan plan_;
+  double loss_ = 0, accuracy_ = 0, step_ms_ = 0, test_accuracy_ = -1;
+};
+
+void print_summary(const TrainConfig& c, const RunSummary& s) {
+  fmt::print("\n{} ResNet-{} (shortcut {}, {} p_L={}) on {}: {}\n",
+             c.sd.p_L < 1 ? "Stochastic-depth" : "Plain", c.model.depth,
+             to_string(c.model.shortcut), to_string(c.sd.rule), c.sd.p_L, c.data.name,
+             s.message.empty() ? to_string(s.status) : s.message);
+  if (s.final_test_accuracy)
+    fmt::print("  final test accuracy  {:.2f}%  (error {:.2f}%, loss {:.4f})\n",
+               100 * *s.final_test_accuracy, 100 * (1 - *s.final_test_accuracy),
+               *s.final_test_loss);
+  fmt::print("  iterations           {}\n", s.iterations);
+  fmt::print("  wall time            {:.1f} s (training steps {:.1f} s)\n", s.wall_seconds,
+             s.train_seconds);
+  fmt::print("  throughput           {:.0f} images/s, {:.1f} ms/step\n", s.images_per_second,
+             s.mean_step_ms);
+  fmt::print("  active blocks        {:.2f} mean vs {:.2f} expected (of {})\n",
+             s.mean_active_blocks, s.expected_active_blocks, c.model.blocks());
+}
+
+}  // namespace
+
+int run_train(int argc, char** argv) {
+  CLI::App app{"Train one ResNet, with or without stochastic depth.", "stodepth train"};
+  TrainFlags flags;
+  add_train_flags(app, flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "stodepth train: {} (see --help)\n", e.what());
+    return kExitBadInput;
+  }
+  auto config = resolve(flags);
+  if (!config) {
+    fmt::print(stderr, "stodepth train: {}\n", config.error().message);
+    return kExitBadInput;
+  }
+  auto dataset = data::load_dataset(config->data);
+  if (!dataset) {
+    fmt::print(stderr, "stodepth train: {}\n", dataset.error().message);
+    return kExitBadInput;
+  }
+  ConsoleSink sink(config->train.batch);
+  auto summary = train(*config, *dataset, sink);
+  sink.finish();
+  if (!summary) {
+    fmt::print(stderr, "stodepth train: {}\n", summary.error().message);
+    return kExitBadInput;
+  }
+  print_summary(*config, *summary);
+  switch (summary->status) {
+    case RunStatus::kDone: return kExitOk;
+    case RunStatus::kDiverged: return kExitDiverged;
+    case RunStatus::kInterrupted: return kExitInterrupted;
+  }
+  return kExitOk;
+}
+
+}  // namespace stodepth::cli
