@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The CLI's exit codes and one-line errors for bad input. usage: cli_test.sh path/to/stodepth
+set -u
+bin="$1"
+failures=0
+passes=0
+
+# expect CODE PATTERN ARGS...: the command exits with CODE and stderr matches PATTERN.
+expect() {
+  local code="$1" pattern="$2"
+  shift 2
+  local err
+  err=$("$bin" "$@" 2>&1 >/dev/null)
+  local got=$?
+  if [ "$got" -ne "$code" ] || ! grep -qE -- "$pattern" <<<"$err"; then
+    echo "FAIL: stodepth $* -> exit $got (want $code), stderr: $err"
+    failures=$((failures + 1))
+  else
+    passes=$((passes + 1))
+  fi
+}
+
+expect 2 "--depth: 21 is not 6n\+2" train --depth 21 --epochs 1
+expect 2 "--p-L: 0 is outside" train --p-L 0
+expect 2 "--p-L: 1.5 is outside" train --p-L 1.5
+expect 2 "--lr: nan must be" train --lr nan
+expect 2 "--lr: -0.1 must be" train --lr -0.1
+expect 2 "--batch: 0 must be positive" train --batch 0
+expect 2 "did you mean 'cifar10'" train --dataset cifar
+expect 2 "did you mean 'A'" train --shortcut a1
+expect 2 "pass --data-dir" train --dataset mnist
+expect 2 "not found" train --dataset cifar10 --data-dir /nonexistent/dir
+expect 2 "did you mean 'train'" trian
+expect 2 "Could not convert" train --depth abc
+expect 2 "train.batch: 7000 is larger" train --dataset synthetic --depth 8 --batch 7000 --epochs 1
+expect 3 "" train --dataset synthetic --depth 8 --lr 1e9 --iterations 30 --p-L 1 --threads 1
+# A truncated IDX file is named in the error.
+dir=$(mktemp -d)
+printf '\x00\x00\x08\x03\x00\x00' >"$dir/train-images-idx3-ubyte"
+for f in train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do : >"$dir/$f"; done
+expect 2 "train-images-idx3-ubyte" train --dataset mnist --data-dir "$dir" --epochs 1
+rm -rf "$dir"
+"$bin" train --help | grep -q -- "--eval-every" || { echo "FAIL: --help lacks --eval-every"; failures=$((failures + 1)); }
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
