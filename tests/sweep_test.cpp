@@ -1,0 +1,465 @@
+// Tests for sweeps/: expansion order and semantics, job-key stability, canonical JSON,
+// source hashes, located validation errors, and the sweep files shipped in sweeps/.
+#include "sweeps/sweep.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace stodepth;
+using namespace stodepth::sweeps;
+
+namespace {
+
+Sweep parse_ok(const std::string& text, const ExpandOptions& options = {}) {
+  auto sweep = parse_sweep(text, "test.yaml", options);
+  INFO(text);
+  if (!sweep) FAIL(sweep.error().message);
+  return std::move(sweep).value();
+}
+
+std::vector<std::string> keys(const Sweep& sweep) {
+  std::vector<std::string> out;
+  for (const Job& job : sweep.jobs) out.push_back(job.key);
+  return out;
+}
+
+// depth, p_L, seed of every job, in order.
+std::vector<std::tuple<int, double, uint64_t>> depth_pl_seed(const Sweep& sweep) {
+  std::vector<std::tuple<int, double, uint64_t>> out;
+  for (const Job& job : sweep.jobs)
+    out.emplace_back(job.config.model.depth, job.config.sd.p_L, job.config.train.seed);
+  return out;
+}
+
+fs::path shipped_sweeps_dir() { return fs::path(__FILE__).parent_path().parent_path() / "sweeps"; }
+
+}  // namespace
+
+TEST_CASE("grid product: axes in file order, last axis fastest, then seeds fastest") {
+  const Sweep sweep = parse_ok(R"(
+name: order
+base: {train: {epochs: 1}}
+grid:
+  model.depth: [20, 56]
+  stochastic_depth.p_L: [1.0, 0.5]
+seeds: [3, 1]
+)");
+  using T = std::tuple<int, double, uint64_t>;
+  CHECK(depth_pl_seed(sweep) == std::vector<T>{{20, 1.0, 3},
+                                               {20, 1.0, 1},
+                                               {20, 0.5, 3},
+                                               {20, 0.5, 1},
+                                               {56, 1.0, 3},
+                                               {56, 1.0, 1},
+                                               {56, 0.5, 3},
+                                               {56, 0.5, 1}});
+  CHECK(sweep.name == "order");
+  CHECK(sweep.jobs[0].config.train.epochs == 1);
+}
+
+TEST_CASE("no grid: base alone, seeds default to 1") {
+  const Sweep sweep = parse_ok("name: single\nbase: {model: {depth: 20}}\n");
+  REQUIRE(sweep.jobs.size() == 1);
+  CHECK(sweep.jobs[0].config.model.depth == 20);
+  CHECK(sweep.jobs[0].config.train.seed == 1);
+  CHECK(sweep.jobs[0].config.train.epochs == TrainConfig{}.train.epochs);
+}
+
+TEST_CASE("exclude by a key inside a mapping axis, then includes on top of base") {
+  const Sweep sweep = parse_ok(R"(
+name: ex
+base:
+  model: {depth: 20}
+  stochastic_depth: {p_L: 1.0}
+  train: {epochs: 2, lr: {schedule: step, milestones: [1]}}
+grid:
+  model.depth: [20, 56]
+  train.lr: [{schedule: step, base: 0.2}, {schedule: cosine}]
+exclude: [{model.depth: 56, train.lr.schedule: cosine}]
+include: [{model.depth: 110, stochastic_depth.p_L: 0.5}]
+)");
+  REQUIRE(sweep.jobs.size() == 4);
+  const auto& j = sweep.jobs;
+  CHECK(j[0].config.model.depth == 20);
+  CHECK(j[0].config.train.lr.kind == LrScheduleKind::kStep);
+  CHECK(j[0].config.train.lr.base == 0.2);
+  CHECK(j[1].config.model.depth == 20);
+  CHECK(j[1].config.train.lr.kind == LrScheduleKind::kCosine);
+  CHECK(j[2].config.model.depth == 56);
+  CHECK(j[2].config.train.lr.kind == LrScheduleKind::kStep);
+  CHECK(j[3].config.model.depth == 110);
+  CHECK(j[3].config.sd.p_L == 0.5);
+  CHECK(j[3].config.train.lr.kind == LrScheduleKind::kStep);  // base's, not the grid's
+  CHECK(j[3].config.train.lr.base == 0.1);
+}
+
+TEST_CASE("a mapping axis value overrides only the keys it names") {
+  const Sweep sweep = parse_ok(R"(
+name: merge
+base: {train: {lr: {schedule: step, base: 0.05, gamma: 0.2, milestones: [3]}}}
+grid: {train.lr: [{schedule: cosine, floor: 0.001}]}
+)");
+  const LrSchedule& lr = sweep.jobs.at(0).config.train.lr;
+  CHECK(lr.kind == LrScheduleKind::kCosine);
+  CHECK(lr.floor == 0.001);
+  CHECK(lr.base == 0.05);
+  CHECK(lr.gamma == 0.2);
+  CHECK(lr.milestones == std::vector<double>{3});
+}
+
+TEST_CASE("exclude compares resolved values: 1 matches 1.0, a matches A") {
+  const Sweep sweep = parse_ok(R"(
+name: spelling
+base: {model: {depth: 20}}
+grid:
+  model.shortcut: [A, B]
+  stochastic_depth.p_L: [1.0, 0.5]
+exclude: [{stochastic_depth.p_L: 1, model.shortcut: a}]
+)");
+  REQUIRE(sweep.jobs.size() == 3);
+  CHECK(sweep.jobs[0].config.model.shortcut == Shortcut::kA);
+  CHECK(sweep.jobs[0].config.sd.p_L == 0.5);
+}
+
+TEST_CASE("jobs with an already seen key are dropped, the first kept") {
+  const Sweep sweep = parse_ok(R"(
+name: dup
+base: {model: {depth: 20}}
+grid: {stochastic_depth.p_L: [0.5, 1, 0.50]}
+include: [{stochastic_depth.p_L: 1.0}, {model.depth: 56}]
+seeds: [1, 2]
+)");
+  using T = std::tuple<int, double, uint64_t>;
+  CHECK(depth_pl_seed(sweep) ==
+        std::vector<T>{
+            {20, 0.5, 1}, {20, 0.5, 2}, {20, 1.0, 1}, {20, 1.0, 2}, {56, 0.5, 1}, {56, 0.5, 2}});
+  const auto k = keys(sweep);
+  CHECK(std::set<std::string>(k.begin(), k.end()).size() == k.size());
+}
+
+TEST_CASE("job keys ignore spelling: key order, 1 vs 1.0, defaults, nesting, comments") {
+  const Sweep a = parse_ok(R"(
+name: a
+base:
+  model: {depth: 20}
+  stochastic_depth: {p_L: 1, rule: linear}
+  train: {epochs: 2, lr: {base: 0.1}}
+grid: {train.batch: [64, 128]}
+)");
+  const Sweep b = parse_ok(R"(
+name: b   # another name: keys depend on the config only
+base:
+  train:
+    lr: {base: 1.0e-1, schedule: step, gamma: 0.1, warmup: 0}  # explicit defaults
+    epochs: +2
+    momentum: 0.90
+  stochastic_depth.p_L: 1.0
+  model.depth: 20
+  model: {width: 1, shortcut: A}
+  dataset: {dir: /elsewhere}   # not part of the key
+  train.threads: 3             # nor this
+grid: {train.batch: [64, 128]}
+)");
+  CHECK(keys(a) == keys(b));
+  CHECK(a.jobs[0].config_json == b.jobs[0].config_json);
+  CHECK(b.jobs[0].config.data.dir == "/elsewhere");
+  CHECK(b.jobs[0].config.train.threads == 3);
+}
+
+TEST_CASE("adding an axis value or a one-value axis keeps the existing keys") {
+  const std::string head = "name: grow\nbase: {model: {depth: 20}}\nseeds: [1, 2]\n";
+  const auto before = keys(parse_ok(head + "grid: {stochastic_depth.p_L: [1.0, 0.5]}\n"));
+  const auto after = keys(parse_ok(head + "grid: {stochastic_depth.p_L: [1.0, 0.8, 0.5]}\n"));
+  REQUIRE(before.size() == 4);
+  REQUIRE(after.size() == 6);
+  CHECK(std::vector<std::string>(after.begin(), after.begin() + 2) ==
+        std::vector<std::string>(before.begin(), before.begin() + 2));
+  CHECK(std::vector<std::string>(after.end() - 2, after.end()) ==
+        std::vector<std::string>(before.end() - 2, before.end()));
+  const auto with_axis =
+      keys(parse_ok(head + "grid: {stochastic_depth.p_L: [1.0, 0.5], model.width: [1]}\n"));
+  CHECK(with_axis == before);
+}
+
+TEST_CASE("canonical JSON: sorted keys, every field, shortest numbers, enum names") {
+  TrainConfig c;
+  CHECK(canonical_json(c) ==
+        R"({"dataset":{"name":"fashion-mnist","synthetic_seed":0,"test_subset":0,)"
+        R"("train_subset":0},"eval":{"batch":400,"every":10},"model":{"depth":110,)"
+        R"("shortcut":"A","width":1},"stochastic_depth":{"p_L":0.5,"rule":"linear"},)"
+        R"("train":{"augment":{"crop_pad":0,"flip":false},"batch":128,"epochs":500,)"
+        R"("iterations":0,"lr":{"base":0.1,"floor":0,"gamma":0.1,"milestones":[],)"
+        R"("schedule":"step","warmup":0},"momentum":0.9,"nesterov":true,"seed":1,)"
+        R"("weight_decay":0.0001}})");
+  const std::string key = job_key(c);
+  CHECK(key.size() == 16);
+  CHECK(key.find_first_not_of("0123456789abcdef") == std::string::npos);
+
+  TrainConfig machine = c;  // data location and thread count are not the experiment
+  machine.data.dir = "/data";
+  machine.train.threads = 7;
+  CHECK(job_key(machine) == key);
+
+  TrainConfig other = c;
+  other.train.lr.milestones = {250, 375.5};
+  other.train.lr.floor = -0.0;
+  other.sd.rule = SurvivalRule::kUniform;
+  other.data.name = "a\"b";
+  const std::string json = canonical_json(other);
+  CHECK(json.find(R"("milestones":[250,375.5])") != std::string::npos);
+  CHECK(json.find(R"("floor":0,)") != std::string::npos);
+  CHECK(json.find(R"("rule":"uniform")") != std::string::npos);
+  CHECK(json.find(R"("name":"a\"b")") != std::string::npos);
+  CHECK(job_key(other) != key);
+  other.train.seed = 2;
+  CHECK(job_key(other) != job_key(c));
+}
+
+TEST_CASE("source hash ignores comments, layout and key order, not content") {
+  const Sweep a = parse_ok(
+      "name: s\nbase: {model: {depth: 20}, train: {epochs: 1}}\n"
+      "grid: {stochastic_depth.p_L: [1.0, 0.5], model.width: [1, 2]}\n");
+  const Sweep same = parse_ok(
+      "# a comment\nname: s\ngrid:\n  stochastic_depth.p_L:\n    - 1.0\n    - 0.5\n"
+      "  model.width: [1, 2]\nbase:\n  train: {epochs: 1}\n  model:\n    depth: 20\n");
+  const Sweep value = parse_ok(
+      "name: s\nbase: {model: {depth: 20}, train: {epochs: 2}}\n"
+      "grid: {stochastic_depth.p_L: [1.0, 0.5], model.width: [1, 2]}\n");
+  const Sweep axes = parse_ok(
+      "name: s\nbase: {model: {depth: 20}, train: {epochs: 1}}\n"
+      "grid: {model.width: [1, 2], stochastic_depth.p_L: [1.0, 0.5]}\n");
+  CHECK(a.source_hash.size() == 16);
+  CHECK(same.source_hash == a.source_hash);
+  CHECK(value.source_hash != a.source_hash);
+  CHECK(axes.source_hash != a.source_hash);  // axis order decides the job order
+  CHECK(same.source_text != a.source_text);
+}
+
+TEST_CASE("the job limit is checked before expansion and can be raised") {
+  const std::string text = R"(
+name: big
+base: {model: {depth: 20}}
+grid:
+  train.epochs: [1, 2, 3, 4, 5]
+  train.batch: [1, 2, 3, 4, 5]
+  eval.every: [1, 2, 3, 4, 5]
+seeds: [1, 2]
+)";
+  auto limited = parse_sweep(text, "big.yaml", ExpandOptions{249});
+  REQUIRE_FALSE(limited);
+  CHECK(limited.error().message ==
+        "big.yaml:5:3: sweep expands to 250 jobs "
+        "(limit 249; pass --yes to allow)");
+  CHECK(parse_ok(text, ExpandOptions{250}).jobs.size() == 250);
+}
+
+TEST_CASE("every problem in a file is reported, one per line") {
+  auto sweep = parse_sweep(
+      "name: two\nbase: {model: {depth: deep}}\ngrid: {stochastic_depth.p_L: []}\n", "t.yaml");
+  REQUIRE_FALSE(sweep);
+  CHECK(sweep.error().message ==
+        "t.yaml:2:23: model.depth: expected an integer, got 'deep'\n"
+        "t.yaml:3:30: grid axis 'stochastic_depth.p_L' is empty");
+}
+
+TEST_CASE("load_sweep_file names a missing file") {
+  auto sweep = load_sweep_file("/nonexistent/sweep.yaml");
+  REQUIRE_FALSE(sweep);
+  CHECK(sweep.error().message.rfind("/nonexistent/sweep.yaml: cannot open", 0) == 0);
+}
+
+namespace {
+
+struct BadSweep {
+  const char* what;
+  std::string text;
+  const char* where;   // the expected "file:line:col: " prefix of the first error
+  const char* needle;  // the key (and hint) the message must name
+  size_t max_jobs = ExpandOptions{}.max_jobs;
+};
+
+// A grid of 10^6 combinations: over the limit, and counted without being built.
+std::string million_job_grid() {
+  std::string text = "name: huge\ngrid:\n";
+  for (const char* key : {"train.epochs", "train.batch", "eval.every", "eval.batch",
+                          "train.augment.crop_pad", "dataset.train_subset"})
+    text += std::string("  ") + key + ": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n";
+  return text;
+}
+
+const std::vector<BadSweep> kBadSweeps = {
+    {"syntax: unclosed flow sequence", "name: t\ngrid: {model.depth: [20, 56}\n",
+     "bad.yaml:2:28: ", "YAML syntax error"},
+    {"syntax: tab indentation", "name: t\nbase:\n\tmodel: {depth: 20}\n",
+     "bad.yaml:3:7: ", "YAML syntax error"},
+    {"non-UTF-8 text", "name: t\ndescription: caf\xe9 au lait\n",
+     "bad.yaml:2:17: ", "not UTF-8 text (byte 0xE9)"},
+    {"empty file", "", "bad.yaml:1:1: ", "expected a mapping"},
+    {"not a mapping", "- name\n- t\n", "bad.yaml:1:1: ", "expected a mapping"},
+    {"missing name", "base: {model: {depth: 20}}\n",
+     "bad.yaml:1:1: ", "missing required key 'name'"},
+    {"bad name", "name: my sweep\n", "bad.yaml:1:7: ", "name:"},
+    {"unknown top-level key", "name: t\ngird: {model.depth: [20]}\n",
+     "bad.yaml:2:1: ", "unknown key 'gird' (did you mean 'grid'?)"},
+    {"config key at top level", "name: t\nmodel: {depth: 20}\n",
+     "bad.yaml:2:1: ", "unknown key 'model' (config keys go under 'base:')"},
+    {"unknown section in base", "name: t\nbase:\n  modle: {depth: 20}\n",
+     "bad.yaml:3:3: ", "unknown key 'modle' (did you mean 'model'?)"},
+    {"unknown leaf in base", "name: t\nbase:\n  model: {dept: 20}\n",
+     "bad.yaml:3:11: ", "unknown key 'model.dept' (did you mean 'model.depth'?)"},
+    {"unknown grid axis", "name: t\ngrid:\n  stochastic_depth.pL: [0.5]\n",
+     "bad.yaml:3:3: ", "unknown key 'stochastic_depth.pL' (did you mean 'stochastic_depth.p_L'?)"},
+    {"unknown key inside a mapping axis", "name: t\ngrid:\n  train.lr: [{shedule: cosine}]\n",
+     "bad.yaml:3:15: ", "unknown key 'train.lr.shedule' (did you mean 'train.lr.schedule'?)"},
+    {"unknown key in exclude", "name: t\ngrid: {model.depth: [20]}\nexclude: [{model.dpth: 20}]\n",
+     "bad.yaml:3:12: ", "unknown key 'model.dpth' (did you mean 'model.depth'?)"},
+    {"string for an integer", "name: t\nbase:\n  model: {depth: twenty}\n",
+     "bad.yaml:3:18: ", "model.depth: expected an integer, got 'twenty'"},
+    {"quoted number", "name: t\nbase:\n  model: {depth: \"20\"}\n",
+     "bad.yaml:3:18: ", "model.depth: expected an integer, got the string \"20\""},
+    {"fraction for an integer", "name: t\nbase:\n  train: {batch: 12.5}\n",
+     "bad.yaml:3:18: ", "train.batch: expected an integer, got '12.5'"},
+    {"integer out of range", "name: t\nbase:\n  model: {width: 99999999999}\n",
+     "bad.yaml:3:18: ", "model.width: 99999999999 is out of range"},
+    {"list where a scalar is expected", "name: t\nbase:\n  stochastic_depth: {p_L: [0.5]}\n",
+     "bad.yaml:3:27: ", "stochastic_depth.p_L: expected a number, got a list"},
+    {"missing value", "name: t\nbase:\n  model:\n    depth:\n",
+     "bad.yaml:4:5: ", "model.depth: expected an integer, got nothing"},
+    {"scalar where a section is expected", "name: t\nbase:\n  model: 20\n",
+     "bad.yaml:3:10: ", "model: expected a mapping, got '20'"},
+    {"milestones not a list", "name: t\nbase:\n  train.lr.milestones: 250\n",
+     "bad.yaml:3:24: ", "train.lr.milestones: expected a list of numbers, got '250'"},
+    {"bad enum, with a hint", "name: t\nbase:\n  stochastic_depth: {rule: linaer}\n",
+     "bad.yaml:3:28: ",
+     "stochastic_depth.rule: expected one of linear, uniform, got 'linaer' "
+     "(did you mean 'linear'?)"},
+    {"bad shortcut", "name: t\ngrid:\n  model.shortcut: [A, D]\n",
+     "bad.yaml:3:23: ", "model.shortcut: expected one of A, B, C, got 'D'"},
+    {"bad boolean", "name: t\nbase:\n  train: {nesterov: maybe}\n",
+     "bad.yaml:3:21: ", "train.nesterov: expected true or false, got 'maybe'"},
+    {"grid not a mapping", "name: t\ngrid: [model.depth]\n", "bad.yaml:2:7: ", "grid:"},
+    {"axis not a list", "name: t\ngrid:\n  model.depth: 20\n",
+     "bad.yaml:3:16: ", "grid axis 'model.depth': expected a list of values"},
+    {"empty axis", "name: t\ngrid:\n  model.depth: []\n",
+     "bad.yaml:3:16: ", "grid axis 'model.depth' is empty"},
+    {"scalar values for a section axis", "name: t\ngrid:\n  train.lr: [0.1]\n",
+     "bad.yaml:3:14: ", "train.lr: expected a mapping, got '0.1'"},
+    {"everything excluded", "name: t\ngrid: {model.depth: [20]}\nexclude: [{model.depth: 20}]\n",
+     "bad.yaml:3:10: ", "every grid combination is excluded"},
+    {"exclude matching nothing",
+     "name: t\ngrid: {model.depth: [20, 56]}\n"
+     "exclude: [{model.depth: 110}]\n",
+     "bad.yaml:3:11: ", "exclude: this entry matches no grid combination"},
+    {"NaN", "name: t\nbase:\n  stochastic_depth: {p_L: .nan}\n",
+     "bad.yaml:3:27: ", "stochastic_depth.p_L: .nan is out of range"},
+    {"infinity in an axis", "name: t\ngrid:\n  train.lr.base: [0.1, .inf]\n",
+     "bad.yaml:3:24: ", "train.lr.base: .inf is out of range"},
+    {"negative infinity", "name: t\nbase:\n  train: {momentum: -.Inf}\n",
+     "bad.yaml:3:21: ", "train.momentum: -.Inf is out of range"},
+    {"negative weight decay", "name: t\nbase:\n  train: {weight_decay: -1.0e-4}\n",
+     "bad.yaml:3:25: ", "train.weight_decay: -0.0001 must be >= 0"},
+    {"negative epochs", "name: t\nbase:\n  train: {epochs: -3}\n",
+     "bad.yaml:3:19: ", "train.epochs: give a positive number"},
+    {"depth not 6n+2 in the grid", "name: t\ngrid:\n  model.depth: [20, 21]\n",
+     "bad.yaml:3:21: ", "model.depth: 21 is not 6n+2 with n >= 1 (try 20 or 26)"},
+    {"depth not 6n+2 in base", "name: t\nbase:\n  model: {depth: 100}\n",
+     "bad.yaml:3:18: ", "model.depth: 100 is not 6n+2"},
+    {"depth not 6n+2 in an include",
+     "name: t\nbase: {model: {depth: 20}}\ninclude:\n  - {model.depth: 22}\n",
+     "bad.yaml:4:19: ", "model.depth: 22 is not 6n+2"},
+    {"p_L zero", "name: t\ngrid:\n  stochastic_depth.p_L: [0, 0.5]\n",
+     "bad.yaml:3:26: ", "stochastic_depth.p_L: 0 is outside (0, 1]"},
+    {"p_L above 1", "name: t\nbase: {stochastic_depth: {p_L: 1.5}}\n",
+     "bad.yaml:2:32: ", "stochastic_depth.p_L: 1.5 is outside (0, 1]"},
+    {"unknown dataset, via validate", "name: t\nbase: {dataset: {name: fashion-mnst}}\n",
+     "bad.yaml:2:24: ",
+     "dataset.name: unknown dataset 'fashion-mnst', did you mean "
+     "'fashion-mnist'?"},
+    {"invalid only with the base (nesterov without momentum)",
+     "name: t\nbase: {train: {momentum: 0}}\n",
+     "bad.yaml:2:7: ", "train.nesterov: Nesterov needs momentum > 0"},
+    {"too many jobs (default limit)", million_job_grid(),
+     "bad.yaml:3:3: ", "sweep expands to 1000000 jobs (limit 100000; pass --yes to allow)"},
+    {"too many jobs (a lower limit)",
+     "name: t\ngrid:\n  stochastic_depth.p_L: [0.2, 0.4, 0.6]\nseeds: [1, 2, 3, 4]\n",
+     "bad.yaml:3:3: ", "sweep expands to 12 jobs (limit 10;", 10},
+    {"duplicate YAML key", "name: t\nbase:\n  model: {depth: 20}\n  model: {width: 2}\n",
+     "bad.yaml:4:3: ", "duplicate key 'model' (first at line 3)"},
+    {"duplicate axis", "name: t\ngrid:\n  model.depth: [20]\n  model.depth: [56]\n",
+     "bad.yaml:4:3: ", "duplicate key 'model.depth' (first at line 3)"},
+    {"key set twice, nested and dotted",
+     "name: t\nbase:\n  model: {depth: 20}\n  model.depth: 56\n",
+     "bad.yaml:4:16: ", "model.depth: set twice (first at line 3)"},
+    {"negative seed", "name: t\nseeds: [1, -2]\n",
+     "bad.yaml:2:12: ", "seeds: -2 must be a non-negative integer"},
+    {"repeated seed", "name: t\nseeds: [1, 2, 1]\n", "bad.yaml:2:15: ", "seeds: 1 is listed twice"},
+    {"fractional seed", "name: t\nseeds: [1.5]\n",
+     "bad.yaml:2:9: ", "seeds: expected an integer, got '1.5'"},
+    {"empty seeds", "name: t\nseeds: []\n", "bad.yaml:2:8: ", "seeds: expected a non-empty list"},
+    {"train.seed in base", "name: t\nbase:\n  train: {seed: 3}\n",
+     "bad.yaml:3:11: ", "train.seed: not a key of a sweep; list seeds in the top-level 'seeds:'"},
+    {"dataset.dir in the grid", "name: t\ngrid:\n  dataset.dir: [a, b]\n",
+     "bad.yaml:3:3: ", "dataset.dir: can only be set in base"},
+    {"train.threads in an include", "name: t\ninclude: [{train: {threads: 2}}]\n",
+     "bad.yaml:2:20: ", "train.threads: can only be set in base"},
+};
+
+}  // namespace
+
+TEST_CASE("bad sweep files: every error is located and names the key") {
+  REQUIRE(kBadSweeps.size() >= 25);
+  for (const BadSweep& bad : kBadSweeps) {
+    INFO(bad.what << "\n---\n" << bad.text << "---");
+    auto sweep = parse_sweep(bad.text, "bad.yaml", ExpandOptions{bad.max_jobs});
+    REQUIRE_FALSE(sweep);
+    const std::string& message = sweep.error().message;
+    INFO("error: " << message);
+    CHECK(message.rfind(bad.where, 0) == 0);
+    const std::string first_line = message.substr(0, message.find('\n'));
+    CHECK(first_line.find(bad.needle) != std::string::npos);
+  }
+}
+
+TEST_CASE("every shipped sweep file parses and validates") {
+  const fs::path dir = shipped_sweeps_dir();
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+  REQUIRE(files.size() >= 6);
+  std::set<std::string> names;
+  for (const fs::path& file : files) {
+    INFO(file);
+    auto sweep = load_sweep_file(file.string());
+    if (!sweep) FAIL(sweep.error().message);
+    CHECK(sweep->name == file.stem().string());
+    CHECK_FALSE(sweep->description.empty());
+    CHECK_FALSE(sweep->jobs.empty());
+    CHECK(names.insert(sweep->name).second);
+  }
+}
+
+TEST_CASE("quickstart: plain vs stochastic depth ResNet-20, two seeds, four jobs") {
+  auto sweep = load_sweep_file((shipped_sweeps_dir() / "quickstart.yaml").string());
+  if (!sweep) FAIL(sweep.error().message);
+  using T = std::tuple<int, double, uint64_t>;
+  CHECK(depth_pl_seed(*sweep) ==
+        std::vector<T>{{20, 1.0, 1}, {20, 1.0, 2}, {20, 0.5, 1}, {20, 0.5, 2}});
+  for (const Job& job : sweep->jobs) CHECK(job.config.data.name == "fashion-mnist");
+}
+
+TEST_CASE("paper-cifar10 is the paper's ResNet-110 setting") {
+  auto sweep = load_sweep_file((shipped_sweeps_dir() / "paper-cifar10.yaml").string());
+  if (!sweep) FAIL(sweep.error().message);
+  const TrainConfig& c = sweep->jobs.at(0).config;
+  CHECK(c.data.name == "cifar10");
+  CHECK(c.model.depth == 110);
+  CHECK(c.train.epochs == 500);
+  CHECK(c.train.lr.milestones == std::vector<double>{250, 375});
+  CHECK(c.train.augment.crop_pad == 4);
+  CHECK(c.train.augment.flip);
+}
