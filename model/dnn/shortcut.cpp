@@ -52,6 +52,8 @@ void shortcut_a_backward(const memory& dy, const memory& dx, int stride, bool ac
   const auto dyd = dy.get_desc(), dxd = dx.get_desc();
   const Dims ys = dyd.dims(), xs = dxd.dims();
   STODEPTH_CHECK(xs[0] == ys[0] && xs[1] <= ys[1], "shortcut A shapes");
+  STODEPTH_CHECK((xs[2] - 1) / stride + 1 == ys[2] && (xs[3] - 1) / stride + 1 == ys[3],
+                 "shortcut A spatial size");
   const Layout ly(dyd), lx(dxd);
   const float* src = ptr(dy);
   float* dst = ptr(dx);

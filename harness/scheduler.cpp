@@ -1,0 +1,240 @@
+#include "harness/scheduler.h"
+
+#include <omp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include <fmt/format.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include "model/survival.h"
+#include "results/writer.h"
+
+namespace stodepth::harness {
+
+std::atomic<bool>& stop_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+double estimated_cost(const TrainConfig& c, int64_t train_examples) {
+  const int64_t per_epoch = std::max<int64_t>(train_examples / std::max(c.train.batch, 1), 1);
+  const double iterations = double(total_iterations(c, per_epoch));
+  const double active = expected_active_blocks(c.sd.rule, c.sd.p_L, c.model.blocks());
+  // Per iteration: the fixed stem/head work (≈ one block) plus the expected active blocks,
+  // each costing width² and batch.
+  return iterations * (1.0 + active) * c.model.width * c.model.width * c.train.batch;
+}
+
+namespace {
+
+std::string host_id() {
+  char name[256] = {};
+  gethostname(name, sizeof(name) - 1);
+  return fmt::format("{}:{}", name, getpid());
+}
+
+// True if `host` ("hostname:pid") names a process of this machine that no longer exists.
+bool is_dead_local_process(const std::string& host) {
+  const auto colon = host.rfind(':');
+  if (colon == std::string::npos) return false;
+  const std::string ours = host_id();
+  if (host.substr(0, colon) != ours.substr(0, ours.rfind(':'))) return false;
+  const pid_t pid = static_cast<pid_t>(std::atoll(host.c_str() + colon + 1));
+  return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+// Datasets loaded once per distinct options and shared read-only by the jobs.
+class DatasetCache {
+ public:
+  Result<std::shared_ptr<const data::Dataset>> get(const data::DataOptions& o) {
+    const std::string id =
+        fmt::format("{}|{}|{}|{}|{}", o.name, o.dir, o.train_subset, o.test_subset,
+                    o.synthetic_seed);
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(id); it != cache_.end()) return it->second;
+    auto loaded = data::load_dataset(o);
+    if (!loaded) return loaded.error();
+    auto shared = std::make_shared<const data::Dataset>(std::move(*loaded));
+    cache_[id] = shared;
+    return shared;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const data::Dataset>> cache_;
+};
+
+// Streams one job's records to the writer in batches and relays progress.
+class JobSink : public MetricsSink {
+ public:
+  static constexpr size_t kBatchRows = 64;
+
+  JobSink(const sweeps::Job& job, results::AsyncWriter& writer, LaunchObserver& observer)
+      : job_(job), writer_(writer), observer_(observer) {}
+
+  void on_start(const RunPlan& plan) override { total_ = plan.total_iterations; }
+  void on_iteration(const IterationRecord& r) override {
+    rows_.push_back(r);
+    if (rows_.size() >= kBatchRows) flush();
+    observer_.on_job_iteration(job_, r, total_);
+  }
+  void on_test_eval(const TestEvalRecord& r) override {
+    flush();
+    writer_.enqueue_test_evals(job_.key, {r});
+  }
+  bool should_stop() override { return stop_requested().load() || !writer_.healthy(); }
+  void flush() {
+    if (!rows_.empty()) writer_.enqueue_iterations(job_.key, std::move(rows_));
+    rows_.clear();
+  }
+
+ private:
+  const sweeps::Job& job_;
+  results::AsyncWriter& writer_;
+  LaunchObserver& observer_;
+  std::vector<IterationRecord> rows_;
+  int64_t total_ = 0;
+};
+
+results::RunState state_of(RunStatus s) {
+  switch (s) {
+    case RunStatus::kDone: return results::RunState::kDone;
+    case RunStatus::kDiverged: return results::RunState::kDiverged;
+    case RunStatus::kInterrupted: return results::RunState::kInterrupted;
+  }
+  return results::RunState::kFailed;
+}
+
+bool selected(const std::string& key, const std::vector<std::string>& only) {
+  if (only.empty()) return true;
+  return std::any_of(only.begin(), only.end(),
+                     [&](const std::string& prefix) { return key.rfind(prefix, 0) == 0; });
+}
+
+}  // namespace
+
+Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& options,
+                             LaunchObserver& observer) {
+  auto opened = results::Store::open(options.db_path, results::OpenMode::kReadWrite);
+  if (!opened) return opened.error();
+  std::unique_ptr<results::Store> control = std::move(*opened);
+  if (auto s = control->register_sweep({sweep.name, sweep.description, sweep.source_text,
+                                        sweep.source_hash});
+      !s)
+    return s.error();
+  std::vector<results::JobRecord> records;
+  for (const auto& job : sweep.jobs)
+    records.push_back({job.key, sweep.name, job.config, job.config_json});
+  if (auto s = control->add_jobs(records); !s) return s.error();
+
+  // Runs left `running` by a launcher that was killed are resumable; those of a live
+  // launcher (another process on this sweep) are not touched.
+  auto rows = control->runs(sweep.name);
+  if (!rows) return rows.error();
+  bool all_stale = true;
+  for (const auto& r : *rows)
+    if (r.state == results::RunState::kRunning) all_stale &= is_dead_local_process(r.host);
+  if (all_stale) {
+    if (auto s = control->release_stale_runs(sweep.name); !s) return s.error();
+    rows = control->runs(sweep.name);
+    if (!rows) return rows.error();
+  }
+  std::map<std::string, results::RunState> states;
+  for (const auto& r : *rows) states[r.key] = r.state;
+
+  LaunchSummary summary;
+  std::vector<const sweeps::Job*> todo;
+  for (const auto& job : sweep.jobs) {
+    if (!selected(job.key, options.only)) continue;
+    const auto state = states[job.key];
+    const bool finished = state == results::RunState::kDone ||
+                          ((state == results::RunState::kFailed ||
+                            state == results::RunState::kDiverged) && !options.retry_failed);
+    if (finished) {
+      ++summary.skipped;
+      continue;
+    }
+    todo.push_back(&job);
+  }
+  // Longest first: the sweep ends sooner when the big jobs do not start last.
+  DatasetCache datasets;
+  std::stable_sort(todo.begin(), todo.end(), [](const sweeps::Job* a, const sweeps::Job* b) {
+    const int64_t n = 60000;  // relative cost only: the same example count for all
+    return estimated_cost(a->config, n) > estimated_cost(b->config, n);
+  });
+  observer.on_plan(int(todo.size()), summary.skipped);
+
+  const int cores = std::max(omp_get_num_procs(), 1);
+  const int jobs = std::max(options.jobs, 1);
+  const int threads = options.threads_per_job > 0 ? options.threads_per_job
+                                                  : std::max(cores / jobs, 1);
+  const std::string host = host_id();
+  auto opened_writer = results::AsyncWriter::open(options.db_path);
+  if (!opened_writer) return opened_writer.error();
+  results::AsyncWriter& writer = **opened_writer;
+  std::mutex control_mutex, summary_mutex;
+
+  auto run_job = [&](const sweeps::Job& job) {
+    if (stop_requested()) return;
+    {
+      std::lock_guard lock(control_mutex);
+      auto claimed = control->claim_run(job.key, options.retry_failed, host, threads);
+      if (!claimed || !*claimed) return;  // another launcher has it
+    }
+    observer.on_job_start(job);
+    TrainConfig config = job.config;
+    config.train.threads = threads;
+    results::RunState state = results::RunState::kFailed;
+    std::string message;
+    RunSummary run;
+    auto dataset = datasets.get(config.data);
+    if (!dataset) {
+      message = dataset.error().message;
+    } else {
+      JobSink sink(job, writer, observer);
+      try {
+        auto result = train(config, **dataset, sink);
+        sink.flush();
+        if (result) {
+          run = *result;
+          state = state_of(run.status);
+          message = run.message;
+        } else {
+          message = result.error().message;
+        }
+      } catch (const std::exception& e) {  // oneDNN or allocation failure: this job only
+        message = fmt::format("internal error: {}", e.what());
+      }
+    }
+    writer.enqueue_finish(job.key, state, state == results::RunState::kFailed ? nullptr : &run,
+                          message);
+    observer.on_job_end(job, state, message);
+    std::lock_guard lock(summary_mutex);
+    ++summary.ran;
+    switch (state) {
+      case results::RunState::kDone: ++summary.done; break;
+      case results::RunState::kDiverged: ++summary.diverged; break;
+      case results::RunState::kInterrupted: ++summary.interrupted; break;
+      default: ++summary.failed; break;
+    }
+  };
+
+  tbb::task_arena arena(jobs);
+  tbb::task_group group;
+  arena.execute([&] {
+    for (const sweeps::Job* job : todo) group.run([&, job] { run_job(*job); });
+  });
+  arena.execute([&] { group.wait(); });
+  if (auto s = writer.close(); !s) return s.error();
+  return summary;
+}
+
+}  // namespace stodepth::harness

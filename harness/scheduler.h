@@ -1,0 +1,52 @@
+// The job scheduler: runs a sweep's jobs in a TBB pool, longest first, each training with
+// its own oneDNN primitives and OpenMP thread count, streaming metrics to the results
+// store through one writer thread. Failures are isolated per job.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/result.h"
+#include "results/store.h"
+#include "sweeps/sweep.h"
+
+namespace stodepth::harness {
+
+struct LaunchOptions {
+  std::string db_path = "out/results.db";
+  int jobs = 1;             // concurrent trainings
+  int threads_per_job = 0;  // 0: cores / jobs
+  bool retry_failed = false;
+  std::vector<std::string> only;  // job keys (prefixes) to run; empty: all
+};
+
+// What the launcher shows while jobs run (implemented by the CLI's progress display).
+class LaunchObserver {
+ public:
+  virtual ~LaunchObserver() = default;
+  virtual void on_plan(int to_run, int already_done) {}
+  virtual void on_job_start(const sweeps::Job& job) {}
+  virtual void on_job_iteration(const sweeps::Job& job, const IterationRecord& r,
+                                int64_t total_iterations) {}
+  virtual void on_job_end(const sweeps::Job& job, results::RunState state,
+                          const std::string& message) {}
+};
+
+struct LaunchSummary {
+  int ran = 0, done = 0, failed = 0, diverged = 0, interrupted = 0, skipped = 0;
+};
+
+// Set by the first Ctrl-C: no job starts after it and running ones stop at the next
+// iteration boundary (marked interrupted).
+std::atomic<bool>& stop_requested();
+
+// Estimated cost of a job, for longest-first ordering: depth × expected active blocks ×
+// iterations (relative units).
+double estimated_cost(const TrainConfig& config, int64_t train_examples);
+
+Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& options,
+                             LaunchObserver& observer);
+
+}  // namespace stodepth::harness

@@ -1,0 +1,167 @@
+#include "results/file_check.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "results/schema.h"
+#include "results/sqlite.h"
+
+namespace stodepth::results {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The fields of the database header (https://sqlite.org/fileformat.html#the_database_header)
+// that the checks need.
+struct Header {
+  uint32_t page_size = 0;
+  uint32_t page_count = 0;  // "in-header database size", 0 when not trustworthy
+  int64_t user_version = 0;
+  uint32_t application_id = 0;
+};
+
+constexpr size_t kHeaderSize = 100;
+constexpr char kMagic[] = "SQLite format 3";  // 16 bytes with its NUL
+
+uint32_t big_endian32(const unsigned char* p) {
+  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | uint32_t(p[3]);
+}
+
+std::optional<Header> parse_header(const std::array<unsigned char, kHeaderSize>& bytes) {
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return std::nullopt;
+  Header header;
+  const uint32_t raw_page_size = uint32_t(bytes[16]) << 8 | bytes[17];
+  header.page_size = raw_page_size == 1 ? 65536 : raw_page_size;
+  // The size field is valid only when the change counter matches "version-valid-for".
+  if (big_endian32(&bytes[24]) == big_endian32(&bytes[92])) {
+    header.page_count = big_endian32(&bytes[28]);
+  }
+  header.user_version = int32_t(big_endian32(&bytes[60]));
+  header.application_id = big_endian32(&bytes[68]);
+  return header;
+}
+
+Error not_sqlite_error(const std::string& path) {
+  return Error{fmt::format(
+      "{}: not an SQLite database, so not a stodepth results database (pass another --db, or "
+      "move the file away)",
+      path)};
+}
+
+Error corrupt_error(const std::string& path, const std::string& what) {
+  return Error{fmt::format(
+      "{}: truncated or corrupt SQLite database: {} (restore it from a backup, or pass another "
+      "--db)",
+      path, what)};
+}
+
+// A file cut short is whole pages shorter than its header says, or not whole pages at all.
+// Skipped while a -wal or -journal file exists: the file is then legitimately mid-write, and
+// SQLite itself completes or rolls back those changes.
+Status check_size(const std::string& path, const Header& header, uintmax_t size) {
+  if (fs::exists(path + "-wal") || fs::exists(path + "-journal")) return ok_status();
+  const uint32_t ps = header.page_size;
+  if (ps < 512 || ps > 65536 || (ps & (ps - 1)) != 0) {
+    return corrupt_error(path, fmt::format("invalid page size {}", ps));
+  }
+  if (size % ps != 0 || size < uintmax_t(header.page_count) * ps) {
+    return corrupt_error(path, fmt::format("{} bytes, the header says {} pages of {} bytes", size,
+                                           header.page_count, ps));
+  }
+  return ok_status();
+}
+
+// "file:" URI of a path: '%', '?' and '#' would otherwise be read as URI syntax.
+std::string file_uri(const std::string& path) {
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  return uri;
+}
+
+// Tables of a database whose header has application_id 0: none means the file is free to
+// take (e.g. created by `sqlite3 x.db VACUUM`), some mean it belongs to another program.
+Result<FileState> probe_unclaimed(const std::string& path) {
+  auto db = Database::open(file_uri(path) + "?mode=ro&immutable=1",
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
+  if (!db) return db.error();
+  auto stmt = db->prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+      "ORDER BY name");
+  if (!stmt) return corrupt_error(path, stmt.error().message);
+  std::vector<std::string> tables;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return corrupt_error(path, row.error().message);
+    if (!*row) break;
+    tables.push_back(stmt->column_text(0));
+  }
+  if (!tables.empty()) {
+    return foreign_database_error(
+        path, fmt::format("application_id 0 and its own tables: {}", fmt::join(tables, ", ")));
+  }
+  return FileState::kNoSchema;
+}
+
+}  // namespace
+
+Error foreign_database_error(const std::string& path, const std::string& what) {
+  return Error{fmt::format(
+      "{}: an SQLite database of another application ({}; stodepth's application_id is "
+      "0x{:08X}), not a stodepth results database (pass another --db)",
+      path, what, uint32_t(kApplicationId))};
+}
+
+Error newer_schema_error(const std::string& path, int64_t version) {
+  return Error{fmt::format(
+      "{}: created by a newer stodepth (schema version {}, this build knows up to {}) (upgrade "
+      "stodepth, or pass another --db)",
+      path, version, schema_version())};
+}
+
+Result<FileState> inspect_database_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (!fs::exists(status)) return FileState::kMissing;
+  if (!fs::is_regular_file(status)) {
+    return Error{fmt::format("{}: not a regular file (pass a database file as --db)", path)};
+  }
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec) return Error{fmt::format("{}: cannot read: {}", path, ec.message())};
+  if (size == 0) return FileState::kEmpty;
+
+  std::array<unsigned char, kHeaderSize> bytes{};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{fmt::format("{}: cannot open for reading", path)};
+  in.read(reinterpret_cast<char*>(bytes.data()), bytes.size());
+  if (size_t(in.gcount()) < kHeaderSize) return not_sqlite_error(path);
+  const auto header = parse_header(bytes);
+  if (!header) return not_sqlite_error(path);
+
+  if (auto sized = check_size(path, *header, size); !sized) return sized.error();
+  if (header->application_id == 0) return probe_unclaimed(path);
+  if (header->application_id != uint32_t(kApplicationId)) {
+    return foreign_database_error(path,
+                                  fmt::format("application_id 0x{:08X}", header->application_id));
+  }
+  if (header->user_version > schema_version()) {
+    return newer_schema_error(path, header->user_version);
+  }
+  return FileState::kStodepth;
+}
+
+}  // namespace stodepth::results

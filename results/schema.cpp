@@ -1,0 +1,87 @@
+#include "results/schema.h"
+
+#include <array>
+
+namespace stodepth::results {
+namespace {
+
+// Version 0 → 1: the initial schema (documented in schema.h). NOT NULL on TEXT primary keys
+// because SQLite otherwise accepts NULL keys in rowid tables.
+constexpr const char* kCreateSchemaV1 = R"sql(
+CREATE TABLE sweeps (
+  name TEXT NOT NULL PRIMARY KEY,
+  description TEXT,
+  source_text TEXT,
+  source_hash TEXT,
+  created_at TEXT
+);
+CREATE TABLE runs (
+  key TEXT NOT NULL PRIMARY KEY,
+  sweep TEXT NOT NULL REFERENCES sweeps(name),
+  dataset TEXT,
+  depth INTEGER,
+  width INTEGER,
+  shortcut TEXT,
+  rule TEXT,
+  p_L REAL,
+  schedule TEXT,
+  lr REAL,
+  batch INTEGER,
+  epochs INTEGER,
+  iterations INTEGER,
+  seed INTEGER,
+  config_json TEXT,
+  status TEXT NOT NULL DEFAULT 'queued'
+    CHECK (status IN ('queued', 'running', 'done', 'failed', 'diverged', 'interrupted')),
+  error TEXT,
+  host TEXT,
+  threads INTEGER,
+  started_at TEXT,
+  ended_at TEXT,
+  wall_seconds REAL,
+  mean_step_ms REAL,
+  images_per_second REAL,
+  expected_active_blocks REAL,
+  mean_active_blocks REAL,
+  final_test_accuracy REAL,
+  final_test_loss REAL
+);
+CREATE INDEX runs_by_sweep ON runs(sweep);
+CREATE TABLE sweep_runs (
+  sweep TEXT NOT NULL REFERENCES sweeps(name),
+  key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
+  UNIQUE (sweep, key)
+);
+CREATE INDEX sweep_runs_by_key ON sweep_runs(key);
+CREATE TABLE iterations (
+  run TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
+  iteration INTEGER NOT NULL,
+  epoch INTEGER,
+  lr REAL,
+  loss REAL,
+  train_accuracy REAL,
+  test_accuracy REAL NULL,
+  test_loss REAL NULL,
+  active_blocks INTEGER,
+  step_ms REAL,
+  PRIMARY KEY (run, iteration)
+) WITHOUT ROWID;
+CREATE TABLE test_evals (
+  run TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
+  epoch INTEGER,
+  iteration INTEGER NOT NULL,
+  accuracy REAL,
+  loss REAL,
+  PRIMARY KEY (run, iteration)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<const char*, 1> kMigrations = {kCreateSchemaV1};
+
+}  // namespace
+
+std::span<const char* const> migrations() { return kMigrations; }
+
+int schema_version() { return int(kMigrations.size()); }
+
+}  // namespace stodepth::results

@@ -1,0 +1,55 @@
+// The results database schema and its migrations.
+//
+// Schema (version 1), as created by migration 0 → 1:
+//
+//   sweeps       one row per sweep definition seen
+//     name TEXT PRIMARY KEY, description TEXT, source_text TEXT (the file as read),
+//     source_hash TEXT (hash of the normalised definition), created_at TEXT (ISO 8601 UTC)
+//
+//   runs         one row per training run (job), keyed by the hash of its full config
+//     key TEXT PRIMARY KEY,
+//     sweep TEXT → sweeps(name)          the first sweep that registered the run
+//     dataset TEXT, depth INTEGER, width INTEGER, shortcut TEXT ('A'|'B'|'C'),
+//     rule TEXT ('linear'|'uniform'), p_L REAL, schedule TEXT ('constant'|'step'|'cosine'),
+//     lr REAL (base rate), batch INTEGER, epochs INTEGER, iterations INTEGER (0: from epochs),
+//     seed INTEGER, config_json TEXT (the complete config, canonical JSON),
+//     status TEXT: queued | running | done | failed | diverged | interrupted,
+//     error TEXT (failure or divergence message), host TEXT, threads INTEGER,
+//     started_at TEXT, ended_at TEXT (ISO 8601 UTC), wall_seconds REAL, mean_step_ms REAL,
+//     images_per_second REAL, expected_active_blocks REAL, mean_active_blocks REAL,
+//     final_test_accuracy REAL, final_test_loss REAL   (NULL until the run ends)
+//     index runs_by_sweep(sweep)
+//
+//   sweep_runs   every (sweep, run) membership, in insertion order (rowid); a run shared by
+//                two sweeps has two rows here and one in runs
+//     sweep TEXT → sweeps(name), key TEXT → runs(key), UNIQUE(sweep, key)
+//
+//   iterations   one row per training iteration of a run (the latest attempt only)
+//     run TEXT → runs(key), iteration INTEGER (1-based), epoch INTEGER (1-based), lr REAL,
+//     loss REAL, train_accuracy REAL (mini-batch, before the update),
+//     test_accuracy REAL, test_loss REAL (test mini-batch; NULL except every eval.every),
+//     active_blocks INTEGER, step_ms REAL;  PRIMARY KEY(run, iteration)
+//
+//   test_evals   whole-test-set evaluations (end of each epoch, and of the run)
+//     run TEXT → runs(key), epoch INTEGER, iteration INTEGER, accuracy REAL, loss REAL;
+//     PRIMARY KEY(run, iteration)
+//
+// Deleting a run deletes its sweep_runs, iterations and test_evals rows (ON DELETE CASCADE).
+// PRAGMA application_id is kApplicationId ('SDEP'); PRAGMA user_version is the schema version.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace stodepth::results {
+
+inline constexpr int32_t kApplicationId = 0x53444550;  // 'SDEP'
+
+// Migration i takes a database from user_version i to i + 1, in one transaction. Append
+// only: a released migration is never edited.
+std::span<const char* const> migrations();
+
+// The version this build creates and understands: the number of migrations.
+int schema_version();
+
+}  // namespace stodepth::results

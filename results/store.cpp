@@ -1,0 +1,636 @@
+#include "results/store.h"
+
+#include <sqlite3.h>
+
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "results/file_check.h"
+#include "results/schema.h"
+#include "results/sqlite.h"
+
+namespace stodepth::results {
+
+const char* to_string(RunState s) {
+  switch (s) {
+    case RunState::kQueued: return "queued";
+    case RunState::kRunning: return "running";
+    case RunState::kDone: return "done";
+    case RunState::kFailed: return "failed";
+    case RunState::kDiverged: return "diverged";
+    case RunState::kInterrupted: return "interrupted";
+  }
+  return "?";
+}
+
+std::optional<RunState> parse_run_state(std::string_view s) {
+  for (const RunState state : {RunState::kQueued, RunState::kRunning, RunState::kDone,
+                               RunState::kFailed, RunState::kDiverged, RunState::kInterrupted}) {
+    if (s == to_string(state)) return state;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 10000;
+
+// Every statement the Store runs, prepared once per connection (see Impl::statement). Column
+// lists are explicit so that a schema migration adding columns cannot shift results.
+
+constexpr const char* kSelectSweepHash = "SELECT source_hash FROM sweeps WHERE name = ?1";
+constexpr const char* kInsertSweep =
+    "INSERT INTO sweeps (name, description, source_text, source_hash, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
+constexpr const char* kSelectSweeps =
+    "SELECT name, description, source_text, source_hash FROM sweeps ORDER BY rowid";
+
+// ON CONFLICT(key) DO NOTHING rather than INSERT OR IGNORE: only an existing key is skipped,
+// any other constraint violation is still an error.
+constexpr const char* kInsertRun =
+    "INSERT INTO runs (key, sweep, dataset, depth, width, shortcut, rule, p_L, schedule, lr, "
+    "batch, epochs, iterations, seed, config_json, status) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'queued') "
+    "ON CONFLICT (key) DO NOTHING";
+constexpr const char* kLinkRun =
+    "INSERT INTO sweep_runs (sweep, key) VALUES (?1, ?2) ON CONFLICT (sweep, key) DO NOTHING";
+
+// ?4: retry failed and diverged runs too.
+constexpr const char* kClaimRun =
+    "UPDATE runs SET status = 'running', host = ?2, threads = ?3, "
+    "started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ended_at = NULL, error = NULL, "
+    "wall_seconds = NULL, mean_step_ms = NULL, images_per_second = NULL, "
+    "expected_active_blocks = NULL, mean_active_blocks = NULL, final_test_accuracy = NULL, "
+    "final_test_loss = NULL "
+    "WHERE key = ?1 AND (status IN ('queued', 'interrupted') "
+    "OR (?4 AND status IN ('failed', 'diverged')))";
+constexpr const char* kDeleteIterations = "DELETE FROM iterations WHERE run = ?1";
+constexpr const char* kDeleteTestEvals = "DELETE FROM test_evals WHERE run = ?1";
+constexpr const char* kReleaseStaleRuns =
+    "UPDATE runs SET status = 'interrupted' WHERE status = 'running' "
+    "AND key IN (SELECT key FROM sweep_runs WHERE sweep = ?1)";
+
+// OR REPLACE: a batch retried after a failed commit overwrites instead of duplicating.
+constexpr const char* kInsertIteration =
+    "INSERT OR REPLACE INTO iterations (run, iteration, epoch, lr, loss, train_accuracy, "
+    "test_accuracy, test_loss, active_blocks, step_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char* kInsertTestEval =
+    "INSERT OR REPLACE INTO test_evals (run, epoch, iteration, accuracy, loss) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kFinishRun =
+    "UPDATE runs SET status = ?2, error = ?3, ended_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
+    "wall_seconds = ?4, mean_step_ms = ?5, images_per_second = ?6, expected_active_blocks = ?7, "
+    "mean_active_blocks = ?8, final_test_accuracy = ?9, final_test_loss = ?10 WHERE key = ?1";
+
+// Read in this order by decode_run.
+#define STODEPTH_RUN_COLUMNS                                                                   \
+  "r.key, r.sweep, r.status, r.dataset, r.depth, r.width, r.shortcut, r.rule, r.p_L, "        \
+  "r.schedule, r.lr, r.batch, r.epochs, r.iterations, r.seed, r.config_json, r.error, r.host, " \
+  "r.threads, r.started_at, r.ended_at, r.wall_seconds, r.mean_step_ms, r.images_per_second, " \
+  "r.expected_active_blocks, r.mean_active_blocks, r.final_test_accuracy, r.final_test_loss"
+constexpr const char* kSelectAllRuns =
+    "SELECT " STODEPTH_RUN_COLUMNS " FROM runs AS r ORDER BY r.sweep, r.rowid";
+constexpr const char* kSelectSweepRuns =
+    "SELECT " STODEPTH_RUN_COLUMNS " FROM sweep_runs AS l JOIN runs AS r ON r.key = l.key "
+    "WHERE l.sweep = ?1 ORDER BY l.rowid";
+#undef STODEPTH_RUN_COLUMNS
+
+constexpr const char* kSelectCurve =
+    "SELECT iteration, epoch, lr, loss, train_accuracy, test_accuracy, test_loss, "
+    "active_blocks, step_ms FROM iterations WHERE run = ?1 ORDER BY iteration";
+constexpr const char* kSelectTestEvals =
+    "SELECT epoch, iteration, accuracy, loss FROM test_evals WHERE run = ?1 ORDER BY iteration";
+
+std::optional<std::string_view> text_or_null(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+Result<RunRow> decode_run(const Statement& s, const std::string& label) {
+  RunRow row;
+  int c = 0;
+  row.key = s.column_text(c++);
+  row.sweep = s.column_text(c++);
+  const std::string status = s.column_text(c++);
+  TrainConfig& config = row.config;
+  config.data.name = s.column_text(c++);
+  config.model.depth = int(s.column_int(c++));
+  config.model.width = int(s.column_int(c++));
+  const std::string shortcut = s.column_text(c++);
+  const std::string rule = s.column_text(c++);
+  config.sd.p_L = s.column_double(c++);
+  const std::string schedule = s.column_text(c++);
+  config.train.lr.base = s.column_double(c++);
+  config.train.batch = int(s.column_int(c++));
+  config.train.epochs = s.column_int(c++);
+  config.train.iterations = s.column_int(c++);
+  config.train.seed = uint64_t(s.column_int(c++));
+  row.config_json = s.column_text(c++);
+  row.error = s.column_text(c++);
+  row.host = s.column_text(c++);
+  row.threads = int(s.column_int(c++));
+  row.started_at = s.column_text(c++);
+  row.ended_at = s.column_text(c++);
+  for (auto* field : {&row.wall_seconds, &row.mean_step_ms, &row.images_per_second,
+                      &row.expected_active_blocks, &row.mean_active_blocks,
+                      &row.final_test_accuracy, &row.final_test_loss}) {
+    *field = s.column_optional_double(c++);
+  }
+
+  const auto state = parse_run_state(status);
+  const auto parsed_shortcut = parse_shortcut(shortcut);
+  const auto parsed_rule = parse_rule(rule);
+  const auto parsed_schedule = parse_schedule(schedule);
+  if (!state || !parsed_shortcut || !parsed_rule || !parsed_schedule) {
+    return Error{fmt::format(
+        "{}: run {}: unreadable status/shortcut/rule/schedule '{}'/'{}'/'{}'/'{}' (was the "
+        "database edited by hand?)",
+        label, row.key, status, shortcut, rule, schedule)};
+  }
+  row.state = *state;
+  config.model.shortcut = *parsed_shortcut;
+  config.sd.rule = *parsed_rule;
+  config.train.lr.kind = *parsed_schedule;
+  return row;
+}
+
+IterationRecord decode_iteration(const Statement& s) {
+  IterationRecord r;
+  r.iteration = s.column_int(0);
+  r.epoch = s.column_int(1);
+  r.learning_rate = s.column_double(2);
+  r.loss = s.column_double(3);
+  r.train_accuracy = s.column_double(4);
+  r.test_accuracy = s.column_optional_double(5);
+  r.test_loss = s.column_optional_double(6);
+  r.active_blocks = int(s.column_int(7));
+  r.step_ms = s.column_double(8);
+  return r;
+}
+
+TestEvalRecord decode_test_eval(const Statement& s) {
+  TestEvalRecord r;
+  r.epoch = s.column_int(0);
+  r.iteration = s.column_int(1);
+  r.accuracy = s.column_double(2);
+  r.loss = s.column_double(3);
+  return r;
+}
+
+// A cached statement in use, reset when released: a cursor left mid-way (an early return)
+// would otherwise keep a read transaction open, pinning the WAL.
+class InUse {
+ public:
+  explicit InUse(Statement* stmt) : stmt_(stmt) {}
+  InUse(InUse&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
+  InUse& operator=(InUse&&) = delete;
+  ~InUse() {
+    if (stmt_) stmt_->reset();
+  }
+  Statement& operator*() const { return *stmt_; }
+  Statement* operator->() const { return stmt_; }
+
+ private:
+  Statement* stmt_;
+};
+
+// Steps `stmt` to completion, decoding each row.
+template <typename Decode>
+auto collect(Statement& stmt, Decode decode)
+    -> Result<std::vector<std::decay_t<decltype(decode(stmt))>>> {
+  std::vector<std::decay_t<decltype(decode(stmt))>> rows;
+  for (;;) {
+    auto row = stmt.step();
+    if (!row) return row.error();
+    if (!*row) return rows;
+    rows.push_back(decode(stmt));
+  }
+}
+
+// --- Opening --------------------------------------------------------------------------------
+
+Status configure_connection(Database& db) {
+  return db.exec(fmt::format("PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON",
+                             kBusyTimeoutMs));
+}
+
+// The checks of inspect_database_file, repeated on the open connection where they are
+// authoritative (the header can lag behind an uncheckpointed WAL) and where ":memory:" and a
+// file created since the inspection are covered. Returns the schema version.
+Result<int64_t> check_identity(Database& db) {
+  auto application_id = db.query_int("PRAGMA application_id");
+  if (!application_id) return application_id.error();
+  auto version = db.query_int("PRAGMA user_version");
+  if (!version) return version.error();
+  if (*application_id == kApplicationId) {
+    if (*version > schema_version()) return newer_schema_error(db.label(), *version);
+    return *version;
+  }
+  if (*application_id != 0) {
+    return foreign_database_error(
+        db.label(), fmt::format("application_id 0x{:08X}", uint32_t(*application_id)));
+  }
+  auto tables = db.query_int("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'");
+  if (!tables) return tables.error();
+  if (*tables > 0 || *version != 0) {
+    return foreign_database_error(db.label(), "application_id 0 and its own tables");
+  }
+  return int64_t{0};
+}
+
+// Applies the pending migrations, each in its own transaction. The version is re-read under
+// the write lock: another process may have migrated the file in the meantime.
+Status migrate(Database& db, int64_t version) {
+  while (version < schema_version()) {
+    Transaction transaction(db);
+    if (auto begun = transaction.begin(); !begun) return begun;
+    auto current = check_identity(db);
+    if (!current) return current.error();
+    version = *current;
+    if (version >= schema_version()) break;
+    if (version == 0) {
+      if (auto set = db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId)); !set) {
+        return set;
+      }
+    }
+    if (auto applied = db.exec(migrations()[size_t(version)]); !applied) return applied;
+    if (auto set = db.exec(fmt::format("PRAGMA user_version = {}", version + 1)); !set) return set;
+    if (auto committed = transaction.commit(); !committed) return committed;
+    ++version;
+  }
+  return ok_status();
+}
+
+// WAL: readers do not block the writer nor the writer the readers. NORMAL sync is durable
+// across application crashes in WAL mode (a power loss may lose the last commits only).
+Status enable_wal(Database& db, bool in_memory) {
+  auto stmt = db.prepare("PRAGMA journal_mode = WAL");
+  if (!stmt) return stmt.error();
+  auto row = stmt->step();
+  if (!row) return row.error();
+  const std::string mode = *row ? stmt->column_text(0) : "";
+  if (mode != "wal" && !in_memory) {
+    return Error{fmt::format(
+        "{}: cannot use WAL journal mode (got '{}') (put the database on a local filesystem)",
+        db.label(), mode)};
+  }
+  return db.exec("PRAGMA synchronous = NORMAL");
+}
+
+Error not_created_error(const std::string& path) {
+  return Error{fmt::format(
+      "{}: no results database there yet (check --db, or run a sweep to create it)", path)};
+}
+
+// --- select() -------------------------------------------------------------------------------
+
+int allow_reads_only(void*, int action, const char*, const char*, const char*, const char*) {
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE:  // WITH RECURSIVE
+      return SQLITE_OK;
+    default:  // writes, DDL, ATTACH/DETACH, PRAGMA, transactions, …
+      return SQLITE_DENY;
+  }
+}
+
+// Installs the read-only authorizer for the lifetime of the guard (it applies when
+// statements are prepared).
+class ReadOnlyAuthorizer {
+ public:
+  explicit ReadOnlyAuthorizer(Database& db) : db_(db) {
+    sqlite3_set_authorizer(db_.handle(), allow_reads_only, nullptr);
+  }
+  ~ReadOnlyAuthorizer() { sqlite3_set_authorizer(db_.handle(), nullptr, nullptr); }
+  ReadOnlyAuthorizer(const ReadOnlyAuthorizer&) = delete;
+  ReadOnlyAuthorizer& operator=(const ReadOnlyAuthorizer&) = delete;
+
+ private:
+  Database& db_;
+};
+
+Error query_error(sqlite3* db, int rc) {
+  if ((rc & 0xff) == SQLITE_AUTH) {
+    return Error{fmt::format("query refused: {} (query sql is read-only)", sqlite3_errmsg(db))};
+  }
+  return Error{fmt::format("query: {}", sqlite3_errmsg(db))};
+}
+
+Error more_than_one_error() {
+  return Error{"query refused: more than one statement (query sql runs a single SELECT)"};
+}
+
+// True when `rest` holds only whitespace, comments and semicolons.
+bool nothing_after(sqlite3* db, const char* rest, const char* end) {
+  while (rest < end) {
+    sqlite3_stmt* next = nullptr;
+    const char* tail = nullptr;
+    const int rc = sqlite3_prepare_v2(db, rest, int(end - rest), &next, &tail);
+    sqlite3_finalize(next);
+    if (rc != SQLITE_OK || next != nullptr || tail == rest) return false;
+    rest = tail;
+  }
+  return true;
+}
+
+// Prepares exactly one read-only statement (the authorizer must be installed).
+Result<Statement> prepare_query(Database& db, const std::string& sql) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), int(sql.size()), &raw, &tail);
+  Statement stmt(raw, db.label());
+  if (rc != SQLITE_OK) return query_error(db.handle(), rc);
+  if (raw == nullptr) return Error{"query: empty (give one SELECT statement)"};
+  if (!nothing_after(db.handle(), tail, sql.data() + sql.size())) return more_than_one_error();
+  if (!sqlite3_stmt_readonly(raw)) {
+    return Error{"query refused: statement writes (query sql is read-only)"};
+  }
+  return stmt;
+}
+
+}  // namespace
+
+// --- Store ----------------------------------------------------------------------------------
+
+struct Store::Impl {
+  Database db;
+  std::string path;
+  OpenMode mode = OpenMode::kReadWrite;
+  std::unordered_map<const char*, Statement> statements;  // keyed by the k* constants
+  std::optional<Database> query_db;  // select()'s read-only connection, opened on first use
+
+  // The cached statement for `sql` (one of the k* constants), ready to bind.
+  Result<InUse> statement(const char* sql) {
+    auto found = statements.find(sql);
+    if (found == statements.end()) {
+      auto prepared = db.prepare(sql);
+      if (!prepared) return prepared.error();
+      found = statements.emplace(sql, std::move(prepared).value()).first;
+    }
+    return InUse(&found->second);
+  }
+
+  // Runs a cached statement that returns no rows.
+  template <typename... Args>
+  Status run(const char* sql, const Args&... args) {
+    auto stmt = statement(sql);
+    if (!stmt) return stmt.error();
+    (*stmt)->bind_all(args...);
+    return (*stmt)->run();
+  }
+
+  template <typename Decode, typename... Args>
+  auto query(const char* sql, Decode decode, const Args&... args)
+      -> decltype(collect(std::declval<Statement&>(), decode)) {
+    auto stmt = statement(sql);
+    if (!stmt) return stmt.error();
+    (*stmt)->bind_all(args...);
+    return collect(**stmt, decode);
+  }
+
+  Status insert_iterations(const std::string& key, const std::vector<IterationRecord>& rows) {
+    for (const auto& r : rows) {
+      auto inserted = run(kInsertIteration, key, r.iteration, r.epoch, r.learning_rate, r.loss,
+                          r.train_accuracy, r.test_accuracy, r.test_loss, r.active_blocks,
+                          r.step_ms);
+      if (!inserted) return inserted;
+    }
+    return ok_status();
+  }
+
+  Status insert_test_evals(const std::string& key, const std::vector<TestEvalRecord>& rows) {
+    for (const auto& r : rows) {
+      auto inserted = run(kInsertTestEval, key, r.epoch, r.iteration, r.accuracy, r.loss);
+      if (!inserted) return inserted;
+    }
+    return ok_status();
+  }
+
+  Status finish(const std::string& key, RunState state, const RunSummary* s,
+                const std::string& error) {
+    if (state == RunState::kQueued || state == RunState::kRunning) {
+      return Error{fmt::format("{}: run {}: finish_run needs a final state, not {}", path, key,
+                               to_string(state))};
+    }
+    auto value = [s](double RunSummary::*m) -> std::optional<double> {
+      if (!s) return std::nullopt;
+      return s->*m;
+    };
+    auto optional = [s](std::optional<double> RunSummary::*m) -> std::optional<double> {
+      return s ? s->*m : std::nullopt;
+    };
+    const std::string& message = !error.empty() || !s ? error : s->message;
+    auto updated = run(kFinishRun, key, to_string(state), text_or_null(message),
+                       value(&RunSummary::wall_seconds), value(&RunSummary::mean_step_ms),
+                       value(&RunSummary::images_per_second),
+                       value(&RunSummary::expected_active_blocks),
+                       value(&RunSummary::mean_active_blocks),
+                       optional(&RunSummary::final_test_accuracy),
+                       optional(&RunSummary::final_test_loss));
+    if (!updated) return updated;
+    if (db.changes() == 0) return Error{fmt::format("{}: finish_run: no run {}", path, key)};
+    return ok_status();
+  }
+
+  Status apply(const Batch::Iterations& op) { return insert_iterations(op.key, op.rows); }
+  Status apply(const Batch::TestEvals& op) { return insert_test_evals(op.key, op.rows); }
+  Status apply(const Batch::Finish& op) {
+    return finish(op.key, op.state, op.summary ? &*op.summary : nullptr, op.error);
+  }
+
+  // In one write transaction: all of `write` or nothing.
+  template <typename Write>
+  Status in_transaction(Write write) {
+    Transaction transaction(db);
+    if (auto begun = transaction.begin(); !begun) return begun;
+    if (auto written = write(); !written) return written;
+    return transaction.commit();
+  }
+
+  // select() runs on a read-only connection; ":memory:" has no file to open twice, and a
+  // read-only Store's own connection already is one.
+  Result<Database*> query_connection() {
+    if (mode == OpenMode::kReadOnly || path == ":memory:") return &db;
+    if (!query_db) {
+      auto opened = Database::open(path, SQLITE_OPEN_READONLY, path);
+      if (!opened) return opened.error();
+      if (auto configured = configure_connection(*opened); !configured) {
+        return configured.error();
+      }
+      query_db = std::move(opened).value();
+    }
+    return &*query_db;
+  }
+};
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mode) {
+  const bool in_memory = path == ":memory:";
+  const bool read_only = mode == OpenMode::kReadOnly;
+  if (!in_memory) {
+    auto state = inspect_database_file(path);
+    if (!state) return state.error();
+    if (read_only && *state != FileState::kStodepth) return not_created_error(path);
+  }
+  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  auto db = Database::open(path, flags, path);
+  if (!db) return db.error();
+  if (auto configured = configure_connection(*db); !configured) return configured.error();
+  auto version = check_identity(*db);
+  if (!version) return version.error();
+
+  if (read_only) {
+    if (*version != schema_version()) {
+      return Error{fmt::format(
+          "{}: schema version {} is older than this build's {} (open it once read-write, e.g. "
+          "by running a sweep, to migrate it)",
+          path, *version, schema_version())};
+    }
+  } else {
+    // Migrations run before WAL is enabled so that a new file's header (application_id,
+    // user_version) is in the main file, where inspect_database_file reads it.
+    if (auto migrated = migrate(*db, *version); !migrated) return migrated.error();
+    if (auto wal = enable_wal(*db, in_memory); !wal) return wal.error();
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->db = std::move(db).value();
+  impl->path = path;
+  impl->mode = mode;
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Status Store::register_sweep(const SweepRecord& sweep) {
+  return impl_->in_transaction([&]() -> Status {
+    auto text = [](const Statement& s) { return s.column_text(0); };
+    auto hashes = impl_->query(kSelectSweepHash, text, sweep.name);
+    if (!hashes) return hashes.error();
+    if (hashes->empty()) {
+      return impl_->run(kInsertSweep, sweep.name, sweep.description, sweep.source_text,
+                        sweep.source_hash);
+    }
+    if (hashes->front() != sweep.source_hash) {
+      return Error{fmt::format(
+          "{}: sweep '{}' already exists in DB with a different definition (rename the sweep "
+          "or use another --db)",
+          impl_->path, sweep.name)};
+    }
+    return ok_status();
+  });
+}
+
+Status Store::add_jobs(const std::vector<JobRecord>& jobs) {
+  return impl_->in_transaction([&]() -> Status {
+    for (const auto& job : jobs) {
+      const TrainConfig& c = job.config;
+      auto inserted = impl_->run(
+          kInsertRun, job.key, job.sweep, c.data.name, c.model.depth, c.model.width,
+          to_string(c.model.shortcut), to_string(c.sd.rule), c.sd.p_L, to_string(c.train.lr.kind),
+          c.train.lr.base, c.train.batch, c.train.epochs, c.train.iterations,
+          int64_t(c.train.seed), job.config_json);
+      if (!inserted) return inserted;
+      if (auto linked = impl_->run(kLinkRun, job.sweep, job.key); !linked) return linked;
+    }
+    return ok_status();
+  });
+}
+
+Result<bool> Store::claim_run(const std::string& key, bool retry_failed, const std::string& host,
+                              int threads) {
+  bool claimed = false;
+  auto written = impl_->in_transaction([&]() -> Status {
+    auto updated = impl_->run(kClaimRun, key, host, threads, retry_failed ? 1 : 0);
+    if (!updated) return updated;
+    claimed = impl_->db.changes() == 1;
+    if (!claimed) return ok_status();
+    if (auto deleted = impl_->run(kDeleteIterations, key); !deleted) return deleted;
+    return impl_->run(kDeleteTestEvals, key);
+  });
+  if (!written) return written.error();
+  return claimed;
+}
+
+Status Store::release_stale_runs(const std::string& sweep) {
+  return impl_->in_transaction([&] { return impl_->run(kReleaseStaleRuns, sweep); });
+}
+
+Status Store::append_iterations(const std::string& key, const std::vector<IterationRecord>& rows) {
+  return impl_->in_transaction([&] { return impl_->insert_iterations(key, rows); });
+}
+
+Status Store::append_test_evals(const std::string& key, const std::vector<TestEvalRecord>& rows) {
+  return impl_->in_transaction([&] { return impl_->insert_test_evals(key, rows); });
+}
+
+Status Store::finish_run(const std::string& key, RunState state, const RunSummary* summary,
+                         const std::string& error) {
+  return impl_->in_transaction([&] { return impl_->finish(key, state, summary, error); });
+}
+
+Status Store::write_batch(const Batch& batch) {
+  return impl_->in_transaction([&]() -> Status {
+    for (const auto& op : batch.ops) {
+      auto applied = std::visit([&](const auto& o) { return impl_->apply(o); }, op);
+      if (!applied) return applied;
+    }
+    return ok_status();
+  });
+}
+
+Result<std::vector<RunRow>> Store::runs(const std::optional<std::string>& sweep) {
+  auto stmt = impl_->statement(sweep ? kSelectSweepRuns : kSelectAllRuns);
+  if (!stmt) return stmt.error();
+  if (sweep) (*stmt)->bind(1, *sweep);
+  std::vector<RunRow> rows;
+  for (;;) {
+    auto has_row = (*stmt)->step();
+    if (!has_row) return has_row.error();
+    if (!*has_row) return rows;
+    auto row = decode_run(**stmt, impl_->path);
+    if (!row) return row.error();
+    rows.push_back(std::move(row).value());
+  }
+}
+
+Result<std::vector<IterationRecord>> Store::curve(const std::string& key) {
+  return impl_->query(kSelectCurve, decode_iteration, key);
+}
+
+Result<std::vector<TestEvalRecord>> Store::test_evals(const std::string& key) {
+  return impl_->query(kSelectTestEvals, decode_test_eval, key);
+}
+
+Result<std::vector<SweepRecord>> Store::sweeps() {
+  return impl_->query(kSelectSweeps, [](const Statement& s) {
+    return SweepRecord{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3)};
+  });
+}
+
+Result<Store::Table> Store::select(const std::string& sql) {
+  auto db = impl_->query_connection();
+  if (!db) return db.error();
+  ReadOnlyAuthorizer authorizer(**db);
+  auto stmt = prepare_query(**db, sql);
+  if (!stmt) return stmt.error();
+  Table table;
+  for (int i = 0; i < stmt->column_count(); ++i) table.columns.push_back(stmt->column_name(i));
+  auto rows = collect(*stmt, [&](const Statement& s) {
+    std::vector<std::optional<std::string>> row;
+    for (int i = 0; i < s.column_count(); ++i) {
+      row.push_back(s.column_is_null(i) ? std::nullopt : std::optional(s.column_text(i)));
+    }
+    return row;
+  });
+  if (!rows) return rows.error();
+  table.rows = std::move(rows).value();
+  return table;
+}
+
+}  // namespace stodepth::results

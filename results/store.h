@@ -1,0 +1,130 @@
+// The SQLite results store. This module alone owns database handles. See README "Results
+// database" for the schema.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "model/result.h"
+#include "model/trainer.h"
+
+namespace stodepth::results {
+
+enum class RunState { kQueued, kRunning, kDone, kFailed, kDiverged, kInterrupted };
+const char* to_string(RunState s);
+std::optional<RunState> parse_run_state(std::string_view s);
+
+// What the store keeps of a sweep definition.
+struct SweepRecord {
+  std::string name, description, source_text, source_hash;
+};
+
+// A job to run: its key, its parameters as columns, the full config as JSON.
+struct JobRecord {
+  std::string key;
+  std::string sweep;
+  TrainConfig config;
+  std::string config_json;
+};
+
+struct RunRow {
+  std::string key, sweep;
+  RunState state = RunState::kQueued;
+  TrainConfig config;  // the parameter columns, decoded (dataset, depth, width, shortcut,
+                       // rule, p_L, schedule, base lr, batch, epochs, iterations, seed)
+  std::string config_json, error, host;
+  int threads = 0;
+  std::optional<double> wall_seconds, mean_step_ms, images_per_second, expected_active_blocks,
+      mean_active_blocks, final_test_accuracy, final_test_loss;
+  std::string started_at, ended_at;  // ISO 8601 UTC, empty if not yet
+};
+
+enum class OpenMode { kReadWrite, kReadOnly };
+
+// Records of several runs, committed in one transaction in order (AsyncWriter's unit of work).
+struct Batch {
+  struct Iterations {
+    std::string key;
+    std::vector<IterationRecord> rows;
+  };
+  struct TestEvals {
+    std::string key;
+    std::vector<TestEvalRecord> rows;
+  };
+  struct Finish {  // as Store::finish_run
+    std::string key;
+    RunState state = RunState::kDone;
+    std::optional<RunSummary> summary;
+    std::string error;
+  };
+  using Operation = std::variant<Iterations, TestEvals, Finish>;
+  std::vector<Operation> ops;
+};
+
+// One connection to the results database. A Store is used from one thread at a time (it
+// caches prepared statements on its connection); concurrent users each open their own Store,
+// in this process or another: WAL lets readers proceed while one writer commits, and writers
+// wait for each other up to the busy timeout (10 s).
+class Store {
+ public:
+  // Opens (creating and migrating in kReadWrite) the database at `path` (":memory:" works).
+  // A file that is not a stodepth database (another application's SQLite file, a text file,
+  // a newer schema) is refused with an Error and left untouched.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode);
+  ~Store();
+
+  // Records the sweep; an existing sweep of the same name with another source_hash is an Error.
+  Status register_sweep(const SweepRecord& sweep);
+  // Inserts the jobs not yet present as `queued` (existing runs are left as they are).
+  Status add_jobs(const std::vector<JobRecord>& jobs);
+
+  // Atomically moves run `key` from a claimable state to `running` (claimable: queued and
+  // interrupted; failed and diverged too when retry_failed), deleting any metrics of an
+  // earlier attempt. Returns false if the run was not claimable (e.g. another process has it).
+  Result<bool> claim_run(const std::string& key, bool retry_failed, const std::string& host,
+                         int threads);
+  // Runs left `running` by a process that died (no process can hold them after a crash:
+  // the caller decides when) are moved back to `interrupted`.
+  Status release_stale_runs(const std::string& sweep);
+
+  // Per-iteration and test-set records of a running run; callers batch them (one
+  // transaction per call).
+  Status append_iterations(const std::string& key, const std::vector<IterationRecord>& rows);
+  Status append_test_evals(const std::string& key, const std::vector<TestEvalRecord>& rows);
+  // Final state: done/diverged/interrupted from a summary, or failed with an error text.
+  // The error column gets `error`, or else the summary's message (e.g. why it diverged).
+  // An unknown key, or a non-final state (queued, running), is an Error.
+  Status finish_run(const std::string& key, RunState state, const RunSummary* summary,
+                    const std::string& error);
+  // All of a batch's operations in one transaction: all committed, or none.
+  Status write_batch(const Batch& batch);
+
+  // Queries. runs(): every run ordered by sweep then insertion, or the runs of one sweep
+  // (shared runs included; RunRow::sweep is still the owning sweep) in insertion order.
+  Result<std::vector<RunRow>> runs(const std::optional<std::string>& sweep);
+  Result<std::vector<IterationRecord>> curve(const std::string& key);
+  Result<std::vector<TestEvalRecord>> test_evals(const std::string& key);
+  Result<std::vector<SweepRecord>> sweeps();
+
+  // A read-only SELECT for `query sql`: column names then rows as text (NULL as empty
+  // optional). Statements that write, ATTACH or change pragmas are refused, as is more than
+  // one statement: the query runs on a read-only connection under an authorizer that allows
+  // only reads (and on this connection, under the authorizer, for ":memory:").
+  struct Table {
+    std::vector<std::string> columns;
+    std::vector<std::vector<std::optional<std::string>>> rows;
+  };
+  Result<Table> select(const std::string& sql);
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stodepth::results

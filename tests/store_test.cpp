@@ -1,0 +1,806 @@
+// Tests for results/: the SQLite store (schema, migrations, refusal of foreign files, every
+// record type, claims, read-only queries, two connections on one file) and the AsyncWriter.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "results/schema.h"
+#include "results/store.h"
+#include "results/writer.h"
+
+namespace fs = std::filesystem;
+using namespace stodepth;
+using namespace stodepth::results;
+
+namespace {
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "stodepth_store_test_XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  REQUIRE(out.good());
+}
+
+// A raw connection, for setting up files the Store must refuse and for inspecting files.
+class Raw {
+ public:
+  explicit Raw(const std::string& path) { REQUIRE(sqlite3_open(path.c_str(), &db_) == SQLITE_OK); }
+  ~Raw() { sqlite3_close(db_); }
+  void exec(const std::string& sql) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+    INFO(sql << ": " << (message ? message : ""));
+    sqlite3_free(message);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  std::string text(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+    const auto* value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    std::string result = value ? value : "";
+    sqlite3_finalize(stmt);
+    return result;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::unique_ptr<Store> open_store(const std::string& path,
+                                  OpenMode mode = OpenMode::kReadWrite) {
+  auto store = Store::open(path, mode);
+  INFO((store ? "" : store.error().message));
+  REQUIRE(store.ok());
+  return std::move(store).value();
+}
+
+void require_ok(const Status& status) {
+  INFO((status ? "" : status.error().message));
+  REQUIRE(status.ok());
+}
+
+SweepRecord sample_sweep(const std::string& name, const std::string& hash = "h1") {
+  return SweepRecord{name, "a sweep", "name: " + name + "\n", hash};
+}
+
+JobRecord sample_job(const std::string& key, const std::string& sweep, int depth = 20,
+                     double p_L = 0.5) {
+  JobRecord job;
+  job.key = key;
+  job.sweep = sweep;
+  job.config.data.name = "synthetic";
+  job.config.model.depth = depth;
+  job.config.model.width = 2;
+  job.config.model.shortcut = Shortcut::kB;
+  job.config.sd.rule = SurvivalRule::kUniform;
+  job.config.sd.p_L = p_L;
+  job.config.train.lr.kind = LrScheduleKind::kCosine;
+  job.config.train.lr.base = 0.05;
+  job.config.train.batch = 64;
+  job.config.train.epochs = 3;
+  job.config.train.iterations = 120;
+  job.config.train.seed = 7;
+  job.config_json = "{\"key\":\"" + key + "\"}";
+  return job;
+}
+
+IterationRecord iteration(int64_t i, bool with_test = false) {
+  IterationRecord r;
+  r.iteration = i;
+  r.epoch = 1 + (i - 1) / 10;
+  r.learning_rate = 0.1 / double(i);
+  r.loss = 2.0 - 0.01 * double(i);
+  r.train_accuracy = 0.001 * double(i);
+  r.active_blocks = int(i % 9);
+  r.step_ms = 1.5 + double(i);
+  if (with_test) {
+    r.test_accuracy = 0.25 + 0.001 * double(i);
+    r.test_loss = 1.75;
+  }
+  return r;
+}
+
+std::vector<IterationRecord> iterations(int64_t first, int64_t last) {
+  std::vector<IterationRecord> rows;
+  for (int64_t i = first; i <= last; ++i) rows.push_back(iteration(i, i % 10 == 0));
+  return rows;
+}
+
+TestEvalRecord test_eval(int64_t epoch) { return {epoch, epoch * 10, 0.5 + 0.01 * epoch, 1.25}; }
+
+// A store with sweep "s" and queued runs "r1", "r2".
+std::unique_ptr<Store> store_with_runs(const std::string& path = ":memory:") {
+  auto store = open_store(path);
+  require_ok(store->register_sweep(sample_sweep("s")));
+  require_ok(store->add_jobs({sample_job("r1", "s"), sample_job("r2", "s", 32, 0.8)}));
+  return store;
+}
+
+RunRow run_row(Store& store, const std::string& key) {
+  auto rows = store.runs(std::nullopt);
+  REQUIRE(rows.ok());
+  for (const auto& row : *rows) {
+    if (row.key == key) return row;
+  }
+  FAIL("no run " << key);
+  return {};
+}
+
+RunSummary sample_summary() {
+  RunSummary s;
+  s.status = RunStatus::kDone;
+  s.iterations = 120;
+  s.wall_seconds = 12.5;
+  s.train_seconds = 10;
+  s.mean_step_ms = 83.25;
+  s.images_per_second = 768;
+  s.mean_active_blocks = 7.5;
+  s.expected_active_blocks = 7.25;
+  s.final_test_accuracy = 0.875;
+  s.final_test_loss = 0.375;
+  return s;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Opening `path` in either mode fails with a message containing `expected`, and the file
+// (and the absence of side files) is exactly as before.
+void require_refused(const std::string& path, const std::string& expected) {
+  const std::string before = read_bytes(path);
+  for (const auto mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
+    auto store = Store::open(path, mode);
+    REQUIRE_FALSE(store.ok());
+    INFO(store.error().message);
+    CHECK(contains(store.error().message, path));
+    CHECK(contains(store.error().message, expected));
+  }
+  CHECK(read_bytes(path) == before);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) CHECK_FALSE(fs::exists(path + suffix));
+}
+
+}  // namespace
+
+// --- Opening, schema, migrations --------------------------------------------------------------
+
+TEST_CASE("store: a new file gets the schema, application_id, version and WAL") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  open_store(path);
+  Raw raw(path);
+  CHECK(raw.text("PRAGMA application_id") == std::to_string(kApplicationId));
+  CHECK(raw.text("PRAGMA user_version") == std::to_string(schema_version()));
+  CHECK(raw.text("PRAGMA journal_mode") == "wal");
+  CHECK(raw.text("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE "
+                 "type = 'table' ORDER BY name)") ==
+        "iterations,runs,sweep_runs,sweeps,test_evals");
+  CHECK(schema_version() == int(migrations().size()));
+}
+
+TEST_CASE("store: reopening an existing database keeps its data") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  store_with_runs(path);
+  auto again = open_store(path);
+  auto rows = again->runs(std::nullopt);
+  REQUIRE(rows.ok());
+  CHECK(rows->size() == 2);
+  auto read_only = open_store(path, OpenMode::kReadOnly);
+  CHECK(read_only->runs(std::nullopt)->size() == 2);
+}
+
+TEST_CASE("store: an empty file gets the schema, and read-only needs an existing database") {
+  TempDir dir;
+  const std::string empty = dir.file("empty.db");
+  write_bytes(empty, "");
+  auto read_only = Store::open(empty, OpenMode::kReadOnly);
+  REQUIRE_FALSE(read_only.ok());
+  CHECK(contains(read_only.error().message, "run a sweep"));
+  CHECK(fs::file_size(empty) == 0);
+
+  auto store = open_store(empty);
+  require_ok(store->register_sweep(sample_sweep("s")));
+  CHECK(Raw(empty).text("PRAGMA application_id") == std::to_string(kApplicationId));
+
+  const std::string missing = dir.file("missing.db");
+  auto absent = Store::open(missing, OpenMode::kReadOnly);
+  REQUIRE_FALSE(absent.ok());
+  CHECK(contains(absent.error().message, missing));
+  CHECK_FALSE(fs::exists(missing));
+}
+
+TEST_CASE("store: an SQLite file without tables and application_id is taken over") {
+  TempDir dir;
+  const std::string path = dir.file("blank.db");
+  Raw(path).exec("VACUUM");  // a valid, empty SQLite file
+  REQUIRE(fs::file_size(path) > 0);
+  auto store = open_store(path);
+  require_ok(store->register_sweep(sample_sweep("s")));
+}
+
+TEST_CASE("store: a database of a newer schema version is refused and left untouched") {
+  TempDir dir;
+  const std::string path = dir.file("newer.db");
+  open_store(path);
+  Raw(path).exec("PRAGMA user_version = " + std::to_string(schema_version() + 1));
+  require_refused(path, "created by a newer stodepth");
+}
+
+TEST_CASE("store: files that are not stodepth databases are refused and left byte-identical") {
+  TempDir dir;
+
+  SECTION("a text file") {
+    const std::string path = dir.file("notes.txt");
+    write_bytes(path, std::string(4096, 'x') + "\nnot a database\n");
+    require_refused(path, "not an SQLite database");
+  }
+  SECTION("a short text file") {
+    const std::string path = dir.file("short.txt");
+    write_bytes(path, "hello\n");
+    require_refused(path, "not an SQLite database");
+  }
+  SECTION("another application's database: its own tables, application_id 0") {
+    const std::string path = dir.file("other.db");
+    Raw(path).exec("CREATE TABLE contacts(name TEXT); INSERT INTO contacts VALUES ('ada')");
+    require_refused(path, "another application");
+  }
+  SECTION("another application's WAL-mode database: no -wal/-shm created") {
+    const std::string path = dir.file("other-wal.db");
+    Raw(path).exec("PRAGMA journal_mode = WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    require_refused(path, "another application");
+  }
+  SECTION("another application's database: its own application_id") {
+    const std::string path = dir.file("other-id.db");
+    Raw(path).exec("PRAGMA application_id = 1234; PRAGMA user_version = 1");
+    require_refused(path, "application_id 0x000004D2");
+  }
+  SECTION("a truncated stodepth database") {
+    const std::string path = dir.file("truncated.db");
+    {
+      auto store = store_with_runs(path);
+      require_ok(store->append_iterations("r1", iterations(1, 2000)));
+    }
+    const std::string whole = read_bytes(path);
+    REQUIRE(whole.size() > 16 * 4096);
+    SECTION("at a page boundary") {
+      write_bytes(path, whole.substr(0, whole.size() / 2 / 4096 * 4096));
+    }
+    SECTION("mid-page") { write_bytes(path, whole.substr(0, whole.size() / 2 + 100)); }
+    require_refused(path, "truncated or corrupt");
+  }
+}
+
+// --- Records ----------------------------------------------------------------------------------
+
+TEST_CASE("store: register_sweep is idempotent for the same definition only") {
+  auto store = open_store(":memory:");
+  require_ok(store->register_sweep(sample_sweep("a", "h1")));
+  require_ok(store->register_sweep(sample_sweep("a", "h1")));
+  require_ok(store->register_sweep(sample_sweep("b", "h2")));
+
+  auto changed = store->register_sweep(sample_sweep("a", "h9"));
+  REQUIRE_FALSE(changed.ok());
+  CHECK(contains(changed.error().message,
+                 "sweep 'a' already exists in DB with a different definition (rename the sweep "
+                 "or use another --db)"));
+
+  auto sweeps = store->sweeps();
+  REQUIRE(sweeps.ok());
+  REQUIRE(sweeps->size() == 2);
+  CHECK((*sweeps)[0].name == "a");
+  CHECK((*sweeps)[0].description == "a sweep");
+  CHECK((*sweeps)[0].source_text == "name: a\n");
+  CHECK((*sweeps)[0].source_hash == "h1");
+  CHECK((*sweeps)[1].name == "b");
+}
+
+TEST_CASE("store: add_jobs queues runs once, with their parameters as columns") {
+  auto store = store_with_runs();
+  require_ok(store->add_jobs({sample_job("r1", "s", 56), sample_job("r3", "s")}));
+
+  auto rows = store->runs(std::nullopt);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 3);
+  CHECK((*rows)[0].key == "r1");
+  CHECK((*rows)[1].key == "r2");
+  CHECK((*rows)[2].key == "r3");
+
+  const RunRow& r1 = (*rows)[0];
+  CHECK(r1.sweep == "s");
+  CHECK(r1.state == RunState::kQueued);
+  CHECK(r1.config.model.depth == 20);  // the existing run was left as it was
+  CHECK(r1.config.data.name == "synthetic");
+  CHECK(r1.config.model.width == 2);
+  CHECK(r1.config.model.shortcut == Shortcut::kB);
+  CHECK(r1.config.sd.rule == SurvivalRule::kUniform);
+  CHECK(r1.config.sd.p_L == 0.5);
+  CHECK(r1.config.train.lr.kind == LrScheduleKind::kCosine);
+  CHECK(r1.config.train.lr.base == 0.05);
+  CHECK(r1.config.train.batch == 64);
+  CHECK(r1.config.train.epochs == 3);
+  CHECK(r1.config.train.iterations == 120);
+  CHECK(r1.config.train.seed == 7);
+  CHECK(r1.config_json == "{\"key\":\"r1\"}");
+  CHECK(r1.started_at.empty());
+  CHECK_FALSE(r1.wall_seconds);
+  CHECK((*rows)[1].config.sd.p_L == 0.8);
+}
+
+TEST_CASE("store: a run shared by two sweeps is listed under both") {
+  auto store = store_with_runs();
+  require_ok(store->register_sweep(sample_sweep("t")));
+  require_ok(store->add_jobs({sample_job("r2", "t"), sample_job("r9", "t")}));
+
+  auto of_t = store->runs(std::string("t"));
+  REQUIRE(of_t.ok());
+  REQUIRE(of_t->size() == 2);
+  CHECK((*of_t)[0].key == "r2");
+  CHECK((*of_t)[0].sweep == "s");  // owned by the sweep that registered it first
+  CHECK((*of_t)[1].key == "r9");
+  CHECK(store->runs(std::string("s"))->size() == 2);
+  CHECK(store->runs(std::string("nope"))->empty());
+
+  auto all = store->runs(std::nullopt);
+  REQUIRE(all->size() == 3);  // ordered by owning sweep, then insertion
+  CHECK((*all)[2].key == "r9");
+}
+
+TEST_CASE("store: a job of an unregistered sweep is refused") {
+  auto store = open_store(":memory:");
+  auto added = store->add_jobs({sample_job("r1", "ghost")});
+  REQUIRE_FALSE(added.ok());
+  CHECK(contains(added.error().message, "FOREIGN KEY"));
+  CHECK(store->runs(std::nullopt)->empty());
+}
+
+TEST_CASE("store: iterations and test evaluations round-trip, NULLs included") {
+  auto store = store_with_runs();
+  const auto rows = iterations(1, 25);
+  require_ok(store->append_iterations("r1", rows));
+  require_ok(store->append_test_evals("r1", {test_eval(1), test_eval(2)}));
+
+  auto curve = store->curve("r1");
+  REQUIRE(curve.ok());
+  REQUIRE(curve->size() == rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& a = (*curve)[i];
+    const auto& b = rows[i];
+    CHECK(a.iteration == b.iteration);
+    CHECK(a.epoch == b.epoch);
+    CHECK(a.learning_rate == b.learning_rate);
+    CHECK(a.loss == b.loss);
+    CHECK(a.train_accuracy == b.train_accuracy);
+    CHECK(a.test_accuracy == b.test_accuracy);
+    CHECK(a.test_loss == b.test_loss);
+    CHECK(a.active_blocks == b.active_blocks);
+    CHECK(a.step_ms == b.step_ms);
+  }
+  CHECK_FALSE((*curve)[0].test_accuracy);
+  CHECK((*curve)[9].test_accuracy);
+
+  auto evals = store->test_evals("r1");
+  REQUIRE(evals.ok());
+  REQUIRE(evals->size() == 2);
+  CHECK((*evals)[1].epoch == 2);
+  CHECK((*evals)[1].iteration == 20);
+  CHECK((*evals)[1].accuracy == 0.52);
+  CHECK((*evals)[1].loss == 1.25);
+
+  CHECK(store->curve("r2")->empty());
+  auto table = store->select("SELECT count(*) FROM iterations WHERE test_accuracy IS NULL");
+  REQUIRE(table.ok());
+  CHECK(table->rows[0][0] == "23");
+}
+
+TEST_CASE("store: a retried batch replaces its rows instead of duplicating them") {
+  auto store = store_with_runs();
+  require_ok(store->append_iterations("r1", iterations(1, 10)));
+  auto changed = iterations(5, 12);
+  changed[0].loss = 42;
+  require_ok(store->append_iterations("r1", changed));
+  require_ok(store->append_test_evals("r1", {test_eval(1)}));
+  require_ok(store->append_test_evals("r1", {test_eval(1)}));
+
+  auto curve = store->curve("r1");
+  REQUIRE(curve->size() == 12);
+  CHECK((*curve)[4].loss == 42);
+  CHECK(store->test_evals("r1")->size() == 1);
+}
+
+TEST_CASE("store: records of an unknown run are refused, and the whole call rolls back") {
+  auto store = store_with_runs();
+  auto appended = store->append_iterations("ghost", iterations(1, 3));
+  REQUIRE_FALSE(appended.ok());
+  CHECK(contains(appended.error().message, "FOREIGN KEY"));
+  CHECK_FALSE(store->append_test_evals("ghost", {test_eval(1)}).ok());
+
+  Batch batch;
+  batch.ops.push_back(Batch::Iterations{"r1", iterations(1, 5)});
+  batch.ops.push_back(Batch::Iterations{"ghost", iterations(1, 5)});
+  CHECK_FALSE(store->write_batch(batch).ok());
+  CHECK(store->curve("r1")->empty());
+}
+
+TEST_CASE("store: finish_run records the summary or the error") {
+  auto store = store_with_runs();
+  REQUIRE(*store->claim_run("r1", false, "hostA", 4));
+  const RunRow running = run_row(*store, "r1");
+  CHECK(running.state == RunState::kRunning);
+  CHECK(running.host == "hostA");
+  CHECK(running.threads == 4);
+  CHECK(running.started_at.size() == 20);  // 2024-01-02T03:04:05Z
+  CHECK(running.ended_at.empty());
+
+  const RunSummary summary = sample_summary();
+  require_ok(store->finish_run("r1", RunState::kDone, &summary, ""));
+  const RunRow done = run_row(*store, "r1");
+  CHECK(done.state == RunState::kDone);
+  CHECK(done.ended_at.size() == 20);
+  CHECK(done.error.empty());
+  CHECK(done.wall_seconds == 12.5);
+  CHECK(done.mean_step_ms == 83.25);
+  CHECK(done.images_per_second == 768);
+  CHECK(done.expected_active_blocks == 7.25);
+  CHECK(done.mean_active_blocks == 7.5);
+  CHECK(done.final_test_accuracy == 0.875);
+  CHECK(done.final_test_loss == 0.375);
+
+  SECTION("diverged: the summary's message is the error text; absent test values are NULL") {
+    RunSummary diverged = summary;
+    diverged.status = RunStatus::kDiverged;
+    diverged.message = "diverged at iteration 17 (loss nan)";
+    diverged.final_test_accuracy.reset();
+    diverged.final_test_loss.reset();
+    require_ok(store->finish_run("r2", RunState::kDiverged, &diverged, ""));
+    const RunRow row = run_row(*store, "r2");
+    CHECK(row.state == RunState::kDiverged);
+    CHECK(row.error == "diverged at iteration 17 (loss nan)");
+    CHECK(row.wall_seconds == 12.5);
+    CHECK_FALSE(row.final_test_accuracy);
+    CHECK_FALSE(row.final_test_loss);
+  }
+  SECTION("failed: the error text and no summary") {
+    require_ok(store->finish_run("r2", RunState::kFailed, nullptr, "out of memory"));
+    const RunRow row = run_row(*store, "r2");
+    CHECK(row.state == RunState::kFailed);
+    CHECK(row.error == "out of memory");
+    CHECK_FALSE(row.wall_seconds);
+    CHECK_FALSE(row.mean_active_blocks);
+  }
+  SECTION("an unknown run or a non-final state is an error") {
+    CHECK_FALSE(store->finish_run("ghost", RunState::kDone, &summary, "").ok());
+    CHECK_FALSE(store->finish_run("r2", RunState::kRunning, nullptr, "").ok());
+    CHECK_FALSE(store->finish_run("r2", RunState::kQueued, nullptr, "").ok());
+    CHECK(run_row(*store, "r2").state == RunState::kQueued);
+  }
+}
+
+// --- Claims -----------------------------------------------------------------------------------
+
+TEST_CASE("store: claim_run moves a claimable run to running exactly once") {
+  auto store = store_with_runs();
+  auto first = store->claim_run("r1", false, "h", 2);
+  REQUIRE(first.ok());
+  CHECK(*first);
+  CHECK_FALSE(*store->claim_run("r1", false, "h", 2));
+  CHECK_FALSE(*store->claim_run("r1", true, "h", 2));  // running is never claimable
+  CHECK_FALSE(*store->claim_run("ghost", true, "h", 2));
+  CHECK(run_row(*store, "r2").state == RunState::kQueued);
+}
+
+TEST_CASE("store: claiming again deletes the earlier attempt's metrics") {
+  auto store = store_with_runs();
+  const RunSummary summary = sample_summary();
+  REQUIRE(*store->claim_run("r1", false, "h", 2));
+  require_ok(store->append_iterations("r1", iterations(1, 30)));
+  require_ok(store->append_test_evals("r1", {test_eval(1)}));
+  require_ok(store->append_iterations("r2", iterations(1, 5)));  // another run's rows stay
+
+  SECTION("interrupted runs are claimable") {
+    require_ok(store->finish_run("r1", RunState::kInterrupted, &summary, ""));
+    REQUIRE(*store->claim_run("r1", false, "h2", 8));
+    CHECK(store->curve("r1")->empty());
+    CHECK(store->test_evals("r1")->empty());
+    const RunRow row = run_row(*store, "r1");
+    CHECK(row.state == RunState::kRunning);
+    CHECK(row.host == "h2");
+    CHECK(row.threads == 8);
+    CHECK_FALSE(row.wall_seconds);
+    CHECK_FALSE(row.final_test_accuracy);
+    CHECK(row.ended_at.empty());
+  }
+  SECTION("failed runs only with retry") {
+    require_ok(store->finish_run("r1", RunState::kFailed, nullptr, "boom"));
+    CHECK_FALSE(*store->claim_run("r1", false, "h", 2));
+    CHECK(store->curve("r1")->size() == 30);
+    REQUIRE(*store->claim_run("r1", true, "h", 2));
+    CHECK(store->curve("r1")->empty());
+    CHECK(run_row(*store, "r1").error.empty());
+  }
+  SECTION("diverged runs only with retry") {
+    require_ok(store->finish_run("r1", RunState::kDiverged, &summary, ""));
+    CHECK_FALSE(*store->claim_run("r1", false, "h", 2));
+    CHECK(*store->claim_run("r1", true, "h", 2));
+  }
+  SECTION("done runs never") {
+    require_ok(store->finish_run("r1", RunState::kDone, &summary, ""));
+    CHECK_FALSE(*store->claim_run("r1", false, "h", 2));
+    CHECK_FALSE(*store->claim_run("r1", true, "h", 2));
+    CHECK(store->curve("r1")->size() == 30);
+  }
+  CHECK(store->curve("r2")->size() == 5);
+}
+
+TEST_CASE("store: release_stale_runs interrupts the running runs of one sweep") {
+  auto store = store_with_runs();
+  require_ok(store->register_sweep(sample_sweep("t")));
+  require_ok(store->add_jobs({sample_job("t1", "t")}));
+  REQUIRE(*store->claim_run("r1", false, "h", 1));
+  REQUIRE(*store->claim_run("t1", false, "h", 1));
+
+  require_ok(store->release_stale_runs("s"));
+  CHECK(run_row(*store, "r1").state == RunState::kInterrupted);
+  CHECK(run_row(*store, "r2").state == RunState::kQueued);
+  CHECK(run_row(*store, "t1").state == RunState::kRunning);
+  CHECK(*store->claim_run("r1", false, "h", 1));
+}
+
+TEST_CASE("store: two connections on one file claim a run once between them") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  auto a = store_with_runs(path);
+  auto b = open_store(path);
+  CHECK(*a->claim_run("r1", false, "a", 1));
+  CHECK_FALSE(*b->claim_run("r1", false, "b", 1));
+  CHECK(*b->claim_run("r2", false, "b", 1));
+  CHECK_FALSE(*a->claim_run("r2", false, "a", 1));
+}
+
+// --- Concurrency ------------------------------------------------------------------------------
+
+TEST_CASE("store: a reader sees committed rows while a writer holds a transaction open") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  auto writer = store_with_runs(path);
+  require_ok(writer->append_iterations("r1", iterations(1, 10)));
+  auto reader = open_store(path, OpenMode::kReadOnly);
+
+  Raw other(path);  // another process's writer, mid-transaction
+  other.exec("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE");
+  other.exec("DELETE FROM iterations WHERE run = 'r1'");
+  other.exec("UPDATE runs SET status = 'running' WHERE key = 'r2'");
+
+  auto curve = reader->curve("r1");
+  INFO((curve ? "" : curve.error().message));
+  REQUIRE(curve.ok());
+  CHECK(curve->size() == 10);
+  CHECK(run_row(*reader, "r2").state == RunState::kQueued);
+  auto table = reader->select("SELECT count(*) FROM iterations");
+  REQUIRE(table.ok());
+  CHECK(table->rows[0][0] == "10");
+  CHECK(writer->curve("r1")->size() == 10);  // a read-write Store reads as well
+
+  other.exec("COMMIT");
+  CHECK(reader->curve("r1")->empty());
+  CHECK(run_row(*reader, "r2").state == RunState::kRunning);
+}
+
+// --- select() ---------------------------------------------------------------------------------
+
+TEST_CASE("store: select runs read-only queries and refuses everything else") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  auto store = GENERATE(as<std::string>{}, ":memory:", "file") == ":memory:"
+                   ? store_with_runs(":memory:")
+                   : store_with_runs(path);
+  require_ok(store->append_iterations("r1", iterations(1, 10)));
+  REQUIRE(*store->claim_run("r2", false, "h", 1));
+
+  SECTION("a join, with column names and NULLs") {
+    auto table = store->select(
+        "SELECT r.key, r.depth, max(i.iteration) AS last, r.ended_at "
+        "FROM runs AS r LEFT JOIN iterations AS i ON i.run = r.key "
+        "GROUP BY r.key ORDER BY r.key;  -- trailing comment\n");
+    INFO((table ? "" : table.error().message));
+    REQUIRE(table.ok());
+    CHECK(table->columns == std::vector<std::string>{"key", "depth", "last", "ended_at"});
+    REQUIRE(table->rows.size() == 2);
+    using Row = std::vector<std::optional<std::string>>;
+    CHECK(table->rows[0] == Row{"r1", "20", "10", std::nullopt});
+    CHECK(table->rows[1][2] == std::nullopt);
+  }
+  SECTION("a recursive CTE and functions") {
+    auto table = store->select(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5) "
+        "SELECT sum(x), upper('a') FROM n");
+    REQUIRE(table.ok());
+    CHECK(table->rows[0] == std::vector<std::optional<std::string>>{"15", "A"});
+  }
+  SECTION("writes, schema changes, ATTACH, pragmas and transactions are refused") {
+    for (const std::string& sql : std::vector<std::string>{
+             "INSERT INTO sweeps (name) VALUES ('x')",
+             "UPDATE runs SET status = 'done'",
+             "DELETE FROM iterations",
+             "DROP TABLE iterations",
+             "CREATE TABLE t (x)",
+             "CREATE TEMP TABLE t (x)",
+             "ALTER TABLE runs ADD COLUMN x",
+             "ATTACH DATABASE '" + dir.file("other.db") + "' AS other",
+             "PRAGMA user_version = 99",
+             "PRAGMA journal_mode = DELETE",
+             "PRAGMA foreign_keys",
+             "VACUUM",
+             "BEGIN",
+             "REPLACE INTO sweeps (name) VALUES ('x')",
+             "SELECT * FROM runs; DELETE FROM iterations",
+             "SELECT 1; SELECT 2",
+             "",
+             "-- only a comment",
+         }) {
+      auto table = store->select(sql);
+      INFO(sql);
+      CHECK_FALSE(table.ok());
+      if (!table.ok()) CHECK(contains(table.error().message, "query"));
+    }
+    auto refused = store->select("DELETE FROM iterations");
+    CHECK(refused.error().message == "query refused: not authorized (query sql is read-only)");
+    CHECK(contains(store->select("SELECT 1; SELECT 2").error().message, "more than one"));
+    CHECK(store->curve("r1")->size() == 10);
+    CHECK(run_row(*store, "r2").state == RunState::kRunning);
+    CHECK(store->sweeps()->size() == 1);
+    CHECK_FALSE(fs::exists(dir.file("other.db")));
+  }
+  SECTION("syntax errors carry SQLite's message") {
+    auto table = store->select("SELEC 1");
+    REQUIRE_FALSE(table.ok());
+    CHECK(contains(table.error().message, "syntax error"));
+  }
+  SECTION("the store still writes after a select") {
+    REQUIRE(store->select("SELECT key FROM runs").ok());
+    require_ok(store->append_iterations("r1", iterations(11, 12)));
+    CHECK(store->curve("r1")->size() == 12);
+  }
+}
+
+// --- AsyncWriter ------------------------------------------------------------------------------
+
+TEST_CASE("writer: records enqueued from several threads are all committed exactly once") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  constexpr int kRuns = 4, kIterations = 1000, kChunk = 7;
+  {
+    auto store = open_store(path);
+    require_ok(store->register_sweep(sample_sweep("s")));
+    std::vector<JobRecord> jobs;
+    for (int r = 0; r < kRuns; ++r) jobs.push_back(sample_job("run" + std::to_string(r), "s"));
+    require_ok(store->add_jobs(jobs));
+  }
+  auto writer = AsyncWriter::open(path);
+  REQUIRE(writer.ok());
+  auto reader = open_store(path, OpenMode::kReadOnly);
+
+  std::vector<std::thread> trainers;
+  for (int r = 0; r < kRuns; ++r) {
+    trainers.emplace_back([&, r] {
+      const std::string key = "run" + std::to_string(r);
+      for (int first = 1; first <= kIterations; first += kChunk) {
+        const int last = std::min(first + kChunk - 1, kIterations);
+        (*writer)->enqueue_iterations(key, iterations(first, last));
+      }
+      (*writer)->enqueue_test_evals(key, {test_eval(1), test_eval(2)});
+      const RunSummary summary = sample_summary();
+      (*writer)->enqueue_finish(key, RunState::kDone, &summary, "");
+    });
+  }
+  for (auto& t : trainers) t.join();
+  require_ok((*writer)->flush());
+
+  for (int r = 0; r < kRuns; ++r) {
+    const std::string key = "run" + std::to_string(r);
+    auto curve = reader->curve(key);
+    REQUIRE(curve->size() == size_t(kIterations));
+    std::set<int64_t> seen;
+    for (const auto& row : *curve) seen.insert(row.iteration);
+    CHECK(seen.size() == size_t(kIterations));
+    CHECK(reader->test_evals(key)->size() == 2);
+    const RunRow row = run_row(*reader, key);
+    CHECK(row.state == RunState::kDone);
+    CHECK(row.final_test_accuracy == 0.875);
+  }
+  auto count = reader->select("SELECT count(*) FROM iterations");
+  CHECK(count->rows[0][0] == std::to_string(kRuns * kIterations));
+  require_ok((*writer)->close());
+}
+
+TEST_CASE("writer: close commits what is still queued") {
+  auto store = store_with_runs();
+  Store* view = store.get();  // the test reads through the same connection after close()
+  AsyncWriter writer(std::move(store));
+  writer.enqueue_iterations("r1", iterations(1, 3));
+  writer.enqueue_finish("r1", RunState::kFailed, nullptr, "boom");
+  require_ok(writer.close());
+  require_ok(writer.close());
+  CHECK(view->curve("r1")->size() == 3);
+  CHECK(run_row(*view, "r1").error == "boom");
+  writer.enqueue_iterations("r1", iterations(4, 5));  // after close: dropped
+  require_ok(writer.flush());
+  CHECK(view->curve("r1")->size() == 3);
+}
+
+TEST_CASE("writer: the first write error is returned and later records are dropped") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  store_with_runs(path);
+  auto writer = AsyncWriter::open(path);
+  REQUIRE(writer.ok());
+  (*writer)->enqueue_iterations("r1", iterations(1, 5));
+  require_ok((*writer)->flush());
+  CHECK((*writer)->healthy());
+
+  (*writer)->enqueue_iterations("ghost", iterations(1, 5));  // violates the foreign key
+  auto flushed = (*writer)->flush();
+  REQUIRE_FALSE(flushed.ok());
+  CHECK(contains(flushed.error().message, "FOREIGN KEY"));
+  CHECK_FALSE((*writer)->healthy());
+
+  (*writer)->enqueue_iterations("r1", iterations(6, 10));
+  CHECK_FALSE((*writer)->flush().ok());
+  auto closed = (*writer)->close();
+  REQUIRE_FALSE(closed.ok());
+  CHECK(closed.error().message == flushed.error().message);
+  CHECK(open_store(path, OpenMode::kReadOnly)->curve("r1")->size() == 5);
+}
+
+TEST_CASE("writer: records are committed without a flush (full batch or timer)") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  store_with_runs(path);
+  auto writer = AsyncWriter::open(path);
+  REQUIRE(writer.ok());
+  auto reader = open_store(path, OpenMode::kReadOnly);
+  auto wait_for_rows = [&](const std::string& key, size_t rows) {
+    for (int attempt = 0; attempt < 300 && reader->curve(key)->size() < rows; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return reader->curve(key)->size();
+  };
+  (*writer)->enqueue_iterations("r1", iterations(1, int64_t(AsyncWriter::kBatchRows)));
+  CHECK(wait_for_rows("r1", AsyncWriter::kBatchRows) == AsyncWriter::kBatchRows);
+  (*writer)->enqueue_iterations("r2", iterations(1, 3));
+  CHECK(wait_for_rows("r2", 3) == 3);
+  require_ok((*writer)->close());
+}

@@ -1,0 +1,182 @@
+// `stodepth launch SWEEP.yaml`: run (or resume) a sweep into the results database.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "harness/scheduler.h"
+#include "tools/commands.h"
+#include "tools/progress.h"
+#include "tools/table.h"
+
+namespace stodepth::cli {
+namespace {
+
+void on_sigint(int) {
+  if (harness::stop_requested().exchange(true)) _exit(kExitInterrupted);  // the second Ctrl-C
+  const char msg[] = "\nstopping: running jobs end at their next iteration (Ctrl-C again to quit now)\n";
+  (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+}
+
+std::string job_label(const sweeps::Job& job) {
+  const auto& c = job.config;
+  return fmt::format("{} d{} {} p_L={} {} seed {}", job.key.substr(0, 8), c.model.depth,
+                     to_string(c.sd.rule), c.sd.p_L, to_string(c.train.lr.kind), c.train.seed);
+}
+
+// Overall bar (jobs done/total, ETA) plus a status line per running job on a terminal;
+// a log line per job start/end (and periodic progress) otherwise.
+class LaunchDisplay : public harness::LaunchObserver {
+ public:
+  explicit LaunchDisplay(bool quiet) : progress_(stderr), quiet_(quiet) {}
+
+  void on_plan(int to_run, int already_done) override {
+    total_ = to_run;
+    if (!quiet_)
+      progress_.note(fmt::format("{} jobs to run, {} already finished", to_run, already_done));
+  }
+  void on_job_start(const sweeps::Job& job) override {
+    std::lock_guard lock(mutex_);
+    running_[job.key] = job_label(job);
+    if (!quiet_) progress_.note("start  " + job_label(job));
+    redraw();
+  }
+  void on_job_iteration(const sweeps::Job& job, const IterationRecord& r,
+                        int64_t total) override {
+    std::lock_guard lock(mutex_);
+    running_[job.key] = fmt::format("{} it {}/{} loss {:.3f}{}", job_label(job), r.iteration,
+                                    total, r.loss,
+                                    r.test_accuracy
+                                        ? fmt::format(" test {:.1f}%", 100 * *r.test_accuracy)
+                                        : "");
+    redraw();
+  }
+  void on_job_end(const sweeps::Job& job, results::RunState state,
+                  const std::string& message) override {
+    std::lock_guard lock(mutex_);
+    running_.erase(job.key);
+    ++finished_;
+    if (!quiet_ || state != results::RunState::kDone)
+      progress_.note(fmt::format("{:<6} {}{}", to_string(state), job_label(job),
+                                 message.empty() ? "" : ": " + message));
+    redraw();
+  }
+  void finish() { progress_.finish(); }
+
+ private:
+  void redraw() {
+    if (quiet_) return;
+    std::string status = fmt::format("jobs {}/{}", finished_, total_);
+    for (const auto& [key, line] : running_) status += " | " + line;
+    progress_.update(finished_, total_, status);
+  }
+
+  Progress progress_;
+  bool quiet_;
+  std::mutex mutex_;
+  std::map<std::string, std::string> running_;
+  int total_ = 0, finished_ = 0;
+};
+
+// --dry-run: the expanded jobs with their status in the database ("new" if absent).
+int print_job_table(const sweeps::Sweep& sweep, const std::string& db_path) {
+  std::map<std::string, std::string> status;
+  if (std::filesystem::exists(db_path)) {
+    auto store = results::Store::open(db_path, results::OpenMode::kReadOnly);
+    if (!store) {
+      fmt::print(stderr, "stodepth launch: {}\n", store.error().message);
+      return kExitBadInput;
+    }
+    auto runs = (*store)->runs(std::nullopt);
+    if (!runs) {
+      fmt::print(stderr, "stodepth launch: {}\n", runs.error().message);
+      return kExitBadInput;
+    }
+    for (const auto& r : *runs) status[r.key] = to_string(r.state);
+  }
+  TextTable t;
+  t.columns = {"key", "dataset", "depth", "width", "shortcut", "rule", "p_L", "schedule",
+               "lr", "batch", "epochs", "iterations", "seed", "status"};
+  for (const auto& job : sweep.jobs) {
+    const auto& c = job.config;
+    const auto it = status.find(job.key);
+    t.rows.push_back({job.key, c.data.name, std::to_string(c.model.depth),
+                      std::to_string(c.model.width), to_string(c.model.shortcut),
+                      to_string(c.sd.rule), fmt::format("{}", c.sd.p_L),
+                      to_string(c.train.lr.kind), fmt::format("{}", c.train.lr.base),
+                      std::to_string(c.train.batch), std::to_string(c.train.epochs),
+                      std::to_string(c.train.iterations), std::to_string(c.train.seed),
+                      it == status.end() ? "new" : it->second});
+  }
+  print_table(stdout, t, TableFormat::kTable);
+  fmt::print("{} jobs in sweep '{}'\n", sweep.jobs.size(), sweep.name);
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_launch(int argc, char** argv) {
+  CLI::App app{"Run a sweep (resuming: finished jobs are skipped).", "stodepth launch"};
+  std::string path;
+  harness::LaunchOptions options;
+  bool dry_run = false, quiet = false, yes = false;
+  app.add_option("sweep", path, "Sweep file (YAML)")->required();
+  app.add_option("--db", options.db_path, "Results database")->capture_default_str();
+  app.add_option("--jobs", options.jobs, "Concurrent trainings")->capture_default_str();
+  app.add_option("--threads-per-job", options.threads_per_job,
+                 "OpenMP threads per training (0: cores / jobs)")->capture_default_str();
+  app.add_flag("--dry-run", dry_run, "Print the expanded job table and exit");
+  app.add_flag("--retry-failed", options.retry_failed, "Rerun failed and diverged jobs");
+  app.add_option("--only", options.only, "Run only these job keys (prefixes)");
+  app.add_flag("--quiet", quiet, "Only print failures and the summary");
+  app.add_flag("--yes", yes, "Allow a sweep of more than 100000 jobs");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "stodepth launch: {} (see --help)\n", e.what());
+    return kExitBadInput;
+  }
+  if (options.jobs < 1 || options.threads_per_job < 0) {
+    fmt::print(stderr, "stodepth launch: --jobs must be >= 1 and --threads-per-job >= 0\n");
+    return kExitBadInput;
+  }
+  sweeps::ExpandOptions expand;
+  if (yes) expand.max_jobs = SIZE_MAX;
+  auto sweep = sweeps::load_sweep_file(path, expand);
+  if (!sweep) {
+    fmt::print(stderr, "{}\n", sweep.error().message);
+    return kExitBadInput;
+  }
+  if (dry_run) return print_job_table(*sweep, options.db_path);
+
+  const auto parent = std::filesystem::path(options.db_path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  struct sigaction action = {};
+  action.sa_handler = on_sigint;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  LaunchDisplay display(quiet);
+  auto summary = harness::launch(*sweep, options, display);
+  display.finish();
+  if (!summary) {
+    fmt::print(stderr, "stodepth launch: {}\n", summary.error().message);
+    return kExitBadInput;
+  }
+  fmt::print("sweep {}: ran {} (done {}, failed {}, diverged {}, interrupted {}), skipped {} "
+             "already finished; results in {}\n",
+             sweep->name, summary->ran, summary->done, summary->failed, summary->diverged,
+             summary->interrupted, summary->skipped, options.db_path);
+  if (harness::stop_requested()) return kExitInterrupted;
+  return summary->failed + summary->diverged > 0 ? kExitJobsFailed : kExitOk;
+}
+
+}  // namespace stodepth::cli

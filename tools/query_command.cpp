@@ -1,0 +1,259 @@
+// `stodepth query`: runs, curves, per-configuration summaries and read-only SQL.
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "results/store.h"
+#include "tools/commands.h"
+#include "tools/table.h"
+
+namespace stodepth::cli {
+namespace {
+
+std::optional<std::string> number(const std::optional<double>& v, int precision = 4) {
+  if (!v) return std::nullopt;
+  return fmt::format("{:.{}g}", *v, precision);
+}
+
+// The parameter columns of a run, by the names `--where` and the tables use.
+std::vector<std::pair<std::string, std::string>> parameters(const results::RunRow& r) {
+  const auto& c = r.config;
+  return {{"dataset", c.data.name},
+          {"depth", std::to_string(c.model.depth)},
+          {"width", std::to_string(c.model.width)},
+          {"shortcut", to_string(c.model.shortcut)},
+          {"rule", to_string(c.sd.rule)},
+          {"p_L", fmt::format("{}", c.sd.p_L)},
+          {"schedule", to_string(c.train.lr.kind)},
+          {"lr", fmt::format("{}", c.train.lr.base)},
+          {"batch", std::to_string(c.train.batch)},
+          {"epochs", std::to_string(c.train.epochs)},
+          {"iterations", std::to_string(c.train.iterations)}};
+}
+
+bool matches(const results::RunRow& r, const std::vector<std::pair<std::string, std::string>>& where) {
+  auto params = parameters(r);
+  params.emplace_back("seed", std::to_string(r.config.train.seed));
+  params.emplace_back("status", to_string(r.state));
+  params.emplace_back("sweep", r.sweep);
+  for (const auto& [key, value] : where) {
+    bool hit = false;
+    for (const auto& [k, v] : params) {
+      if (k != key) continue;
+      char* end = nullptr;
+      const double a = std::strtod(v.c_str(), &end);
+      const bool numeric = end && *end == '\0' && !v.empty();
+      const double b = std::strtod(value.c_str(), &end);
+      hit = numeric && end && *end == '\0' ? a == b : v == value;
+    }
+    if (!hit) return false;
+  }
+  return true;
+}
+
+const std::vector<std::string> kWhereKeys = {"dataset", "depth",  "width",  "shortcut",
+                                             "rule",    "p_L",    "schedule", "lr",
+                                             "batch",   "epochs", "iterations", "seed",
+                                             "status",  "sweep"};
+
+struct QueryFlags {
+  std::string db = "out/results.db", format = "table";
+  std::optional<std::string> sweep;
+  std::vector<std::string> where;
+  std::string status, run, sql;
+  int every = 1;
+};
+
+Result<std::vector<std::pair<std::string, std::string>>> parse_where(
+    const std::vector<std::string>& items) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos)
+      return Error{fmt::format("--where {}: expected KEY=VALUE (e.g. depth=56)", item)};
+    const std::string key = item.substr(0, eq);
+    if (std::find(kWhereKeys.begin(), kWhereKeys.end(), key) == kWhereKeys.end()) {
+      const auto hint = closest_match(key, kWhereKeys);
+      return Error{fmt::format("--where: unknown key '{}'{} (one of: {})", key,
+                               hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
+                               fmt::join(kWhereKeys, ", "))};
+    }
+    out.emplace_back(key, item.substr(eq + 1));
+  }
+  return out;
+}
+
+Result<TextTable> runs_table(results::Store& store, const QueryFlags& f) {
+  auto where = parse_where(f.where);
+  if (!where) return where.error();
+  if (!f.status.empty()) where->emplace_back("status", f.status);
+  auto rows = store.runs(f.sweep);
+  if (!rows) return rows.error();
+  TextTable t;
+  t.columns = {"key", "sweep", "status"};
+  for (const auto& [k, v] : parameters(results::RunRow{})) t.columns.push_back(k);
+  for (const char* c : {"seed", "test_acc", "test_loss", "wall_s", "step_ms", "img_per_s",
+                        "active", "expected_active", "error"})
+    t.columns.push_back(c);
+  for (const auto& r : *rows) {
+    if (!matches(r, *where)) continue;
+    std::vector<std::optional<std::string>> row = {r.key, r.sweep, to_string(r.state)};
+    for (const auto& [k, v] : parameters(r)) row.push_back(v);
+    row.push_back(std::to_string(r.config.train.seed));
+    for (const auto& v : {r.final_test_accuracy, r.final_test_loss, r.wall_seconds,
+                          r.mean_step_ms, r.images_per_second, r.mean_active_blocks,
+                          r.expected_active_blocks})
+      row.push_back(number(v));
+    row.push_back(r.error.empty() ? std::nullopt : std::optional<std::string>(r.error));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+Result<TextTable> curve_table(results::Store& store, const QueryFlags& f) {
+  if (f.every < 1) return Error{"--every: must be >= 1"};
+  auto rows = store.runs(std::nullopt);
+  if (!rows) return rows.error();
+  std::vector<std::string> hits;
+  for (const auto& r : *rows)
+    if (r.key.rfind(f.run, 0) == 0) hits.push_back(r.key);
+  if (hits.empty()) return Error{fmt::format("no run with key '{}' (see 'query runs')", f.run)};
+  if (hits.size() > 1)
+    return Error{fmt::format("key prefix '{}' matches {} runs; give more characters", f.run,
+                             hits.size())};
+  auto curve = store.curve(hits[0]);
+  if (!curve) return curve.error();
+  TextTable t;
+  t.columns = {"iteration", "epoch", "lr", "loss", "train_acc", "test_acc", "test_loss",
+               "active_blocks", "step_ms"};
+  for (const auto& r : *curve) {
+    if (r.iteration % f.every != 0) continue;
+    t.rows.push_back({std::to_string(r.iteration), std::to_string(r.epoch),
+                      number(r.learning_rate), number(r.loss, 6), number(r.train_accuracy),
+                      number(r.test_accuracy), number(r.test_loss, 6),
+                      std::to_string(r.active_blocks), number(r.step_ms)});
+  }
+  return t;
+}
+
+Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
+  auto rows = store.runs(f.sweep);
+  if (!rows) return rows.error();
+  struct Group {
+    std::vector<std::pair<std::string, std::string>> params;
+    int runs = 0;
+    std::vector<double> accuracy, step_ms, images;
+  };
+  std::map<std::string, Group> groups;  // by every parameter but the seed
+  std::vector<std::string> order;
+  for (const auto& r : *rows) {
+    const auto params = parameters(r);
+    std::string id;
+    for (const auto& [k, v] : params) id += k + "=" + v + ";";
+    auto [it, inserted] = groups.try_emplace(id);
+    if (inserted) order.push_back(id), it->second.params = params;
+    Group& g = it->second;
+    ++g.runs;
+    if (r.state != results::RunState::kDone) continue;
+    if (r.final_test_accuracy) g.accuracy.push_back(*r.final_test_accuracy);
+    if (r.mean_step_ms) g.step_ms.push_back(*r.mean_step_ms);
+    if (r.images_per_second) g.images.push_back(*r.images_per_second);
+  }
+  auto mean = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? double(NAN) : s / double(v.size());
+  };
+  auto stddev = [&](const std::vector<double>& v) {
+    if (v.size() < 2) return double(NAN);
+    const double m = mean(v);
+    double s = 0;
+    for (double x : v) s += (x - m) * (x - m);
+    return std::sqrt(s / double(v.size() - 1));
+  };
+  auto opt = [](double v) { return std::isfinite(v) ? std::optional<double>(v) : std::nullopt; };
+  TextTable t;
+  for (const auto& [k, v] : parameters(results::RunRow{})) t.columns.push_back(k);
+  for (const char* c : {"runs", "n", "acc_mean", "acc_std", "step_ms", "img_per_s"})
+    t.columns.push_back(c);
+  for (const auto& id : order) {
+    const Group& g = groups[id];
+    std::vector<std::optional<std::string>> row;
+    for (const auto& [k, v] : g.params) row.push_back(v);
+    row.push_back(std::to_string(g.runs));
+    row.push_back(std::to_string(g.accuracy.size()));
+    row.push_back(number(opt(mean(g.accuracy))));
+    row.push_back(number(opt(stddev(g.accuracy)), 3));
+    row.push_back(number(opt(mean(g.step_ms))));
+    row.push_back(number(opt(mean(g.images))));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+Result<TextTable> sql_table(results::Store& store, const QueryFlags& f) {
+  auto result = store.select(f.sql);
+  if (!result) return result.error();
+  return TextTable{result->columns, result->rows};
+}
+
+}  // namespace
+
+int run_query(int argc, char** argv) {
+  CLI::App app{"Query the results database (read-only).", "stodepth query"};
+  app.require_subcommand(1);
+  QueryFlags f;
+  auto common = [&](CLI::App* sub) {
+    sub->add_option("--db", f.db, "Results database")->capture_default_str();
+    sub->add_option("--format", f.format, "table | csv | json")->capture_default_str();
+  };
+  auto* runs = app.add_subcommand("runs", "One row per run, with parameters and results");
+  common(runs);
+  runs->add_option("--sweep", f.sweep, "Only runs of this sweep");
+  runs->add_option("--where", f.where, "KEY=VALUE filter, repeatable (e.g. depth=56)");
+  runs->add_option("--status", f.status, "queued|running|done|failed|diverged|interrupted");
+  auto* curve = app.add_subcommand("curve", "The per-iteration series of one run");
+  common(curve);
+  curve->add_option("run", f.run, "Run key (or a unique prefix)")->required();
+  curve->add_option("--every", f.every, "Every K-th iteration")->capture_default_str();
+  auto* summary = app.add_subcommand(
+      "summary", "Grouped by every parameter but the seed: n, mean ± std accuracy, speed");
+  common(summary);
+  summary->add_option("--sweep", f.sweep, "Only runs of this sweep");
+  auto* sql = app.add_subcommand("sql", "A read-only SELECT");
+  common(sql);
+  sql->add_option("statement", f.sql, "The SELECT statement")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "stodepth query: {} (see --help)\n", e.what());
+    return kExitBadInput;
+  }
+  const auto format = parse_table_format(f.format);
+  if (!format) {
+    fmt::print(stderr, "stodepth query: --format: unknown '{}' (one of: table, csv, json)\n",
+               f.format);
+    return kExitBadInput;
+  }
+  auto store = results::Store::open(f.db, results::OpenMode::kReadOnly);
+  if (!store) {
+    fmt::print(stderr, "stodepth query: {}\n", store.error().message);
+    return kExitBadInput;
+  }
+  Result<TextTable> table = runs->parsed()      ? runs_table(**store, f)
+                            : curve->parsed()   ? curve_table(**store, f)
+                            : summary->parsed() ? summary_table(**store, f)
+                                                : sql_table(**store, f);
+  if (!table) {
+    fmt::print(stderr, "stodepth query: {}\n", table.error().message);
+    return kExitBadInput;
+  }
+  print_table(stdout, *table, *format);
+  return kExitOk;
+}
+
+}  // namespace stodepth::cli
