@@ -227,12 +227,18 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     }
   };
 
+  // `jobs` workers take jobs from the sorted list in order (a task_group alone would run
+  // its most recently spawned task first and lose the longest-first order).
+  std::atomic<size_t> next{0};
   tbb::task_arena arena(jobs);
   tbb::task_group group;
   arena.execute([&] {
-    for (const sweeps::Job* job : todo) group.run([&, job] { run_job(*job); });
+    for (int w = 0; w < jobs; ++w)
+      group.run([&] {
+        for (size_t i = next++; i < todo.size(); i = next++) run_job(*todo[i]);
+      });
+    group.wait();
   });
-  arena.execute([&] { group.wait(); });
   if (auto s = writer.close(); !s) return s.error();
   return summary;
 }

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# End-to-end tests of `launch` and `query` on the synthetic dataset: concurrent jobs, resume
+# after SIGKILL, divergence isolation, read-only SQL. usage: launch_test.sh path/to/stodepth
+set -u
+bin="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passes=0
+failures=0
+
+check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
+  local what="$1"
+  shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+sql() { sqlite3 -batch -noheader "$db" "$1"; }
+
+# A sweep of N_SEEDS seeds × p_L {1, 0.5}; 2000/64 = 31 batches per epoch.
+write_sweep() {  # write_sweep FILE NAME EPOCHS SEEDS LR_AXIS
+  cat >"$1" <<YAML
+name: $2
+base:
+  dataset: {name: synthetic, train_subset: 2000, test_subset: 500}
+  model: {depth: 8}
+  stochastic_depth: {rule: linear}
+  train: {epochs: $3, batch: 64, lr: {schedule: cosine, base: 0.05}}
+  eval: {every: 5, batch: 100}
+grid:
+  stochastic_depth.p_L: [1.0, 0.5]
+  train.lr.base: $5
+seeds: $4
+YAML
+}
+
+# 1. Two concurrent jobs; every run has one row per iteration; a second launch runs nothing.
+db="$work/e2e.db"
+write_sweep "$work/e2e.yaml" e2e 2 "[1, 2]" "[0.05]"
+check "e2e launch exits 0" "$bin" launch "$work/e2e.yaml" --db "$db" --jobs 2 --quiet
+check "4 runs done" test "$(sql "SELECT count(*) FROM runs WHERE status = 'done'")" = 4
+check "62 iterations per run" test "$(sql "SELECT group_concat(n) FROM (SELECT count(*) AS n FROM iterations GROUP BY run)")" = "62,62,62,62"
+check "2 test-set evaluations per run" test "$(sql "SELECT count(*) FROM test_evals")" = 8
+check "test batch every 5 iterations" test "$(sql "SELECT count(*) FROM iterations WHERE test_accuracy IS NOT NULL")" = $((4 * 12))
+out=$("$bin" launch "$work/e2e.yaml" --db "$db" --jobs 2 2>/dev/null)
+check "second launch runs nothing" grep -q "ran 0 " <<<"$out"
+check "dry run shows done" bash -c "\"$bin\" launch \"$work/e2e.yaml\" --db \"$db\" --dry-run | grep -c ' done$' | grep -qx 4"
+
+# 2. SIGKILL mid-sweep, then resume: every job done exactly once, no missing/duplicate rows.
+db="$work/kill.db"
+write_sweep "$work/kill.yaml" kill 4 "[1, 2, 3]" "[0.05]"
+"$bin" launch "$work/kill.yaml" --db "$db" --jobs 2 --quiet &
+pid=$!
+sleep 4
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+check "killed mid-sweep (some runs unfinished)" test "$(sql "SELECT count(*) FROM runs WHERE status != 'done'")" -gt 0
+check "integrity after kill" test "$(sql "PRAGMA integrity_check")" = ok
+check "resume exits 0" "$bin" launch "$work/kill.yaml" --db "$db" --jobs 2 --quiet
+check "6 runs done after resume" test "$(sql "SELECT count(*) FROM runs WHERE status = 'done'")" = 6
+check "124 iterations per run, 1..124" test "$(sql "SELECT count(*) FROM (SELECT run FROM iterations GROUP BY run HAVING count(*) = 124 AND min(iteration) = 1 AND max(iteration) = 124)")" = 6
+check "integrity after resume" test "$(sql "PRAGMA integrity_check")" = ok
+
+# 2b. Ctrl-C (SIGINT): running jobs stop at an iteration boundary as `interrupted`, no new
+# job starts, exit 130; the next launch restarts them with their partial rows replaced.
+db="$work/int.db"
+write_sweep "$work/int.yaml" int 6 "[1, 2, 3]" "[0.05]"
+"$bin" launch "$work/int.yaml" --db "$db" --jobs 2 --quiet >/dev/null 2>&1 &
+pid=$!
+sleep 3
+kill -INT "$pid"
+wait "$pid"
+check "SIGINT exits 130" test $? -eq 130
+check "interrupted runs marked" test "$(sql "SELECT count(*) FROM runs WHERE status = 'interrupted'")" -ge 1
+check "no run left running" test "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" = 0
+check "queued runs never started" test "$(sql "SELECT count(*) FROM runs WHERE status = 'queued'")" -ge 1
+check "resume after SIGINT" "$bin" launch "$work/int.yaml" --db "$db" --jobs 2 --quiet
+check "186 iterations per run after resume" test "$(sql "SELECT count(*) FROM (SELECT run FROM iterations GROUP BY run HAVING count(*) = 186)")" = 6
+
+# 3. A diverging job is marked diverged while the others finish.
+db="$work/diverge.db"
+write_sweep "$work/diverge.yaml" diverge 1 "[1]" "[0.05, 1.0e9]"
+"$bin" launch "$work/diverge.yaml" --db "$db" --jobs 2 --quiet >/dev/null 2>&1
+check "launch with a diverged job exits 4" test $? -eq 4
+check "diverged runs marked" test "$(sql "SELECT count(*) FROM runs WHERE status = 'diverged' AND error LIKE 'diverged at iteration%'")" -ge 1
+check "others done" test "$(sql "SELECT count(*) FROM runs WHERE status = 'done'")" -ge 2
+
+# 4. query: read-only SQL, formats, curves.
+db="$work/e2e.db"
+err=$("$bin" query sql "DELETE FROM runs" --db "$db" 2>&1 >/dev/null)
+check "query sql refuses DELETE (exit 2)" test $? -eq 2
+check "refusal message" grep -q "read-only" <<<"$err"
+check "runs untouched" test "$(sql "SELECT count(*) FROM runs")" = 4
+check "query sql refuses ATTACH" bash -c "! \"$bin\" query sql \"ATTACH DATABASE '$work/x.db' AS x\" --db \"$db\" 2>/dev/null"
+key=$(sql "SELECT key FROM runs LIMIT 1")
+check "curve csv has 62 rows + header" test "$("$bin" query curve "${key:0:8}" --db "$db" --format csv | wc -l)" = 63
+check "runs json parses" bash -c "\"$bin\" query runs --db \"$db\" --format json | python3 -c 'import json,sys; assert len(json.load(sys.stdin)) == 4'"
+check "where filter" test "$("$bin" query runs --db "$db" --where p_L=0.5 --format csv | wc -l)" = 3
+check "summary groups seeds" test "$("$bin" query summary --db "$db" --format csv | wc -l)" = 3
+
+# 5. Bad input: a malformed sweep writes nothing; a foreign database is refused untouched.
+printf 'name: bad\nbase:\n  model: {depth: 21}\n' >"$work/bad.yaml"
+err=$("$bin" launch "$work/bad.yaml" --db "$work/bad.db" 2>&1)
+check "bad sweep exits 2" test $? -eq 2
+check "bad sweep message has file:line:col" grep -q "bad.yaml:3:" <<<"$err"
+check "bad sweep wrote no database" test ! -e "$work/bad.db"
+echo "not a database" >"$work/text.db"
+"$bin" launch "$work/e2e.yaml" --db "$work/text.db" >/dev/null 2>&1
+check "foreign database refused (exit 2)" test $? -eq 2
+check "foreign database untouched" test "$(cat "$work/text.db")" = "not a database"
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
