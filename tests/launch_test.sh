@@ -82,6 +82,15 @@ write_sweep "$work/diverge.yaml" diverge 1 "[1]" "[0.05, 1.0e9]"
 check "launch with a diverged job exits 4" test $? -eq 4
 check "diverged runs marked" test "$(sql "SELECT count(*) FROM runs WHERE status = 'diverged' AND error LIKE 'diverged at iteration%'")" -ge 1
 check "others done" test "$(sql "SELECT count(*) FROM runs WHERE status = 'done'")" -ge 2
+diverged=$(sql "SELECT count(*) FROM runs WHERE status = 'diverged'")
+out=$("$bin" launch "$work/diverge.yaml" --db "$db" 2>/dev/null)
+check "without --retry-failed nothing reruns" grep -q "ran 0 " <<<"$out"
+out=$("$bin" launch "$work/diverge.yaml" --db "$db" --retry-failed 2>/dev/null)
+check "--retry-failed reruns the diverged jobs" grep -q "ran $diverged " <<<"$out"
+key=$(sql "SELECT key FROM runs WHERE status = 'done' LIMIT 1")
+sql "UPDATE runs SET status = 'queued' WHERE key = '$key'"
+out=$("$bin" launch "$work/diverge.yaml" --db "$db" --only "${key:0:6}" 2>/dev/null)
+check "--only runs just that job" grep -q "ran 1 " <<<"$out"
 
 # 4. query: read-only SQL, formats, curves.
 db="$work/e2e.db"

@@ -49,6 +49,7 @@ class LaunchDisplay : public harness::LaunchObserver {
   void on_job_iteration(const sweeps::Job& job, const IterationRecord& r,
                         int64_t total) override {
     std::lock_guard lock(mutex_);
+    job_fraction_[job.key] = double(r.iteration) / double(std::max<int64_t>(total, 1));
     running_[job.key] = fmt::format("{} it {}/{} loss {:.3f}{}", job_label(job), r.iteration,
                                     total, r.loss,
                                     r.test_accuracy
@@ -60,6 +61,7 @@ class LaunchDisplay : public harness::LaunchObserver {
                   const std::string& message) override {
     std::lock_guard lock(mutex_);
     running_.erase(job.key);
+    job_fraction_.erase(job.key);
     ++finished_;
     if (!quiet_ || state != results::RunState::kDone)
       progress_.note(fmt::format("{:<6} {}{}", to_string(state), job_label(job),
@@ -71,15 +73,21 @@ class LaunchDisplay : public harness::LaunchObserver {
  private:
   void redraw() {
     if (quiet_) return;
-    std::string status = fmt::format("jobs {}/{}", finished_, total_);
-    for (const auto& [key, line] : running_) status += " | " + line;
-    progress_.update(finished_, total_, status);
+    std::vector<std::string> lines;
+    for (const auto& [key, line] : running_) lines.push_back(line);
+    // Progress in thousandths of a job, counting running jobs' iterations, so the ETA
+    // comes from measured throughput before the first job ends.
+    double done = finished_;
+    for (const auto& [key, fraction] : job_fraction_) done += fraction;
+    progress_.update(int64_t(done * 1000), int64_t(total_) * 1000,
+                     fmt::format("jobs {}/{}", finished_, total_), lines);
   }
 
   Progress progress_;
   bool quiet_;
   std::mutex mutex_;
   std::map<std::string, std::string> running_;
+  std::map<std::string, double> job_fraction_;
   int total_ = 0, finished_ = 0;
 };
 

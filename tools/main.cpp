@@ -31,7 +31,7 @@ void print_usage() {
   fmt::print("stodepth {}: Deep Networks with Stochastic Depth, measured.\n\n", STODEPTH_VERSION);
   fmt::print("usage: stodepth <command> [flags]   (stodepth <command> --help for its flags)\n\n");
   for (const auto& c : kSubcommands) fmt::print("  {:<8} {}\n", c.name, c.summary);
-  fmt::print("\nexit codes: 0 ok, 1 internal error, 2 bad input, 3 diverged, 130 interrupted\n");
+  fmt::print("\nexit codes: 0 ok, 1 internal error, 2 bad input, 3 diverged (train), 4 jobs failed (launch), 130 interrupted\n");
 }
 
 }  // namespace

@@ -26,6 +26,11 @@ Progress::Progress(std::FILE* out)
       last_draw_(start_) {}
 
 void Progress::update(int64_t done, int64_t total, const std::string& status) {
+  update(done, total, status, {});
+}
+
+void Progress::update(int64_t done, int64_t total, const std::string& status,
+                      const std::vector<std::string>& details) {
   const auto now = Clock::now();
   const double since_draw = std::chrono::duration<double>(now - last_draw_).count();
   const bool last = done >= total;
@@ -36,27 +41,48 @@ void Progress::update(int64_t done, int64_t total, const std::string& status) {
   last_line_ = fmt::format("{} {:3.0f}% {} elapsed {} ETA {}", format_bar(fraction, 24),
                            100 * fraction, status, format_duration(elapsed),
                            format_duration(eta));
-  if (interactive_)
-    fmt::print(out_, "\r\033[K{}", last_line_);
-  else
-    fmt::print(out_, "{}\n", last_line_);
+  if (interactive_) {
+    erase();
+    last_details_ = details;
+    draw();
+  } else {
+    std::string line = last_line_;
+    for (const auto& d : details) line += " | " + d;
+    fmt::print(out_, "{}\n", line);
+  }
   std::fflush(out_);
   drawn_ = true;
   last_draw_ = now;
 }
 
+void Progress::draw() {
+  fmt::print(out_, "{}", last_line_);
+  for (const auto& d : last_details_) fmt::print(out_, "\n  {}", d);
+}
+
+void Progress::erase() {
+  if (!drawn_) return;
+  // To the start of the block's first line, then clear to the end of the screen.
+  if (!last_details_.empty()) fmt::print(out_, "\033[{}F", last_details_.size());
+  fmt::print(out_, "\r\033[J");
+}
+
 void Progress::note(const std::string& line) {
-  if (interactive_ && drawn_)
-    fmt::print(out_, "\r\033[K{}\n{}", line, last_line_);
-  else
+  if (interactive_ && drawn_) {
+    erase();
     fmt::print(out_, "{}\n", line);
+    draw();
+  } else {
+    fmt::print(out_, "{}\n", line);
+  }
   std::fflush(out_);
 }
 
 void Progress::finish() {
-  if (interactive_ && drawn_) fmt::print(out_, "\r\033[K");
+  if (interactive_) erase();
   std::fflush(out_);
   drawn_ = false;
+  last_details_.clear();
 }
 
 }  // namespace stodepth::cli
