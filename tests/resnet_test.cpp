@@ -200,6 +200,7 @@ TEST_CASE("same seed gives bit-identical metrics; another seed differs", "[train
 TEST_CASE("gates follow the survival probabilities", "[train]") {
   TrainConfig c = small_config();
   c.model.depth = 20;  // L = 9
+  c.train.batch = 16;
   c.train.iterations = 150;
   c.eval.every = 1000;
   RecordingSink sink;

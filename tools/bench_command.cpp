@@ -13,6 +13,7 @@
 #include "model/rng.h"
 #include "model/sgd.h"
 #include "tools/commands.h"
+#include "tools/parse.h"
 
 namespace stodepth::cli {
 namespace {
@@ -82,14 +83,7 @@ int run_bench(int argc, char** argv) {
   app.add_option("--warmup", f.warmup, "Untimed steps first")->capture_default_str();
   app.add_option("--channels", f.channels, "Input channels")->capture_default_str();
   app.add_option("--size", f.size, "Input height and width")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "stodepth bench: {} (see --help)\n", e.what());
-    return kExitBadInput;
-  }
+  if (auto exit = parse_flags(app, argc, argv, "bench")) return *exit;
   const auto rule = parse_rule(f.rule);
   const auto shortcut = parse_shortcut(f.shortcut);
   if (!rule || !shortcut || f.batch < 1 || f.rounds < 1 || f.steps < 1 || f.warmup < 0 ||

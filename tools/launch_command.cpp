@@ -11,6 +11,7 @@
 
 #include "harness/scheduler.h"
 #include "tools/commands.h"
+#include "tools/parse.h"
 #include "tools/progress.h"
 #include "tools/table.h"
 
@@ -143,14 +144,7 @@ int run_launch(int argc, char** argv) {
   app.add_option("--only", options.only, "Run only these job keys (prefixes)");
   app.add_flag("--quiet", quiet, "Only print failures and the summary");
   app.add_flag("--yes", yes, "Allow a sweep of more than 100000 jobs");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "stodepth launch: {} (see --help)\n", e.what());
-    return kExitBadInput;
-  }
+  if (auto exit = parse_flags(app, argc, argv, "launch")) return *exit;
   if (options.jobs < 1 || options.threads_per_job < 0) {
     fmt::print(stderr, "stodepth launch: --jobs must be >= 1 and --threads-per-job >= 0\n");
     return kExitBadInput;

@@ -7,6 +7,7 @@
 
 #include "results/store.h"
 #include "tools/commands.h"
+#include "tools/parse.h"
 #include "tools/table.h"
 
 namespace stodepth::cli {
@@ -225,14 +226,7 @@ int run_query(int argc, char** argv) {
   auto* sql = app.add_subcommand("sql", "A read-only SELECT");
   common(sql);
   sql->add_option("statement", f.sql, "The SELECT statement")->required();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "stodepth query: {} (see --help)\n", e.what());
-    return kExitBadInput;
-  }
+  if (auto exit = parse_flags(app, argc, argv, "query")) return *exit;
   const auto format = parse_table_format(f.format);
   if (!format) {
     fmt::print(stderr, "stodepth query: --format: unknown '{}' (one of: table, csv, json)\n",

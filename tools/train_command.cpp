@@ -5,6 +5,7 @@
 
 #include "model/trainer.h"
 #include "tools/commands.h"
+#include "tools/parse.h"
 #include "tools/progress.h"
 #include "tools/train_flags.h"
 
@@ -78,14 +79,7 @@ int run_train(int argc, char** argv) {
   CLI::App app{"Train one ResNet, with or without stochastic depth.", "stodepth train"};
   TrainFlags flags;
   add_train_flags(app, flags);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "stodepth train: {} (see --help)\n", e.what());
-    return kExitBadInput;
-  }
+  if (auto exit = parse_flags(app, argc, argv, "train")) return *exit;
   auto config = resolve(flags);
   if (!config) {
     fmt::print(stderr, "stodepth train: {}\n", config.error().message);

@@ -21,6 +21,28 @@ memory param_in_layout(Param& param, const memory::desc& desc, OpList* sync,
 
 }  // namespace
 
+BackwardWeights::BackwardWeights(Param& weights, const memory::desc& bwd_data_weights,
+                                 const memory::desc& diff_weights, const dnnl::engine& engine)
+    : weights_(&weights),
+      for_bwd_data_(bwd_data_weights == weights.value.get_desc()
+                        ? weights.value
+                        : memory(bwd_data_weights, engine)),
+      diff_(diff_weights == weights.grad.get_desc() ? weights.grad
+                                                     : memory(diff_weights, engine)) {}
+
+memory BackwardWeights::for_backward_data(OpList& ops) const {
+  if (for_bwd_data_ != weights_->value)
+    ops.add(dnnl::reorder(weights_->value, for_bwd_data_),
+            {{DNNL_ARG_FROM, weights_->value}, {DNNL_ARG_TO, for_bwd_data_}});
+  return for_bwd_data_;
+}
+
+void BackwardWeights::record_gradient(OpList& ops) const {
+  if (diff_ != weights_->grad)
+    ops.add(dnnl::reorder(diff_, weights_->grad),
+            {{DNNL_ARG_FROM, diff_}, {DNNL_ARG_TO, weights_->grad}});
+}
+
 // ---------------------------------------------------------------------------- Conv
 
 Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
@@ -51,17 +73,8 @@ Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
     bwd_weights_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_,
                         strides, padding, padding},
                        ctx.engine, fwd_pd_};
-    // Layout differences between the three primitives cost a reorder per step; with the
-    // jit kernels used here they agree, and the reorders are never recorded.
-    weights_for_bwd_data_ = bwd_data_pd_.weights_desc() == weights_->value.get_desc()
-                                ? weights_->value
-                                : memory(bwd_data_pd_.weights_desc(), ctx.engine);
-    diff_weights_ = bwd_weights_pd_.diff_weights_desc() == weights_->grad.get_desc()
-                        ? weights_->grad
-                        : memory(bwd_weights_pd_.diff_weights_desc(), ctx.engine);
-    if (diff_weights_ != weights_->grad)
-      weight_grad_reorder_.add(dnnl::reorder(diff_weights_, weights_->grad),
-                               {{DNNL_ARG_FROM, diff_weights_}, {DNNL_ARG_TO, weights_->grad}});
+    backward_weights_ = {*weights_, bwd_data_pd_.weights_desc(),
+                         bwd_weights_pd_.diff_weights_desc(), ctx.engine};
   } else {
     weights_ = params.find(name);
     STODEPTH_CHECK(weights_ != nullptr, "inference conv needs the training network's weights");
@@ -77,19 +90,17 @@ void Conv::forward(OpList& ops, const memory& src, const memory& dst) const {
 }
 
 void Conv::backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const {
-  if (weights_for_bwd_data_ != weights_->value)
-    ops.add(dnnl::reorder(weights_->value, weights_for_bwd_data_),
-            {{DNNL_ARG_FROM, weights_->value}, {DNNL_ARG_TO, weights_for_bwd_data_}});
+  const memory weights = backward_weights_.for_backward_data(ops);
   ops.add(dnnl::convolution_backward_data(bwd_data_pd_), {{DNNL_ARG_DIFF_DST, diff_dst},
-                                                          {DNNL_ARG_WEIGHTS, weights_for_bwd_data_},
+                                                          {DNNL_ARG_WEIGHTS, weights},
                                                           {DNNL_ARG_DIFF_SRC, diff_src}});
 }
 
 void Conv::backward_weights(OpList& ops, const memory& src, const memory& diff_dst) {
   ops.add(dnnl::convolution_backward_weights(bwd_weights_pd_),
           {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
-           {DNNL_ARG_DIFF_WEIGHTS, diff_weights_}});
-  ops.append(weight_grad_reorder_);
+           {DNNL_ARG_DIFF_WEIGHTS, backward_weights_.diff()}});
+  backward_weights_.record_gradient(ops);
 }
 
 // ----------------------------------------------------------------------- BatchNorm
@@ -231,15 +242,8 @@ InnerProduct::InnerProduct(Context& ctx, ParamStore& params, const std::string& 
     weights_for_forward_ = weights_->value;
     bwd_data_pd_ = {{src, any_weights, dst_desc_}, ctx.engine, fwd_pd_};
     bwd_weights_pd_ = {{src, any_weights, bias_desc, dst_desc_}, ctx.engine, fwd_pd_};
-    weights_for_bwd_data_ = bwd_data_pd_.weights_desc() == weights_->value.get_desc()
-                                ? weights_->value
-                                : memory(bwd_data_pd_.weights_desc(), ctx.engine);
-    diff_weights_ = bwd_weights_pd_.diff_weights_desc() == weights_->grad.get_desc()
-                        ? weights_->grad
-                        : memory(bwd_weights_pd_.diff_weights_desc(), ctx.engine);
-    if (diff_weights_ != weights_->grad)
-      weight_grad_reorder_.add(dnnl::reorder(diff_weights_, weights_->grad),
-                               {{DNNL_ARG_FROM, diff_weights_}, {DNNL_ARG_TO, weights_->grad}});
+    backward_weights_ = {*weights_, bwd_data_pd_.weights_desc(),
+                         bwd_weights_pd_.diff_weights_desc(), ctx.engine};
   } else {
     weights_ = params.find(name + ".weight");
     bias_ = params.find(name + ".bias");
@@ -257,19 +261,17 @@ void InnerProduct::forward(OpList& ops, const memory& src, const memory& dst) co
 
 void InnerProduct::backward_data(OpList& ops, const memory& diff_dst,
                                  const memory& diff_src) const {
-  if (weights_for_bwd_data_ != weights_->value)
-    ops.add(dnnl::reorder(weights_->value, weights_for_bwd_data_),
-            {{DNNL_ARG_FROM, weights_->value}, {DNNL_ARG_TO, weights_for_bwd_data_}});
+  const memory weights = backward_weights_.for_backward_data(ops);
   ops.add(dnnl::inner_product_backward_data(bwd_data_pd_),
-          {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights_for_bwd_data_},
+          {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights},
            {DNNL_ARG_DIFF_SRC, diff_src}});
 }
 
 void InnerProduct::backward_weights(OpList& ops, const memory& src, const memory& diff_dst) {
   ops.add(dnnl::inner_product_backward_weights(bwd_weights_pd_),
           {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
-           {DNNL_ARG_DIFF_WEIGHTS, diff_weights_}, {DNNL_ARG_DIFF_BIAS, bias_->grad}});
-  ops.append(weight_grad_reorder_);
+           {DNNL_ARG_DIFF_WEIGHTS, backward_weights_.diff()}, {DNNL_ARG_DIFF_BIAS, bias_->grad}});
+  backward_weights_.record_gradient(ops);
 }
 
 }  // namespace stodepth::dnn

@@ -12,6 +12,27 @@ namespace stodepth::dnn {
 
 enum class Mode { kTrain, kInfer };
 
+// A trained layer's weights as its backward primitives use them: the backward-data primitive
+// may want the weights in another layout than the forward one (a reorder per step, e.g.
+// OIhw16i16o vs OIhw16o16i), and the backward-weights primitive may write the gradient in
+// another layout than the parameter's (a reorder after it). Without a difference no
+// reorder is recorded.
+class BackwardWeights {
+ public:
+  BackwardWeights() = default;
+  BackwardWeights(Param& weights, const memory::desc& bwd_data_weights,
+                  const memory::desc& diff_weights, const dnnl::engine& engine);
+  // The weights in the backward-data layout, after recording a refresh if it is a copy.
+  memory for_backward_data(OpList& ops) const;
+  // Where the backward-weights primitive writes; then `record_gradient` brings it to grad.
+  const memory& diff() const { return diff_; }
+  void record_gradient(OpList& ops) const;
+
+ private:
+  Param* weights_ = nullptr;
+  memory for_bwd_data_, diff_;
+};
+
 // 2-D convolution, no bias, padding kernel/2.   src (N, Ci, H, W) -> dst (N, Co, H', W')
 class Conv {
  public:
@@ -37,8 +58,7 @@ class Conv {
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
   dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;
-  memory weights_for_bwd_data_, diff_weights_;
-  OpList weight_grad_reorder_;
+  BackwardWeights backward_weights_;
   int64_t flops_per_image_ = 0;
 };
 
@@ -127,8 +147,7 @@ class InnerProduct {
   dnnl::inner_product_forward::primitive_desc fwd_pd_;
   dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
   dnnl::inner_product_backward_weights::primitive_desc bwd_weights_pd_;
-  memory weights_for_bwd_data_, diff_weights_;
-  OpList weight_grad_reorder_;
+  BackwardWeights backward_weights_;
 };
 
 }  // namespace stodepth::dnn

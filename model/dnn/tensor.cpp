@@ -75,7 +75,6 @@ std::vector<std::pair<std::string, RunningStats*>> ParamStore::all_running_stats
 
 void OpList::add(dnnl::primitive primitive, std::unordered_map<int, memory> args) {
   ops_.push_back({std::move(primitive), std::move(args), {}});
-  ++primitives_;
 }
 
 void OpList::add_host(std::function<void()> op) { ops_.push_back({{}, {}, std::move(op)}); }
@@ -86,11 +85,6 @@ memory OpList::add_reorder_if_needed(const memory& src, const memory::desc& desc
   memory dst(desc, engine);
   add(dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
   return dst;
-}
-
-void OpList::append(const OpList& other) {
-  ops_.insert(ops_.end(), other.ops_.begin(), other.ops_.end());
-  primitives_ += other.primitives_;
 }
 
 void OpList::execute(dnnl::stream& stream) const {

@@ -79,10 +79,7 @@ class OpList {
   // memory holding the data in `desc`.
   memory add_reorder_if_needed(const memory& src, const memory::desc& desc,
                                const dnnl::engine& engine);
-  void append(const OpList& other);
   void execute(dnnl::stream& stream) const;
-  bool empty() const { return ops_.empty(); }
-  int64_t primitive_count() const { return primitives_; }
   // Executions of oneDNN primitives performed by this list so far.
   int64_t executed_primitives() const { return executed_; }
 
@@ -93,7 +90,6 @@ class OpList {
     std::function<void()> host;
   };
   std::vector<Op> ops_;
-  int64_t primitives_ = 0;
   mutable int64_t executed_ = 0;
 };
 
