@@ -14,6 +14,7 @@
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
+#include "model/flops.h"
 #include "model/survival.h"
 #include "results/writer.h"
 
@@ -27,10 +28,9 @@ std::atomic<bool>& stop_requested() {
 double estimated_cost(const TrainConfig& c, int64_t train_examples) {
   const int64_t per_epoch = std::max<int64_t>(train_examples / std::max(c.train.batch, 1), 1);
   const double iterations = double(total_iterations(c, per_epoch));
-  const double active = expected_active_blocks(c.sd.rule, c.sd.p_L, c.model.blocks());
-  // Per iteration: the fixed stem/head work (≈ one block) plus the expected active blocks,
-  // each costing width² and batch.
-  return iterations * (1.0 + active) * c.model.width * c.model.width * c.train.batch;
+  const ConvFlops flops = conv_flops(c.model, input_shape_of(c.data.name));
+  const auto survival = survival_probabilities(c.sd.rule, c.sd.p_L, c.model.blocks());
+  return iterations * c.train.batch * expected_conv_flops(flops, survival);
 }
 
 namespace {

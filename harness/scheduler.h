@@ -42,8 +42,8 @@ struct LaunchSummary {
 // iteration boundary (marked interrupted).
 std::atomic<bool>& stop_requested();
 
-// Estimated cost of a job, for longest-first ordering: depth × expected active blocks ×
-// iterations (relative units).
+// Estimated cost of a job, for longest-first ordering: expected convolution FLOPs of all
+// its training steps.
 double estimated_cost(const TrainConfig& config, int64_t train_examples);
 
 Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& options,

@@ -77,8 +77,6 @@ struct ResNet::Graph {
   std::optional<InnerProduct> fc;
   memory pooled, logits, d_logits, d_pooled;  // logits (N, K) plain
   OpList weight_sync, stem_fwd, head_fwd, head_bwd, stem_bwd;
-  int64_t fixed_flops = 0;
-  std::vector<int64_t> residual_flops;
 };
 
 ResNet::ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input,
@@ -121,7 +119,6 @@ void ResNet::build(Graph& g) {
   memory x = kept(stem_desc, "stem.out", "act0");
   g.stem_conv->forward(g.stem_fwd, g.input, g.stem_c);
   g.stem_bn->forward(g.stem_fwd, g.stem_c, x);
-  g.fixed_flops = g.stem_conv->flops_per_image();
 
   const int per_stage = (model_.depth - 2) / 6;
   g.blocks.resize(model_.blocks());
@@ -153,7 +150,6 @@ void ResNet::build(Graph& g) {
     b.bn1->forward(b.residual_fwd, b.c1, b.r1);
     b.conv2->forward(b.residual_fwd, b.r1, b.c2);
     b.bn2->forward(b.residual_fwd, b.c2, b.b2);
-    g.residual_flops.push_back(b.conv1->flops_per_image() + b.conv2->flops_per_image());
 
     // Shortcut. Projection parameters belong to the shortcut path (block -1): they are
     // trained whether or not the residual branch runs.
@@ -169,7 +165,6 @@ void ResNet::build(Graph& g) {
       b.sc = buffers.get(out, "sc");
       b.proj_conv->forward(b.shortcut_fwd, x, b.pc);
       b.proj_bn->forward(b.shortcut_fwd, b.pc, b.sc);
-      g.fixed_flops += b.proj_conv->flops_per_image();
     } else if (subsample) {
       b.sc = buffers.get(out, "sc");
       b.shortcut_fwd.add_host([x, sc = b.sc, stride] { shortcut_a_forward(x, sc, stride); });
@@ -366,8 +361,5 @@ int64_t ResNet::residual_primitive_executions(int block) const {
     total += g->blocks.at(block).residual_fwd.executed_primitives();
   return total;
 }
-
-int64_t ResNet::fixed_conv_flops() const { return train_->fixed_flops; }
-const std::vector<int64_t>& ResNet::residual_conv_flops() const { return train_->residual_flops; }
 
 }  // namespace stodepth

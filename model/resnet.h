@@ -19,12 +19,9 @@
 #include "model/config.h"
 #include "model/dnn/loss.h"
 #include "model/dnn/tensor.h"
+#include "model/flops.h"
 
 namespace stodepth {
-
-struct InputShape {
-  int channels = 1, height = 28, width = 28;
-};
 
 class ResNet {
  public:
@@ -56,11 +53,6 @@ class ResNet {
   dnn::ParamStore& params() { return params_; }
   // oneDNN primitives of block l's residual branch executed so far (forward + backward).
   int64_t residual_primitive_executions(int block) const;
-
-  // Forward multiply-add FLOPs (×2) per image of the convolutions: the stem, shortcuts and
-  // head that always run, and each block's residual branch.
-  int64_t fixed_conv_flops() const;
-  const std::vector<int64_t>& residual_conv_flops() const;
 
  private:
   struct Graph;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "model/flops.h"
 #include "model/resnet.h"
 #include "model/rng.h"
 #include "model/sgd.h"
@@ -46,13 +47,6 @@ struct Runner {
     }
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                .count() / steps;
-  }
-  // Expected forward conv FLOPs per image under the survival probabilities.
-  double expected_flops() const {
-    double total = double(net.fixed_conv_flops());
-    for (size_t l = 0; l < survival.size(); ++l)
-      total += survival[l] * double(net.residual_conv_flops()[l]);
-    return total;
   }
   std::vector<double> survival;
   ResNet net;
@@ -116,7 +110,8 @@ int run_bench(int argc, char** argv) {
       ratios.push_back(plain_ms.back() / sd_ms.back());
     }
     const double p = median(plain_ms), s = median(sd_ms), speedup = median(ratios);
-    const double theory = plain.expected_flops() / sd.expected_flops();
+    const double theory =
+        theoretical_speedup(model, {f.channels, f.size, f.size}, *rule, f.p_L);
     fmt::print("{:>6} {:>12.1f} {:>12.1f} {:>10.1f} {:>10.1f} {:>8.3f}x {:>8.3f}x {:>8.1f}%\n",
                depth, f.batch * 1000 / p, f.batch * 1000 / s, p, s, speedup, theory,
                100 * speedup / theory);

@@ -55,7 +55,6 @@ Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
                     (in[3] + 2 * pad - kernel) / stride + 1};
   const Dims weight_dims = {out_channels, in[1], kernel, kernel};
   const Dims strides = {stride, stride}, padding = {pad, pad};
-  flops_per_image_ = 2 * out[1] * out[2] * out[3] * in[1] * kernel * kernel;
 
   const auto any_weights = f32_desc(weight_dims, Tag::any);
   const auto any_dst = f32_desc(out, Tag::any);

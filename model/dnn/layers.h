@@ -43,7 +43,6 @@ class Conv {
        OpList* weight_sync = nullptr);
   const memory::desc& dst_desc() const { return dst_desc_; }
   Param& weights() { return *weights_; }
-  int64_t flops_per_image() const { return flops_per_image_; }  // forward multiply-adds × 2
 
   void forward(OpList& ops, const memory& src, const memory& dst) const;
   void backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const;
@@ -59,7 +58,6 @@ class Conv {
   dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
   dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;
   BackwardWeights backward_weights_;
-  int64_t flops_per_image_ = 0;
 };
 
 // Batch normalisation with learned scale/shift, optionally fused with a following ReLU.

@@ -1,0 +1,33 @@
+// Convolution FLOPs of the network, computed from its shape alone: the cost model behind
+// the theoretical stochastic-depth speedup (bench, reports) and job ordering.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/config.h"
+
+namespace stodepth {
+
+struct InputShape {
+  int channels = 1, height = 28, width = 28;
+};
+
+// The input shape of a dataset by name (28×28 greyscale, or 32×32 colour for CIFAR).
+InputShape input_shape_of(const std::string& dataset);
+
+struct ConvFlops {
+  int64_t fixed = 0;              // stem and projection shortcuts: run in every step
+  std::vector<int64_t> residual;  // per block: its two 3×3 convolutions
+};
+
+// Forward multiply-adds × 2 per image.
+ConvFlops conv_flops(const ModelConfig& model, InputShape input);
+
+// Expected forward conv FLOPs per image under survival probabilities p (fixed + Σ p_l·r_l),
+// and the theoretical speedup of a step over the plain network's.
+double expected_conv_flops(const ConvFlops& flops, const std::vector<double>& survival);
+double theoretical_speedup(const ModelConfig& model, InputShape input, SurvivalRule rule,
+                           double p_L);
+
+}  // namespace stodepth

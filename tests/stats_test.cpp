@@ -1,0 +1,330 @@
+// Tests for results/stats: every statistic against reference values computed independently
+// with Python 3.11 + SciPy 1.10.1 / NumPy 1.24.2 (Debian 12 python3-scipy); the script's
+// expressions are quoted next to each constant. Closed forms where noted.
+#include "results/stats.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <span>
+#include <vector>
+
+using namespace stodepth::results::stats;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Relative agreement to ~10 digits: far tighter than any bug would allow, looser than the
+// last-ulp differences between Boost.Math and SciPy's cephes.
+Approx rel(double expected) { return Approx(expected).epsilon(1e-10); }
+
+using Vec = std::vector<double>;
+
+// Final accuracies (%) of two arms: unequal sizes (8 vs 13) and unequal variances.
+const Vec kA = {93.1, 93.4, 92.8, 93.9, 93.0, 93.6, 92.7, 93.3};
+const Vec kB = {94.2, 94.0, 95.1, 93.5, 94.8, 94.4, 93.9, 95.6, 94.1, 94.9, 93.2, 94.6, 95.3};
+
+}  // namespace
+
+TEST_CASE("summarize matches numpy mean/std(ddof=1)/min/max") {
+  const auto s = summarize(kA);
+  REQUIRE(s);
+  CHECK(s->n == 8);
+  CHECK(s->mean == rel(93.225));                // np.mean(a)
+  CHECK(s->stddev == rel(0.4062019202317991));  // np.std(a, ddof=1)
+  CHECK(s->min == 92.7);
+  CHECK(s->max == 93.9);
+}
+
+TEST_CASE("summarize: fewer than 2 points or a non-finite one gives nullopt") {
+  CHECK_FALSE(summarize(Vec{}));
+  CHECK_FALSE(summarize(Vec{93.0}));
+  CHECK_FALSE(summarize(Vec{93.0, kNaN, 92.0}));
+  CHECK_FALSE(summarize(Vec{93.0, INFINITY}));
+  const auto two = summarize(Vec{1.0, 3.0});
+  REQUIRE(two);
+  CHECK(two->stddev == rel(std::sqrt(2.0)));  // closed form: ((1−2)² + (3−2)²)/1 = 2
+}
+
+TEST_CASE("mean_ci matches scipy.stats.t.interval") {
+  // stats.t.interval(level, len(a) - 1, loc=np.mean(a), scale=stats.sem(a))
+  const auto ci95 = mean_ci(kA);
+  REQUIRE(ci95);
+  CHECK(ci95->first == rel(92.8854066963637));
+  CHECK(ci95->second == rel(93.56459330363629));
+  const auto ci99 = mean_ci(kA, 0.99);
+  REQUIRE(ci99);
+  CHECK(ci99->first == rel(92.7224249741964));
+  CHECK(ci99->second == rel(93.72757502580359));
+}
+
+TEST_CASE("mean_ci: degenerate inputs") {
+  CHECK_FALSE(mean_ci(Vec{93.0}));
+  CHECK_FALSE(mean_ci(Vec{}));
+  CHECK_FALSE(mean_ci(kA, 0.0));
+  CHECK_FALSE(mean_ci(kA, 1.0));
+  CHECK_FALSE(mean_ci(kA, kNaN));
+  CHECK_FALSE(mean_ci(Vec{1.0, kNaN, 2.0}));
+  // Zero spread is a well-defined zero-width interval, not an error.
+  const auto flat = mean_ci(Vec{0.5, 0.5, 0.5});
+  REQUIRE(flat);
+  CHECK(flat->first == 0.5);
+  CHECK(flat->second == 0.5);
+}
+
+TEST_CASE("welch_t_test matches scipy.stats.ttest_ind(equal_var=False)") {
+  SECTION("unequal sizes and variances") {
+    const auto r = welch_t_test(kA, kB);
+    REQUIRE(r);
+    CHECK(r->statistic == rel(-4.969153009119227));
+    // (va + vb)**2 / (va**2/(na-1) + vb**2/(nb-1)), va = np.var(a, ddof=1)/na, ...
+    CHECK(r->df1 == rel(18.973201188533302));
+    CHECK(std::isnan(r->df2));
+    CHECK(r->p_value == rel(8.551121528114823e-05));
+    // Swapping the groups flips the sign only.
+    const auto s = welch_t_test(kB, kA);
+    REQUIRE(s);
+    CHECK(s->statistic == rel(4.969153009119227));
+    CHECK(s->p_value == rel(r->p_value));
+  }
+  SECTION("small p keeps its relative accuracy (complement, not 1 − cdf)") {
+    const Vec c = {0.912, 0.915, 0.910, 0.913, 0.914};
+    const Vec d = {0.931, 0.933, 0.930, 0.934, 0.932, 0.935, 0.931};
+    const auto r = welch_t_test(c, d);
+    REQUIRE(r);
+    CHECK(r->statistic == rel(-17.768813656835817));
+    CHECK(r->df1 == rel(8.380713751418266));
+    CHECK(r->p_value == Approx(6.027399987965065e-08).epsilon(1e-9));
+  }
+  SECTION("one constant group: df = n_other − 1 (closed form)") {
+    const Vec e = {0.5, 0.5, 0.5};
+    const Vec c = {0.912, 0.915, 0.910, 0.913, 0.914};
+    const auto r = welch_t_test(e, c);
+    REQUIRE(r);
+    CHECK(r->statistic == rel(-479.8702527344857));
+    CHECK(r->df1 == rel(4.0));
+    CHECK(r->p_value == Approx(1.1314708305848925e-10).epsilon(1e-8));  // 2*stats.t.sf(|t|, 4)
+  }
+}
+
+TEST_CASE("welch_t_test: degenerate inputs give nullopt, never NaN") {
+  CHECK_FALSE(welch_t_test(Vec{93.0}, kB));
+  CHECK_FALSE(welch_t_test(kA, Vec{}));
+  CHECK_FALSE(welch_t_test(Vec{1.0, 1.0, 1.0}, Vec{2.0, 2.0}));  // both variances zero
+  CHECK_FALSE(welch_t_test(Vec{1.0, 1.0}, Vec{1.0, 1.0}));       // 0/0
+  CHECK_FALSE(welch_t_test(Vec{1.0, kNaN}, kB));
+}
+
+TEST_CASE("f_test_equal_variance matches scipy.stats.f, two-sided") {
+  // f = np.var(a, ddof=1)/np.var(b, ddof=1);
+  // p = min(1, 2*min(stats.f.cdf(f, na-1, nb-1), stats.f.sf(f, na-1, nb-1)))
+  const auto r = f_test_equal_variance(kA, kB);
+  REQUIRE(r);
+  CHECK(r->statistic == rel(0.3317865429234375));
+  CHECK(r->df1 == 7);
+  CHECK(r->df2 == 12);
+  CHECK(r->p_value == rel(0.1512454440589374));
+  // Reversed: F → 1/F in the other tail, the same two-sided p.
+  const auto s = f_test_equal_variance(kB, kA);
+  REQUIRE(s);
+  CHECK(s->statistic == rel(3.013986013985981));
+  CHECK(s->df1 == 12);
+  CHECK(s->df2 == 7);
+  CHECK(s->p_value == rel(0.15124544405893744));
+}
+
+TEST_CASE("f_test_equal_variance: degenerate inputs") {
+  CHECK_FALSE(f_test_equal_variance(Vec{1.0}, kB));
+  CHECK_FALSE(f_test_equal_variance(kA, Vec{2.0, 2.0, 2.0}));  // s²b = 0: F undefined
+  CHECK_FALSE(f_test_equal_variance(kA, Vec{2.0, kNaN}));
+  // s²a = 0 < s²b: F = 0 sits at the bottom of the support, p = 2·P(F ≤ 0) = 0.
+  const auto r = f_test_equal_variance(Vec{2.0, 2.0, 2.0}, kB);
+  REQUIRE(r);
+  CHECK(r->statistic == 0);
+  CHECK(r->p_value == 0);
+}
+
+TEST_CASE("brown_forsythe and levene_mean match scipy.stats.levene") {
+  SECTION("three equal-size groups (the scipy.stats.levene documentation data)") {
+    const Vec g1 = {8.88, 9.12, 9.04, 8.98, 9.00, 9.08, 9.01, 8.85, 9.06, 8.99};
+    const Vec g2 = {8.88, 8.95, 9.29, 9.44, 9.15, 9.58, 8.36, 9.18, 8.67, 9.05};
+    const Vec g3 = {8.95, 9.12, 8.95, 8.85, 9.03, 8.84, 9.07, 8.98, 8.86, 8.98};
+    const std::vector<std::span<const double>> groups = {g1, g2, g3};
+    const auto bf = brown_forsythe(groups);  // stats.levene(g1, g2, g3, center='median')
+    REQUIRE(bf);
+    CHECK(bf->statistic == rel(7.584952754501659));
+    CHECK(bf->df1 == 2);
+    CHECK(bf->df2 == 27);
+    CHECK(bf->p_value == rel(0.002431505967249681));
+    const auto lv = levene_mean(groups);  // stats.levene(g1, g2, g3, center='mean')
+    REQUIRE(lv);
+    CHECK(lv->statistic == rel(7.905194483442054));
+    CHECK(lv->p_value == rel(0.001983795817472731));
+  }
+  SECTION("unequal sizes, odd and even (exercises both median branches)") {
+    const Vec h1 = {93.1, 93.4, 92.8, 93.9, 93.0, 93.6, 92.7};
+    const Vec h2 = {94.2, 94.0, 95.1, 93.5, 94.8, 94.4, 93.9, 95.6, 94.1};
+    const Vec h3 = {92.0, 94.5, 93.3, 95.8, 91.2};
+    const Vec h4_even = {93.0, 93.5, 94.5, 92.0};
+    const std::vector<std::span<const double>> groups = {h1, h2, h3};
+    const auto bf = brown_forsythe(groups);
+    REQUIRE(bf);
+    CHECK(bf->statistic == rel(6.009566642108634));
+    CHECK(bf->df1 == 2);
+    CHECK(bf->df2 == 18);
+    CHECK(bf->p_value == rel(0.010020034206346966));
+    const auto lv = levene_mean(groups);
+    REQUIRE(lv);
+    CHECK(lv->statistic == rel(7.055524176234291));
+    CHECK(lv->p_value == rel(0.0054646479081851725));
+    // Even-size group: median of {92.0, 93.0, 93.5, 94.5} is 93.25.
+    // stats.levene(h1, h4_even, center='median')
+    const auto even = brown_forsythe({h1, h4_even});
+    REQUIRE(even);
+    CHECK(even->statistic == rel(2.679710410557152));
+    CHECK(even->p_value == rel(0.13606074265036805));
+  }
+}
+
+TEST_CASE("Levene-family tests: degenerate inputs") {
+  const Vec g = {1.0, 2.0, 4.0};
+  const Vec flat = {3.0, 3.0, 3.0};
+  CHECK_FALSE(brown_forsythe({}));
+  CHECK_FALSE(brown_forsythe({g}));              // one group: no comparison
+  CHECK_FALSE(brown_forsythe({g, Vec{5.0}}));    // a group of one point
+  CHECK_FALSE(levene_mean({flat, flat}));         // no spread of z at all: 0/0
+  CHECK_FALSE(levene_mean({g, Vec{1.0, kNaN}}));  // non-finite input
+}
+
+TEST_CASE("moving_average and rolling_stddev match numpy over trailing windows") {
+  // numpy: [x[max(0,i-w+1):i+1].mean() ...] and [...std(ddof=1) if i > 0 else nan ...], w = 4
+  const Vec x = {0.10, 0.30, 0.25, 0.40, 0.38, 0.52, 0.47, 0.61, 0.58, 0.70};
+  const Vec ma_ref = {0.1,    0.2,    0.21666666666666667, 0.2625, 0.3325,
+                      0.3875, 0.4425, 0.495,               0.545,  0.5900000000000001};
+  const Vec sd_ref = {kNaN,
+                      0.1414213562373095,
+                      0.10408329997330663,
+                      0.125,
+                      0.06994045086119097,
+                      0.1105667219374799,
+                      0.06448514040717701,
+                      0.09609023536933048,
+                      0.06244997998398398,
+                      0.09486832980505137};
+  const Vec ma = moving_average(x, 4);
+  const Vec sd = rolling_stddev(x, 4);
+  REQUIRE(ma.size() == x.size());
+  REQUIRE(sd.size() == x.size());
+  CHECK(std::isnan(sd[0]));
+  for (size_t i = 0; i < x.size(); ++i) {
+    INFO("i = " << i);
+    CHECK(ma[i] == rel(ma_ref[i]));
+    if (i > 0) CHECK(sd[i] == rel(sd_ref[i]));
+  }
+}
+
+TEST_CASE("moving window edge cases") {
+  const Vec x = {1.0, 2.0, 4.0, 8.0};
+  CHECK(moving_average(x, 0).empty());
+  CHECK(rolling_stddev(x, 0).empty());
+  CHECK(moving_average(Vec{}, 3).empty());
+  CHECK(moving_average(x, 1) == x);  // a one-point window is the series itself
+  for (double s : rolling_stddev(x, 1)) CHECK(std::isnan(s));
+  // A window longer than the series is the running (cumulative) mean: 1, 1.5, 7/3, 15/4.
+  const Vec cum = moving_average(x, 10);
+  CHECK(cum[2] == rel(7.0 / 3));
+  CHECK(cum[3] == rel(3.75));
+}
+
+TEST_CASE("a non-finite value poisons exactly the windows that hold it") {
+  const Vec clean = {0.1, 0.3, 0.2, 0.5, 0.4, 0.6, 0.55, 0.7, 0.65, 0.8};
+  Vec x = clean;
+  x[3] = kNaN;
+  const Vec ma = moving_average(x, 3), ma_clean = moving_average(clean, 3);
+  const Vec sd = rolling_stddev(x, 3), sd_clean = rolling_stddev(clean, 3);
+  for (size_t i = 0; i < x.size(); ++i) {
+    INFO("i = " << i);
+    if (i >= 3 && i <= 5) {  // windows [i−2, i] containing index 3
+      CHECK(std::isnan(ma[i]));
+      CHECK(std::isnan(sd[i]));
+    } else {
+      CHECK(ma[i] == rel(ma_clean[i]));
+      if (i > 0) CHECK(sd[i] == rel(sd_clean[i]));
+    }
+  }
+}
+
+TEST_CASE("rolling statistics stay exact over a long series with a large offset") {
+  // Closed form: 1e6 points 1e6 ± 0.5 alternating; any even window of w holds w/2 of each, so
+  // mean = 1e6 and sample std = sqrt(w · 0.25 / (w − 1)). A sum-of-squares method loses every
+  // digit here (1e12 magnitudes), and unanchored running updates would drift.
+  const size_t n = 1'000'000, w = 100;
+  Vec x(n);
+  for (size_t i = 0; i < n; ++i) x[i] = 1e6 + (i % 2 == 0 ? 0.5 : -0.5);
+  const Vec ma = moving_average(x, w);
+  const Vec sd = rolling_stddev(x, w);
+  const double sd_ref = std::sqrt(w * 0.25 / (w - 1));
+  double worst_sd = 0, worst_ma = 0;
+  for (size_t i = w - 1; i < n; i += 1) {
+    worst_sd = std::max(worst_sd, std::abs(sd[i] - sd_ref) / sd_ref);
+    worst_ma = std::max(worst_ma, std::abs(ma[i] - 1e6));
+  }
+  CHECK(worst_sd < 1e-9);
+  CHECK(worst_ma < 1e-8);
+}
+
+TEST_CASE("a huge outlier does not corrupt later windows (running state is re-anchored)") {
+  // One point of 1e8 amid ~1e-3 noise: while it is in the window M2 ~ 1e16, so running
+  // updates leave an absolute error ~ eps · 1e16 ~ 1 in M2, far above the noise's ~1e-4.
+  // Reference: a direct two-pass std of each window, computed here.
+  const size_t n = 2000, w = 50, spike = 500;
+  Vec x(n);
+  for (size_t i = 0; i < n; ++i) x[i] = 0.9 + 1e-3 * static_cast<double>((i * 7919) % 17) / 17;
+  x[spike] = 1e8;
+  const Vec sd = rolling_stddev(x, w);
+  for (size_t i = spike + 2 * w; i < n; ++i) {  // past the spike and one full re-anchor period
+    const std::span<const double> win(x.data() + i + 1 - w, w);
+    double mean = 0, ss = 0;
+    for (double v : win) mean += v / w;
+    for (double v : win) ss += (v - mean) * (v - mean);
+    INFO("i = " << i);
+    REQUIRE(sd[i] == rel(std::sqrt(ss / (w - 1))));
+  }
+}
+
+TEST_CASE("tail_residual_stddev matches numpy") {
+  // y_i = 0.1 + 0.8(1 − e^(−i/10)) + 0.02 sin(1.7 i) + 0.01((7919 i mod 13) − 6)/6, i < 40:
+  // a learning curve with oscillation and jitter. numpy: trend = trailing means (w = 5),
+  // res = y − trend, res[-round(f·40):].std(ddof=1).
+  const Vec y = {
+      0.09000000000000001, 0.1892966951136151, 0.23657124216374462, 0.288829129808071,
+      0.37695956352759413, 0.4374118811490298, 0.45695319737290796, 0.4820356813887983,
+      0.5527200650033527,  0.5810124170034664, 0.5881351638919217,  0.6357231525252524,
+      0.687373821806425,   0.6698018336643085, 0.6766197932651707,  0.7253437056283663,
+      0.7560682468372902,  0.7454737672916596, 0.7598603407327655,  0.8058116624132164,
+      0.7939800937997771,  0.778841523960944,  0.803797374613461,   0.8411715976642363,
+      0.8332395025154673,  0.8227436043718224, 0.8349008827522972,  0.8583775024004736,
+      0.8388521074766571,  0.8395349531522044, 0.8769082621559097,  0.8836195619855445,
+      0.8606376916743665,  0.853484821926161,  0.8872894612454733,  0.8779577190024964,
+      0.8598449563901787,  0.8865830627174185, 0.9100485056839115,  0.8673908446624936};
+  const auto quarter = tail_residual_stddev(y, 5, 0.25);
+  REQUIRE(quarter);
+  CHECK(*quarter == rel(0.015195369900793749));
+  const auto half = tail_residual_stddev(y, 5, 0.5);
+  REQUIRE(half);
+  CHECK(*half == rel(0.013541816613770328));
+}
+
+TEST_CASE("tail_residual_stddev: degenerate inputs") {
+  const Vec y = {0.1, 0.2, 0.3, 0.5, 0.4, 0.6, 0.55, 0.7};
+  CHECK_FALSE(tail_residual_stddev(y, 0, 0.25));     // no window
+  CHECK_FALSE(tail_residual_stddev(y, 3, 0.0));      // empty tail
+  CHECK_FALSE(tail_residual_stddev(y, 3, 1.5));      // more than the series
+  CHECK_FALSE(tail_residual_stddev(y, 3, 0.1));      // round(0.8) = 1 point: no spread
+  CHECK_FALSE(tail_residual_stddev(Vec{}, 3, 0.5));
+  Vec bad = y;
+  bad[2] = kNaN;
+  CHECK_FALSE(tail_residual_stddev(bad, 3, 0.5));
+  CHECK(tail_residual_stddev(y, 3, 0.25));           // round(2) = 2 points: defined
+}

@@ -1,0 +1,524 @@
+// Tests for the report's building blocks: HTML escaping and builders (results/html.h) and SVG
+// charts (results/svg.h): tick choice, well-formed and escaped output, series drawing, NaN
+// gaps, the secondary axis, empty charts and decimation of long series.
+#include <catch2/catch.hpp>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <regex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "results/html.h"
+#include "results/svg.h"
+
+using namespace stodepth::results;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+size_t count(std::string_view haystack, std::string_view needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string_view::npos;
+       at = haystack.find(needle, at + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const int n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                             : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (n == 0 || i + size_t(n) > s.size()) return false;
+    for (int k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + size_t(k)]) & 0xC0) != 0x80) return false;
+    }
+    i += size_t(n);
+  }
+  return true;
+}
+
+// A small well-formedness checker for the SVG output: one root element, balanced and
+// properly nested tags, quoted and unique attributes, no raw '<' or '>' in text or attribute
+// values, and only the five predefined or numeric entity references. Returns "" when fine.
+std::string xml_error(std::string_view doc) {
+  static const std::regex entity("^&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);");
+  const auto is_name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' ||
+           c == '.';
+  };
+  const auto check_text = [&](std::string_view text) -> std::string {
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '<' || text[i] == '>') return "raw < or > in text: " + std::string(text);
+      if (text[i] == '&' && !std::regex_search(std::string(text.substr(i, 12)), entity)) {
+        return "bad entity reference in: " + std::string(text);
+      }
+    }
+    return "";
+  };
+  std::vector<std::string> open;
+  int roots = 0;
+  size_t i = 0;
+  while (i < doc.size()) {
+    const size_t lt = doc.find('<', i);
+    const std::string_view text = doc.substr(i, lt == std::string_view::npos ? doc.npos : lt - i);
+    if (open.empty() && text.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+      return "text outside the root element";
+    }
+    if (auto e = check_text(text); !e.empty()) return e;
+    if (lt == std::string_view::npos) break;
+    i = lt + 1;
+    if (doc.substr(i, 3) == "!--") {
+      const size_t end = doc.find("-->", i);
+      if (end == doc.npos) return "unterminated comment";
+      i = end + 3;
+      continue;
+    }
+    const bool closing = i < doc.size() && doc[i] == '/';
+    if (closing) ++i;
+    const size_t name_start = i;
+    while (i < doc.size() && is_name_char(doc[i])) ++i;
+    const std::string name(doc.substr(name_start, i - name_start));
+    if (name.empty()) return "a tag without a name";
+    if (closing) {
+      if (i >= doc.size() || doc[i] != '>') return "bad end tag </" + name;
+      if (open.empty() || open.back() != name) return "mismatched </" + name + ">";
+      open.pop_back();
+      ++i;
+      continue;
+    }
+    std::set<std::string> attributes;
+    for (;;) {
+      while (i < doc.size() && std::isspace(static_cast<unsigned char>(doc[i]))) ++i;
+      if (i >= doc.size()) return "unterminated tag <" + name;
+      if (doc.substr(i, 2) == "/>") {
+        i += 2;
+        if (open.empty()) ++roots;
+        break;
+      }
+      if (doc[i] == '>') {
+        ++i;
+        if (open.empty()) ++roots;
+        open.push_back(name);
+        break;
+      }
+      const size_t attribute_start = i;
+      while (i < doc.size() && is_name_char(doc[i])) ++i;
+      const std::string attribute(doc.substr(attribute_start, i - attribute_start));
+      if (attribute.empty() || i + 1 >= doc.size() || doc[i] != '=' ||
+          (doc[i + 1] != '"' && doc[i + 1] != '\'')) {
+        return "bad attribute in <" + name;
+      }
+      if (!attributes.insert(attribute).second) return "duplicate attribute " + attribute;
+      const char quote = doc[i + 1];
+      const size_t end = doc.find(quote, i + 2);
+      if (end == doc.npos) return "unterminated attribute value";
+      if (auto e = check_text(doc.substr(i + 2, end - i - 2)); !e.empty()) return e;
+      i = end + 1;
+    }
+  }
+  if (!open.empty()) return "unclosed <" + open.back() + ">";
+  if (roots != 1) return "not exactly one root element";
+  return "";
+}
+
+// The d attributes of the elements with this class, in order.
+std::vector<std::string> path_data(const std::string& svg, const std::string& css_class) {
+  std::vector<std::string> out;
+  const std::regex element("class=\"" + css_class + "\" d=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), element);
+       it != std::sregex_iterator(); ++it) {
+    out.push_back((*it)[1]);
+  }
+  return out;
+}
+
+// The y coordinate of every moveto in a path.
+std::vector<double> moveto_ys(const std::string& d) {
+  std::vector<double> ys;
+  const std::regex moveto("M(-?[0-9.]+) (-?[0-9.]+)");
+  for (auto it = std::sregex_iterator(d.begin(), d.end(), moveto); it != std::sregex_iterator();
+       ++it) {
+    ys.push_back(std::stod((*it)[2]));
+  }
+  return ys;
+}
+
+svg::Series series(std::string label, std::vector<double> x, std::vector<double> y,
+                   svg::Series::Style style = svg::Series::kLine) {
+  svg::Series s;
+  s.label = std::move(label);
+  s.x = std::move(x);
+  s.y = std::move(y);
+  s.style = style;
+  return s;
+}
+
+svg::Chart basic_chart() {
+  svg::Chart chart;
+  chart.title = "Test accuracy";
+  chart.x_label = "iteration";
+  chart.y_label = "accuracy";
+  chart.series.push_back(series("plain", {0, 1, 2, 3}, {0.5, 0.6, 0.7, 0.75}));
+  return chart;
+}
+
+}  // namespace
+
+// ---- html ----
+
+TEST_CASE("escape neutralises markup, quotes and ampersands") {
+  CHECK(html::escape("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;");
+  CHECK(html::escape(R"(" onload="x" ')") == "&quot; onload=&quot;x&quot; &#39;");
+  CHECK(html::escape("a & b &amp; c") == "a &amp; b &amp;amp; c");
+  CHECK(html::escape("plain p_L = 0.5, ±σ, ✓") == "plain p_L = 0.5, ±σ, ✓");
+  CHECK(html::escape("") == "");
+}
+
+TEST_CASE("escape replaces invalid UTF-8 and XML-forbidden controls with U+FFFD") {
+  const std::string fffd = "\xEF\xBF\xBD";
+  CHECK(html::escape("a\xFF" "b") == "a" + fffd + "b");
+  CHECK(html::escape("\xC0\xAF") == fffd + fffd);           // overlong '/'
+  CHECK(html::escape("\xED\xA0\x80") == fffd + fffd + fffd);  // a UTF-16 surrogate
+  CHECK(html::escape("\xE2\x82") == fffd);                    // truncated €, one maximal prefix
+  CHECK(html::escape("\xE2\x82<") == fffd + "&lt;");          // the '<' is not swallowed
+  CHECK(html::escape("\xF4\x90\x80\x80").find("\xF4") == std::string::npos);  // > U+10FFFF
+  CHECK(html::escape(std::string("a\0b\x1B", 4)) == "a" + fffd + "b" + fffd);
+  CHECK(html::escape("tab\tnewline\n") == "tab\tnewline\n");
+  CHECK(html::escape("\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80");  // a 4-byte emoji survives
+  std::string garbage;
+  for (int c = 0; c < 256; ++c) garbage += char(c);
+  CHECK(valid_utf8(html::escape(garbage)));
+}
+
+TEST_CASE("format_number") {
+  CHECK(html::format_number(kNaN, 3) == "\u2013");
+  CHECK(html::format_number(kInf, 3) == "\u221E");
+  CHECK(html::format_number(-kInf, 3) == "-\u221E");
+  CHECK(html::format_number(0.912345, 3) == "0.912");
+  CHECK(html::format_number(0.9996, 3) == "1.00");
+  CHECK(html::format_number(12.5, 4) == "12.50");
+  CHECK(html::format_number(1234.5, 3) == "1235");
+  CHECK(html::format_number(-0.04567, 2) == "-0.046");
+  CHECK(html::format_number(0.0, 3) == "0");
+  CHECK(html::format_number(-0.0, 3) == "0");
+  CHECK(html::format_number(2.5e-6, 2) == "2.5e-06");
+}
+
+TEST_CASE("table escapes cells and right-aligns numeric columns") {
+  const std::string t = html::table({"sweep", "accuracy"},
+                                    {{"<script>x</script>", "0.91"}, {"a&b", "0.92"}},
+                                    {false, true});
+  CHECK(t.find("<script") == std::string::npos);
+  CHECK(t.find("<td>&lt;script&gt;x&lt;/script&gt;</td>") != std::string::npos);
+  CHECK(t.find("<td>a&amp;b</td>") != std::string::npos);
+  CHECK(t.find("<th class=\"num\">accuracy</th>") != std::string::npos);
+  CHECK(count(t, "<td class=\"num\">") == 2);
+  CHECK(count(t, "<tr>") == 3);
+  CHECK(xml_error(t) == "");
+}
+
+TEST_CASE("section and figure escape their text, not their inner HTML") {
+  const std::string s = html::section("A <b> & C", "<p>inner</p>");
+  CHECK(s.find("<h2>A &lt;b&gt; &amp; C</h2>") != std::string::npos);
+  CHECK(s.find("<p>inner</p>") != std::string::npos);
+  CHECK(xml_error(s) == "");
+  CHECK(html::figure("<svg/>", "p_L < 1").find("<figcaption>p_L &lt; 1</figcaption>") !=
+        std::string::npos);
+  CHECK(html::figure("<svg/>", "").find("figcaption") == std::string::npos);
+}
+
+TEST_CASE("page is self-contained: CSP, no script, nothing fetched") {
+  svg::Chart chart = basic_chart();
+  const std::string body = html::section("Curves", html::figure(svg::render(chart), "caption"));
+  const std::string p = html::page("Report <script>alert(1)</script>", body);
+  CHECK(p.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(p.find("<meta charset=\"utf-8\">") != std::string::npos);
+  CHECK(p.find("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+               "style-src 'unsafe-inline'; img-src data:\">") != std::string::npos);
+  CHECK(p.find("<script") == std::string::npos);
+  CHECK(p.find("<title>Report &lt;script&gt;alert(1)&lt;/script&gt;</title>") !=
+        std::string::npos);
+  // The SVG namespace names, it does not fetch: the only URL allowed.
+  const std::string xmlns = "xmlns=\"http://www.w3.org/2000/svg\"";
+  std::string rest = p;
+  for (size_t at; (at = rest.find(xmlns)) != std::string::npos;) rest.erase(at, xmlns.size());
+  CHECK(count(p, xmlns) == 1);
+  CHECK(rest.find("http://") == std::string::npos);
+  CHECK(rest.find("https://") == std::string::npos);
+  CHECK(rest.find("url(") == std::string::npos);
+  CHECK(rest.find("@import") == std::string::npos);
+  CHECK(count(p, "</html>") == 1);
+}
+
+// ---- nice ticks ----
+
+TEST_CASE("nice_ticks for typical ranges") {
+  using V = std::vector<double>;
+  CHECK(svg::nice_ticks(0, 1) == V{0, 0.2, 0.4, 0.6, 0.8, 1});
+  CHECK(svg::nice_ticks(0.83, 0.91) == V{0.82, 0.84, 0.86, 0.88, 0.9, 0.92});
+  CHECK(svg::nice_ticks(0, 37) == V{0, 10, 20, 30, 40});
+  CHECK(svg::nice_ticks(-3.7, -0.2) == V{-4, -3, -2, -1, 0});
+  CHECK(svg::nice_ticks(-0.5, 0.25) == V{-0.6, -0.4, -0.2, 0, 0.2, 0.4});
+  CHECK(svg::nice_ticks(0, 64000) == V{0, 20000, 40000, 60000, 80000});  // 10000s: 8 ticks
+  CHECK(svg::nice_ticks(0, 64000, 8) == V{0, 10000, 20000, 30000, 40000, 50000, 60000, 70000});
+  CHECK(svg::nice_ticks(0.001, 0.1) == V{0, 0.02, 0.04, 0.06, 0.08, 0.1});
+  CHECK(svg::nice_ticks(1, 0) == svg::nice_ticks(0, 1));
+  CHECK(svg::nice_ticks(0, 1, 3) == V{0, 0.5, 1});
+  CHECK(svg::nice_ticks(-1, 1, 2) == V{-1, 0, 1});  // never one interval across zero
+}
+
+TEST_CASE("nice_ticks for single values and non-finite input") {
+  const auto five = svg::nice_ticks(5, 5);
+  REQUIRE(five.size() >= 3);
+  CHECK(five.front() < 5);
+  CHECK(five.back() > 5);
+  CHECK(five.back() - five.front() < 1);
+  CHECK(svg::nice_ticks(0, 0) == std::vector<double>{0, 0.2, 0.4, 0.6, 0.8, 1});
+  const auto negative = svg::nice_ticks(-250, -250);
+  REQUIRE(negative.size() >= 3);
+  CHECK(negative.front() < -250);
+  CHECK(negative.back() > -250);
+  CHECK(svg::nice_ticks(kNaN, 1).empty());
+  CHECK(svg::nice_ticks(0, kInf).empty());
+}
+
+TEST_CASE("nice_ticks are round, evenly spaced, cover the range and respect max_ticks") {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> exponent(-6, 6), unit(-1, 1);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const double scale = std::pow(10.0, exponent(rng));
+    const double a = unit(rng) * scale, b = unit(rng) * scale;
+    const int max_ticks = 3 + trial % 8;
+    const auto ticks = svg::nice_ticks(a, b, max_ticks);
+    INFO("range " << a << ' ' << b << " max_ticks " << max_ticks);
+    REQUIRE(ticks.size() >= 2);
+    CHECK(int(ticks.size()) <= max_ticks);
+    CHECK(ticks.front() <= std::min(a, b));
+    CHECK(ticks.back() >= std::max(a, b));
+    const double step = ticks[1] - ticks[0];
+    const double mantissa = step / std::pow(10.0, std::floor(std::log10(step) + 1e-9));
+    CHECK((std::abs(mantissa - 1) < 1e-6 || std::abs(mantissa - 2) < 1e-6 ||
+           std::abs(mantissa - 5) < 1e-6));
+    for (size_t i = 1; i < ticks.size(); ++i) {
+      CHECK(ticks[i] - ticks[i - 1] == Approx(step).epsilon(1e-9));
+    }
+  }
+}
+
+// ---- render ----
+
+TEST_CASE("render: well-formed XML with every text escaped") {
+  svg::Chart chart;
+  chart.title = "<script>alert(\"t\")</script> & 'title'";
+  chart.x_label = "x <axis>";
+  chart.y_label = "y & \"quotes\"";
+  chart.y2_label = "lr </text>";
+  chart.series.push_back(series("<b>bold</b> \xFF", {0, 1, 2}, {1, 2, 3}));
+  svg::Series lr = series("lr & co", {0, 1, 2}, {0.1, 0.01, 0.001});
+  lr.secondary_axis = true;
+  chart.series.push_back(lr);
+  const std::string out = svg::render(chart);
+  INFO(out);
+  CHECK(xml_error(out) == "");
+  CHECK(valid_utf8(out));
+  CHECK(out.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
+  CHECK(out.find("role=\"img\"") != std::string::npos);
+  CHECK(out.find("<script") == std::string::npos);
+  CHECK(out.find("<b>") == std::string::npos);
+  const std::string title = "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; &#39;title&#39;";
+  CHECK(out.find("aria-label=\"" + title + "\"") != std::string::npos);
+  CHECK(out.find(">" + title + "</text>") != std::string::npos);
+  CHECK(out.find(">x &lt;axis&gt;</text>") != std::string::npos);
+  CHECK(out.find(">y &amp; &quot;quotes&quot;</text>") != std::string::npos);
+  CHECK(out.find(">lr &lt;/text&gt;</text>") != std::string::npos);
+  CHECK(out.find(">&lt;b&gt;bold&lt;/b&gt; \xEF\xBF\xBD</text>") != std::string::npos);
+  CHECK(out.find(">lr &amp; co (right axis)</text>") != std::string::npos);
+}
+
+TEST_CASE("render: one path per line series, one polygon per band") {
+  svg::Chart chart = basic_chart();
+  svg::Series banded = series("stochastic depth", {0, 1, 2, 3}, {0.55, 0.65, 0.72, 0.8});
+  banded.band_low = std::vector<double>{0.5, 0.6, 0.7, 0.75};
+  banded.band_high = std::vector<double>{0.6, 0.7, 0.74, 0.85};
+  banded.dashed = true;
+  chart.series.push_back(banded);
+  svg::Series both = series("mean ± sd", {0, 1, 2, 3}, {0.4, 0.5, 0.6, 0.7},
+                            svg::Series::kLineMarkers);
+  both.error = std::vector<double>{0.01, 0.02, 0.03, 0.04};
+  chart.series.push_back(both);
+  chart.series.push_back(series("markers only", {0.5, 1.5}, {0.45, 0.55}, svg::Series::kMarkers));
+  chart.series.push_back(
+      series("noisy", {0, 1, 2, 3}, {0.3, 0.9, 0.4, 0.8}, svg::Series::kFaintPoints));
+  const std::string out = svg::render(chart);
+  INFO(out);
+  CHECK(xml_error(out) == "");
+  CHECK(count(out, "class=\"line\"") == 3);
+  CHECK(count(out, "<polygon class=\"band\"") == 1);
+  CHECK(count(out, "class=\"points\"") == 1);
+  CHECK(count(out, "class=\"errorbars\"") == 1);
+  CHECK(count(out, "class=\"markers\"") == 2);
+  CHECK(count(out, "<circle cx") >= 6 + 3);  // 6 markers, 3 legend dots for the faint points
+  CHECK(count(out, "stroke-dasharray=\"6 4\"") == 1);
+  for (const char* label : {"plain", "stochastic depth", "mean ± sd", "markers only", "noisy"}) {
+    CHECK(out.find(std::string(">") + label + "</text>") != std::string::npos);
+  }
+  // The Okabe–Ito colours, in order.
+  CHECK(out.find("stroke=\"#0072B2\"") != std::string::npos);
+  CHECK(out.find("stroke=\"#E69F00\"") != std::string::npos);
+  CHECK(out.find("fill=\"#CC79A7\"") != std::string::npos);
+}
+
+TEST_CASE("render: automatic colours skip explicitly claimed ones") {
+  svg::Chart chart = basic_chart();
+  chart.series[0].color = 1;
+  chart.series.push_back(series("auto", {0, 1}, {0.2, 0.3}));
+  chart.series.push_back(series("auto 2", {0, 1}, {0.25, 0.35}));
+  const auto lines = svg::render(chart);
+  const std::regex stroke("class=\"line\" d=\"[^\"]*\" fill=\"none\" stroke=\"(#[0-9A-F]+)\"");
+  std::vector<std::string> colors;
+  for (auto it = std::sregex_iterator(lines.begin(), lines.end(), stroke);
+       it != std::sregex_iterator(); ++it) {
+    colors.push_back((*it)[1]);
+  }
+  CHECK(colors == std::vector<std::string>{"#E69F00", "#0072B2", "#009E73"});
+}
+
+TEST_CASE("render: NaN and infinite points are skipped and break the line") {
+  svg::Chart chart;
+  chart.title = "gaps";
+  svg::Series s = series("with gaps", {0, 1, 2, 3, 4, 5, 6}, {1, 2, kNaN, 4, 5, kInf, 7});
+  s.band_low = std::vector<double>{0.5, 1.5, 2.5, 3.5, kNaN, 5.5, 6.5};
+  s.band_high = std::vector<double>{1.5, 2.5, 3.5, 4.5, kNaN, 6.5, 7.5};
+  chart.series.push_back(s);
+  chart.series.push_back(series("inf x", {0, kInf, 2}, {3, 3, 3}, svg::Series::kMarkers));
+  const std::string out = svg::render(chart);
+  INFO(out);
+  CHECK(xml_error(out) == "");
+  for (const char* bad : {"nan", "inf", "NaN", "Inf"}) CHECK(out.find(bad) == std::string::npos);
+  const auto lines = path_data(out, "line");
+  REQUIRE(lines.size() == 1);
+  CHECK(count(lines[0], "M") == 3);  // {0,1}, {3,4}, {6}
+  CHECK(count(out, "<polygon class=\"band\"") == 2);  // {0..3}, {5,6}
+  CHECK(count(out, "<circle cx") == 2 + 1);           // two finite markers, one legend marker
+}
+
+TEST_CASE("render: secondary axis only when a series asks for it") {
+  svg::Chart chart = basic_chart();
+  chart.y2_label = "learning rate";
+  const std::string without = svg::render(chart);
+  CHECK(without.find("learning rate") == std::string::npos);
+  const std::string axes_without = path_data(without, "axes").at(0);
+
+  svg::Series lr = series("lr", {0, 1, 2, 3}, {0.1, 0.1, 0.01, 0.001});
+  lr.secondary_axis = true;
+  lr.dashed = true;
+  chart.series.push_back(lr);
+  const std::string with = svg::render(chart);
+  INFO(with);
+  CHECK(xml_error(with) == "");
+  CHECK(with.find(">learning rate</text>") != std::string::npos);
+  CHECK(with.find("rotate(90)") != std::string::npos);
+  CHECK(with.find(">lr (right axis)</text>") != std::string::npos);
+  // Its own ticks: 0 … 0.1, unlike the primary axis's 0.5 … 0.75.
+  CHECK(with.find(">0.10</text>") != std::string::npos);
+  CHECK(with.find(">0.02</text>") != std::string::npos);
+  CHECK(with.find(">0.75</text>") != std::string::npos);
+  // A right-hand axis line: one more vertical moveto in the axes path.
+  CHECK(count(path_data(with, "axes").at(0), "V") == count(axes_without, "V") + 1);
+  CHECK(count(with, "class=\"line\"") == 2);
+}
+
+TEST_CASE("render: an empty chart renders as nothing") {
+  svg::Chart chart;
+  chart.title = "empty";
+  CHECK(svg::render(chart) == "");
+  chart.series.push_back(series("no points", {}, {}));
+  CHECK(svg::render(chart) == "");
+  chart.series.push_back(series("all NaN", {0, 1, 2}, {kNaN, kNaN, kInf}));
+  CHECK(svg::render(chart) == "");
+  chart.x_log = true;
+  chart.series.push_back(series("x <= 0 on a log axis", {0, -1}, {1, 2}));
+  CHECK(svg::render(chart) == "");
+  chart.series.push_back(series("one point", {1}, {0.5}, svg::Series::kMarkers));
+  CHECK(svg::render(chart) != "");
+}
+
+TEST_CASE("render: a 100k-point series is decimated, keeping its extremes") {
+  svg::Chart chart;
+  chart.title = "long";
+  svg::Series noisy;
+  noisy.label = "per iteration";
+  noisy.style = svg::Series::kFaintPoints;
+  svg::Series line;
+  line.label = "moving average";
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<double> noise(0, 1);
+  for (int i = 0; i < 100000; ++i) {
+    noisy.x.push_back(i);
+    noisy.y.push_back(i == 54321 ? 100 : noise(rng));
+    line.x.push_back(i);
+    line.y.push_back(0.5);
+  }
+  chart.series = {noisy, line};
+  const std::string out = svg::render(chart);
+  CHECK(xml_error(out) == "");
+  CHECK(out.size() < 100000);
+  const auto points = path_data(out, "points");
+  REQUIRE(points.size() == 1);
+  const auto point_ys = moveto_ys(points[0]);
+  CHECK(point_ys.size() <= svg::kMaxPointsPerSeries);
+  CHECK(point_ys.size() >= svg::kMaxPointsPerSeries / 2);
+  // The spike survives: some point sits on the top gridline (y = 100).
+  const auto grid_ys = moveto_ys(path_data(out, "grid").at(0));
+  CHECK(*std::min_element(point_ys.begin(), point_ys.end()) ==
+        Approx(*std::min_element(grid_ys.begin(), grid_ys.end())).margin(0.11));
+  const auto lines = path_data(out, "line");
+  REQUIRE(lines.size() == 1);
+  CHECK(count(lines[0], " ") <= 2 * svg::kMaxPointsPerSeries);
+}
+
+TEST_CASE("render: log x axis and fixed y range") {
+  svg::Chart chart;
+  chart.title = "log";
+  chart.x_log = true;
+  chart.y_range = std::pair{0.8, 0.9};
+  chart.series.push_back(series("s", {0, 1, 10, 100, 1000}, {0.5, 0.82, 0.85, 0.95, 0.88}));
+  const std::string out = svg::render(chart);
+  INFO(out);
+  CHECK(xml_error(out) == "");
+  for (const char* label : {">1</text>", ">10</text>", ">100</text>", ">1000</text>"}) {
+    CHECK(out.find(label) != std::string::npos);
+  }
+  CHECK(out.find(">0.80</text>") != std::string::npos);
+  CHECK(out.find(">0.90</text>") != std::string::npos);
+  CHECK(out.find(">0.78</text>") == std::string::npos);  // no ticks outside the fixed range
+  CHECK(out.find(">0.95</text>") == std::string::npos);
+  // Out-of-range data are clipped, through an id the chart refers to.
+  const std::smatch id = [&] {
+    std::smatch m;
+    std::regex_search(out, m, std::regex("<clipPath id=\"([^\"]+)\">"));
+    return m;
+  }();
+  REQUIRE(id.size() == 2);
+  CHECK(out.find("clip-path=\"url(#" + id[1].str() + ")\"") != std::string::npos);
+  CHECK(count(path_data(out, "line").at(0), "M") == 1);  // x = 0 skipped, not a break
+}
+
+TEST_CASE("render: large and small tick values are labelled compactly") {
+  svg::Chart chart;
+  chart.title = "compact";
+  chart.series.push_back(series("iterations", {0, 64000}, {1e-5, 9e-5}));
+  const std::string out = svg::render(chart);
+  CHECK(out.find(">20k</text>") != std::string::npos);
+  CHECK(out.find(">60k</text>") != std::string::npos);
+  CHECK(out.find(">2e-5</text>") != std::string::npos);
+  CHECK(out.find("e-05") == std::string::npos);
+}
