@@ -100,7 +100,10 @@ std::optional<TestResult> levene_family(const std::vector<std::span<const double
 class WindowMoments {
  public:
   void add(double v) {
-    if (!std::isfinite(v)) { ++nonfinite_; return; }
+    if (!std::isfinite(v)) {
+      ++nonfinite_;
+      return;
+    }
     ++n_;
     const double d = v - mean_;
     mean_ += d / static_cast<double>(n_);
@@ -108,8 +111,14 @@ class WindowMoments {
   }
 
   void remove(double v) {
-    if (!std::isfinite(v)) { --nonfinite_; return; }
-    if (--n_ == 0) { mean_ = m2_ = 0; return; }
+    if (!std::isfinite(v)) {
+      --nonfinite_;
+      return;
+    }
+    if (--n_ == 0) {
+      mean_ = m2_ = 0;
+      return;
+    }
     const double d = v - mean_;
     mean_ -= d / static_cast<double>(n_);
     m2_ = std::max(0.0, m2_ - d * (v - mean_));  // rounding must not make M2 negative
@@ -120,7 +129,12 @@ class WindowMoments {
     WindowMoments m;
     double sum = 0;
     for (double v : w) {
-      if (std::isfinite(v)) { ++m.n_; sum += v; } else { ++m.nonfinite_; }
+      if (std::isfinite(v)) {
+        ++m.n_;
+        sum += v;
+      } else {
+        ++m.nonfinite_;
+      }
     }
     if (m.n_ == 0) return m;
     m.mean_ = sum / static_cast<double>(m.n_);
@@ -188,9 +202,9 @@ std::optional<TestResult> welch_t_test(std::span<const double> a, std::span<cons
   if (va + vb <= 0) return std::nullopt;
   const double t = (ma.mean - mb.mean) / std::sqrt(va + vb);
   // Welch–Satterthwaite: df = (va + vb)² / (va²/(na − 1) + vb²/(nb − 1)).
-  const double df = (va + vb) * (va + vb) /
-                    (va * va / static_cast<double>(a.size() - 1) +
-                     vb * vb / static_cast<double>(b.size() - 1));
+  const double df =
+      (va + vb) * (va + vb) /
+      (va * va / static_cast<double>(a.size() - 1) + vb * vb / static_cast<double>(b.size() - 1));
   const double p = 2 * bm::cdf(bm::complement(StudentT(df), std::abs(t)));
   return finite_or_none({t, df, kNaN, p});
 }
@@ -236,7 +250,8 @@ std::optional<double> tail_residual_stddev(std::span<const double> x, size_t win
   if (window == 0 || !(tail_fraction > 0 && tail_fraction <= 1) || !all_finite(x)) {
     return std::nullopt;
   }
-  const auto tail = static_cast<size_t>(std::llround(tail_fraction * static_cast<double>(x.size())));
+  const auto tail =
+      static_cast<size_t>(std::llround(tail_fraction * static_cast<double>(x.size())));
   if (tail < 2) return std::nullopt;
   const std::vector<double> trend = moving_average(x, window);
   std::vector<double> residual(tail);

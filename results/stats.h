@@ -70,7 +70,9 @@ std::vector<double> moving_average(std::span<const double> x, size_t window);
 // when its window holds a single point (always out[0]; every point if window == 1) — the
 // same convention as pandas rolling(window, min_periods=1).std(). Empty if window == 0.
 // O(n): Welford updates with removal, re-anchored by an exact two-pass recompute every
-// `window` steps so rounding cannot accumulate along a long series.
+// `window` steps so rounding cannot accumulate along a long series. Until that re-anchor, a
+// window that has just dropped an extreme outlier of spread D may carry error ~ 1e-16·D² in
+// its sum of squares (negligible for accuracies in [0, 100]).
 std::vector<double> rolling_stddev(std::span<const double> x, size_t window);
 
 // Within-run iteration-to-iteration noise: the sample std of the residuals
