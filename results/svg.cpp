@@ -1,5 +1,7 @@
 #include "results/svg.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -8,8 +10,6 @@
 #include <limits>
 #include <string_view>
 
-#include <fmt/format.h>
-
 #include "results/html.h"
 
 namespace stodepth::results::svg {
@@ -17,9 +17,9 @@ namespace {
 
 using html::escape;
 
-constexpr double kPad = 10;          // outer margin
+constexpr double kPad = 10;  // outer margin
 constexpr double kTitleFont = 15, kLabelFont = 12, kTickFont = 11, kLegendFont = 12;
-constexpr double kLegendRow = 18;    // legend row height
+constexpr double kLegendRow = 18;     // legend row height
 constexpr double kLegendSwatch = 22;  // legend swatch width
 constexpr double kTickLength = 4;
 constexpr double kAxisLabelSpace = 18;  // an axis label's band beside its tick labels
@@ -29,8 +29,9 @@ constexpr std::string_view kFontFamily =
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Pixel coordinates: a tenth of a pixel is below what anyone sees and keeps files small.
-std::string num(double v) { return fmt::format("{:.1f}", v); }
+// Pixel coordinates: a tenth of a pixel is below what anyone sees and keeps files small. The
+// clamp keeps a value far outside a fixed y range (clipped anyway) from printing 300 digits.
+std::string num(double v) { return fmt::format("{:.1f}", std::clamp(v, -1e5, 1e5)); }
 
 // SVG has no text metrics without a renderer; 0.6 em per character over-estimates typical
 // sans-serif text, which errs toward no overlap.
@@ -40,10 +41,16 @@ double text_width(std::string_view text, double font_size) {
   return double(characters) * 0.6 * font_size;
 }
 
-// The preferred font size, shrunk (not below 9 px) so that the text fits in `width`.
-double fitted_font(std::string_view text, double width, double preferred) {
-  const double natural = text_width(text, preferred);
-  return natural <= width ? preferred : std::max(9.0, preferred * width / natural);
+// The text's first code points that fit in `width`, with "…" when some are cut.
+std::string truncated(std::string_view text, double width, double font_size) {
+  if (text_width(text, font_size) <= width) return std::string(text);
+  const auto keep = size_t(std::max(0.0, width / (0.6 * font_size) - 1));
+  size_t characters = 0, end = 0;
+  for (; end < text.size(); ++end) {
+    if ((static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) continue;  // inside a character
+    if (characters++ == keep) break;
+  }
+  return std::string(text.substr(0, end)) + "\u2026";
 }
 
 // m × 10^e, the double nearest the decimal value (dividing by an exact power of ten instead
@@ -75,6 +82,13 @@ bool valid_x(double x, bool x_log) { return std::isfinite(x) && (!x_log || x > 0
 
 bool valid_point(const Series& s, size_t i, bool x_log) {
   return valid_x(s.x[i], x_log) && std::isfinite(s.y[i]);
+}
+
+bool has_point(const Series& s, bool x_log) {
+  for (size_t i = 0; i < point_count(s); ++i) {
+    if (valid_point(s, i, x_log)) return true;
+  }
+  return false;
 }
 
 struct Extents {
@@ -120,7 +134,8 @@ struct Axis {
 // values are the doubles nearest round decimals, so this shows just their significant digits.
 std::string compact_scientific(double v) {
   char buffer[32];
-  const auto end = std::to_chars(buffer, buffer + sizeof buffer, v, std::chars_format::scientific).ptr;
+  const auto end =
+      std::to_chars(buffer, buffer + sizeof buffer, v, std::chars_format::scientific).ptr;
   std::string s(buffer, end);
   const size_t e = s.find('e');
   std::string exponent = s.substr(e + 1);
@@ -144,8 +159,10 @@ std::vector<std::string> linear_labels(const std::vector<double>& ticks) {
   const int step_exponent = int(std::floor(std::log10(step / divisor) + 1e-9));
   std::vector<std::string> labels;
   for (double t : ticks) {
-    if (step < 1e-4) {
-      labels.push_back(t == 0 ? "0" : compact_scientific(t));
+    if (t == 0 && (step < 1e-4 || !suffix.empty())) {
+      labels.push_back("0");  // not "0e0" or "0k"
+    } else if (step < 1e-4) {
+      labels.push_back(compact_scientific(t));
     } else {
       labels.push_back(fmt::format("{:.{}f}{}", t / divisor, std::max(0, -step_exponent), suffix));
     }
@@ -166,8 +183,8 @@ Axis linear_axis(const Extent& extent, const std::optional<std::pair<double, dou
       if (t >= axis.lo - slack && t <= axis.hi + slack) axis.ticks.push_back(t);
     }
   } else {
-    axis.ticks = extent.empty() ? nice_ticks(0, 1, max_ticks)
-                                : nice_ticks(extent.lo, extent.hi, max_ticks);
+    axis.ticks =
+        extent.empty() ? nice_ticks(0, 1, max_ticks) : nice_ticks(extent.lo, extent.hi, max_ticks);
     axis.lo = axis.ticks.front();
     axis.hi = axis.ticks.back();
   }
@@ -191,8 +208,7 @@ Axis log_axis(const Extent& extent, int max_ticks) {
       if (m != 1 && (decades > 2 || e == last)) continue;
       const double t = scaled(m, e);
       axis.ticks.push_back(t);
-      axis.labels.push_back(t >= 1e-3 && t < 1e5 ? fmt::format("{}", t)
-                                                 : compact_scientific(t));
+      axis.labels.push_back(t >= 1e-3 && t < 1e5 ? fmt::format("{}", t) : compact_scientific(t));
     }
   }
   return axis;
@@ -204,12 +220,32 @@ double widest_label(const Axis& axis) {
   return widest;
 }
 
+// A linear x axis spans the data exactly (a run of 64k iterations should not end at 70k),
+// with the ticks inside; unless fewer than two would be left.
+Axis fit_to_extent(Axis axis, const Extent& extent) {
+  const double slack = (extent.hi - extent.lo) * 1e-9;
+  std::vector<double> ticks;
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < axis.ticks.size(); ++i) {
+    if (axis.ticks[i] < extent.lo - slack || axis.ticks[i] > extent.hi + slack) continue;
+    ticks.push_back(axis.ticks[i]);
+    labels.push_back(axis.labels[i]);
+  }
+  if (ticks.size() < 2) return axis;
+  axis.lo = extent.lo;
+  axis.hi = extent.hi;
+  axis.ticks = std::move(ticks);
+  axis.labels = std::move(labels);
+  return axis;
+}
+
 // Fewer ticks until the widest label fits between neighbours.
 Axis x_axis(const Extent& extent, bool log, double plot_width) {
+  if (log) return log_axis(extent, std::clamp(int(plot_width / 60), 3, 11));
   for (int max_ticks = std::clamp(int(plot_width / 60), 3, 11);; --max_ticks) {
-    Axis axis = log ? log_axis(extent, max_ticks) : linear_axis(extent, std::nullopt, max_ticks);
-    const double spacing = plot_width / double(std::max<size_t>(1, axis.ticks.size() - 1));
-    if (max_ticks <= 3 || widest_label(axis) + 12 <= spacing || axis.log) return axis;
+    const Axis axis = fit_to_extent(linear_axis(extent, std::nullopt, max_ticks), extent);
+    const double spacing = plot_width * (axis.ticks[1] - axis.ticks[0]) / (axis.hi - axis.lo);
+    if (max_ticks <= 3 || widest_label(axis) + 12 <= spacing) return axis;
   }
 }
 
@@ -233,7 +269,7 @@ struct Scale {
 struct Drawn {
   const Series* series;
   std::string color;
-  std::vector<size_t> points;  // indices to draw, after decimation
+  std::vector<size_t> points;  // indices to draw, after decimation (which needs the layout)
 };
 
 std::vector<std::string> assign_colors(const std::vector<Series>& series) {
@@ -256,17 +292,23 @@ std::vector<std::string> assign_colors(const std::vector<Series>& series) {
   return colors;
 }
 
-// All indices, or for a long series the minimum and maximum of each of kMaxPointsPerSeries/2
-// buckets (plus its first invalid point, so a line still breaks there): a noisy curve keeps
-// its envelope and spikes, which stride sampling would lose.
-std::vector<size_t> decimate(const Series& s, bool x_log) {
+// Indices of the points to draw. A long line (and its band) keeps the minimum and maximum of
+// each of `columns` buckets, plus the bucket's first invalid point so the line still breaks
+// there: what a full-resolution line would show, spikes included. Long point series are
+// sampled evenly instead, which keeps the density of a noisy cloud (extremes alone would
+// exaggerate the noise).
+std::vector<size_t> decimate(const Series& s, bool x_log, size_t columns) {
   const size_t n = point_count(s);
   std::vector<size_t> kept;
   if (n <= kMaxPointsPerSeries) {
     for (size_t i = 0; i < n; ++i) kept.push_back(i);
     return kept;
   }
-  const size_t buckets = kMaxPointsPerSeries / 2;
+  if (s.style == Series::kFaintPoints || s.style == Series::kMarkers) {
+    for (size_t k = 0; k < kMaxPointsPerSeries; ++k) kept.push_back(k * n / kMaxPointsPerSeries);
+    return kept;
+  }
+  const size_t buckets = std::clamp<size_t>(columns, 1, kMaxPointsPerSeries / 2);
   for (size_t b = 0; b < buckets; ++b) {
     const size_t begin = b * n / buckets, end = (b + 1) * n / buckets;
     std::optional<size_t> lowest, highest, gap;
@@ -308,8 +350,9 @@ std::string draw_band(const Drawn& d, const Plot& plot) {
         points += num(plot.x(s.x[*i])) + ',' + num(y((*s.band_low)[*i])) + ' ';
       }
       points.pop_back();
-      out += fmt::format("<polygon class=\"band\" points=\"{}\" fill=\"{}\" fill-opacity=\"0.2\"/>\n",
-                         points, d.color);
+      out +=
+          fmt::format("<polygon class=\"band\" points=\"{}\" fill=\"{}\" fill-opacity=\"0.2\"/>\n",
+                      points, d.color);
     }
     run.clear();
   };
@@ -371,8 +414,8 @@ std::string draw_error_bars(const Drawn& d, const Plot& plot) {
     const double error = value_at(s.error, i);
     if (!valid_point(s, i, plot.x_log) || !std::isfinite(error)) continue;
     const double x = plot.x(s.x[i]), top = y(s.y[i] + error), bottom = y(s.y[i] - error);
-    path += fmt::format("M{0} {1}V{2}M{3} {1}h6M{3} {2}h6", num(x), num(top), num(bottom),
-                        num(x - 3));
+    path +=
+        fmt::format("M{0} {1}V{2}M{3} {1}h6M{3} {2}h6", num(x), num(top), num(bottom), num(x - 3));
   }
   if (path.empty()) return "";
   return fmt::format("<path class=\"errorbars\" d=\"{}\" stroke=\"{}\" stroke-width=\"1.3\"/>\n",
@@ -427,15 +470,15 @@ struct LegendItem {
 };
 
 // Items left to right from `left`, wrapping at `right`; y is relative to the first row.
-std::vector<LegendItem> layout_legend(const std::vector<Drawn>& drawn, bool mixed_axes,
+std::vector<LegendItem> layout_legend(const std::vector<Drawn>& drawn, bool x_log, bool mixed_axes,
                                       double left, double right) {
   std::vector<LegendItem> items;
   double x = left, y = kLegendRow / 2;
   for (const Drawn& d : drawn) {
-    if (d.series->label.empty() || d.points.empty()) continue;
-    LegendItem item{&d, d.series->label + (mixed_axes && d.series->secondary_axis
-                                               ? " (right axis)"
-                                               : "")};
+    if (d.series->label.empty() || !has_point(*d.series, x_log)) continue;
+    const std::string text =
+        d.series->label + (mixed_axes && d.series->secondary_axis ? " (right axis)" : "");
+    LegendItem item{&d, truncated(text, right - left - kLegendSwatch - 6, kLegendFont)};
     const double width = kLegendSwatch + 6 + text_width(item.text, kLegendFont);
     if (x > left && x + width > right) {
       x = left;
@@ -453,9 +496,10 @@ std::string draw_swatch(const Drawn& d, double x, double y) {
   const Series& s = *d.series;
   std::string out;
   if (s.band_low && s.band_high) {
-    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"10\" fill=\"{}\" "
-                       "fill-opacity=\"0.2\"/>",
-                       num(x), num(y - 5), kLegendSwatch, d.color);
+    out += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"10\" fill=\"{}\" "
+        "fill-opacity=\"0.2\"/>",
+        num(x), num(y - 5), kLegendSwatch, d.color);
   }
   if (s.style == Series::kFaintPoints) {
     for (double dx : {4.0, 11.0, 18.0}) {
@@ -476,8 +520,8 @@ std::string draw_swatch(const Drawn& d, double x, double y) {
 
 std::string draw_legend(const std::vector<LegendItem>& items, double top) {
   if (items.empty()) return "";
-  std::string out = fmt::format("<g class=\"legend\" font-size=\"{}\" fill=\"{}\">", kLegendFont,
-                                kTextColor);
+  std::string out =
+      fmt::format("<g class=\"legend\" font-size=\"{}\" fill=\"{}\">", kLegendFont, kTextColor);
   for (const LegendItem& item : items) {
     const double y = top + item.y;
     out += draw_swatch(*item.drawn, item.x, y);
@@ -495,17 +539,20 @@ struct Frame {
 
 std::string draw_grid(const Frame& f, const Plot& plot, const Axis& x, const Axis& y) {
   std::string path;
-  for (double t : y.ticks) path += fmt::format("M{} {}H{}", num(f.left), num(plot.y(t)), num(f.right));
-  for (double t : x.ticks) path += fmt::format("M{} {}V{}", num(plot.x(t)), num(f.top), num(f.bottom));
-  return fmt::format("<path class=\"grid\" d=\"{}\" stroke=\"{}\" shape-rendering=\"crispEdges\"/>\n",
-                     path, kGridColor);
+  for (double t : y.ticks)
+    path += fmt::format("M{} {}H{}", num(f.left), num(plot.y(t)), num(f.right));
+  for (double t : x.ticks)
+    path += fmt::format("M{} {}V{}", num(plot.x(t)), num(f.top), num(f.bottom));
+  return fmt::format(
+      "<path class=\"grid\" d=\"{}\" stroke=\"{}\" shape-rendering=\"crispEdges\"/>\n", path,
+      kGridColor);
 }
 
 // Axis lines with outward tick marks, then tick labels.
 std::string draw_axes(const Frame& f, const Plot& plot, const Axis& x, const Axis& y,
                       const Axis* y2) {
-  std::string lines = fmt::format("M{0} {1}V{2}H{3}", num(f.left), num(f.top), num(f.bottom),
-                                  num(f.right));
+  std::string lines =
+      fmt::format("M{0} {1}V{2}H{3}", num(f.left), num(f.top), num(f.bottom), num(f.right));
   std::string labels;
   for (size_t i = 0; i < x.ticks.size(); ++i) {
     const double px = plot.x(x.ticks[i]);
@@ -516,9 +563,9 @@ std::string draw_axes(const Frame& f, const Plot& plot, const Axis& x, const Axi
   for (size_t i = 0; i < y.ticks.size(); ++i) {
     const double py = plot.y(y.ticks[i]);
     lines += fmt::format("M{} {}h{}", num(f.left), num(py), -kTickLength);
-    labels += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-                          num(f.left - kTickLength - 3), num(py + 0.35 * kTickFont),
-                          escape(y.labels[i]));
+    labels +=
+        fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+                    num(f.left - kTickLength - 3), num(py + 0.35 * kTickFont), escape(y.labels[i]));
   }
   if (y2) {
     lines += fmt::format("M{} {}V{}", num(f.right), num(f.top), num(f.bottom));
@@ -535,21 +582,27 @@ std::string draw_axes(const Frame& f, const Plot& plot, const Axis& x, const Axi
       lines, kAxisColor, kTickFont, kAxisColor, labels);
 }
 
-// A text element, shrunk to fit `room`; `transform` places it when rotated.
+// A text element that fits in `room`: shrunk by up to a fifth (smaller is hard to read), then
+// cut with an ellipsis, the full text left as its tooltip. `at` places it, `extra` styles it.
 std::string label_text(std::string_view text, double room, double preferred, std::string_view at,
                        std::string_view extra = "") {
-  return fmt::format("<text {} font-size=\"{}\" fill=\"{}\"{}>{}</text>\n", at,
-                     num(fitted_font(text, room, preferred)), kTextColor, extra, escape(text));
+  const double font = std::max(0.8 * preferred,
+                               std::min(preferred, preferred * room / text_width(text, preferred)));
+  const std::string shown = truncated(text, room, font);
+  const std::string tooltip =
+      shown.size() == text.size() ? "" : fmt::format("<title>{}</title>", escape(text));
+  return fmt::format("<text {} font-size=\"{}\" fill=\"{}\"{}>{}{}</text>\n", at, num(font),
+                     kTextColor, extra, tooltip, escape(shown));
 }
 
 std::string draw_axis_labels(const Chart& chart, const Frame& f, bool secondary) {
   std::string out;
   const double middle_y = (f.top + f.bottom) / 2, height = f.bottom - f.top;
   if (!chart.x_label.empty()) {
-    out += label_text(chart.x_label, f.right - f.left, kLabelFont,
-                      fmt::format("x=\"{}\" y=\"{}\"", num((f.left + f.right) / 2),
-                                  num(chart.height - kPad - 2)),
-                      " text-anchor=\"middle\"");
+    out += label_text(
+        chart.x_label, f.right - f.left, kLabelFont,
+        fmt::format("x=\"{}\" y=\"{}\"", num((f.left + f.right) / 2), num(chart.height - kPad - 2)),
+        " text-anchor=\"middle\"");
   }
   if (!chart.y_label.empty()) {
     out += label_text(chart.y_label, height, kLabelFont,
@@ -591,7 +644,7 @@ std::vector<double> nice_ticks(double lo, double hi, int max_ticks) {
   // Two intervals at least: with one, a range around zero would never fit.
   const int intervals = std::max(max_ticks, 3) - 1;
   constexpr double kSlack = 1e-6;  // in steps: 0.6 / 0.2 is 2.9999999999999996
-  for (int e = int(std::floor(std::log10((hi - lo) / intervals))); ; ++e) {
+  for (int e = int(std::floor(std::log10((hi - lo) / intervals)));; ++e) {
     for (int m : {1, 2, 5}) {
       const double step = scaled(m, e);
       const auto first = int64_t(std::floor(lo / step + kSlack));
@@ -606,11 +659,10 @@ std::vector<double> nice_ticks(double lo, double hi, int max_ticks) {
 
 std::string render(const Chart& chart) {
   const Extents extents = data_extents(chart);
-  bool any_point = false;
-  for (const Series& s : chart.series) {
-    for (size_t i = 0; i < point_count(s) && !any_point; ++i) any_point = valid_point(s, i, chart.x_log);
+  if (std::none_of(chart.series.begin(), chart.series.end(),
+                   [&](const Series& s) { return has_point(s, chart.x_log); })) {
+    return "";
   }
-  if (!any_point) return "";
 
   const double width = chart.width, height = chart.height;
   const bool secondary = !extents.y2.empty();
@@ -623,9 +675,9 @@ std::string render(const Chart& chart) {
   const Axis y2 = linear_axis(extents.y2, std::nullopt, y_max_ticks);
   Frame f;
   f.left = kPad + (chart.y_label.empty() ? 0 : kAxisLabelSpace) + widest_label(y) + kTickLength + 6;
-  const double right_margin =
-      secondary ? kTickLength + 6 + widest_label(y2) + (chart.y2_label.empty() ? 0 : kAxisLabelSpace)
-                : 0;
+  const double right_margin = secondary ? kTickLength + 6 + widest_label(y2) +
+                                              (chart.y2_label.empty() ? 0 : kAxisLabelSpace)
+                                        : 0;
   f.right = width - kPad - right_margin;
   const Axis x = x_axis(extents.x, chart.x_log, f.right - f.left - 20);
   if (!secondary) f.right -= text_width(x.labels.back(), kTickFont) / 2;  // room for the last label
@@ -633,17 +685,20 @@ std::string render(const Chart& chart) {
   std::vector<Drawn> drawn;
   const std::vector<std::string> colors = assign_colors(chart.series);
   for (size_t i = 0; i < chart.series.size(); ++i) {
-    drawn.push_back({&chart.series[i], colors[i], decimate(chart.series[i], chart.x_log)});
+    drawn.push_back({&chart.series[i], colors[i], {}});
   }
   const double title_height = chart.title.empty() ? 0 : kTitleFont + 8;
   std::vector<LegendItem> legend =
-      layout_legend(drawn, primary && secondary, f.left, width - kPad);
+      layout_legend(drawn, chart.x_log, primary && secondary, f.left, width - kPad);
   const double legend_top = kPad + title_height;
   const double legend_height = legend.empty() ? 0 : legend.back().y + kLegendRow / 2 + 4;
   f.top = legend_top + legend_height + 8;
   f.bottom = height - kPad - (chart.x_label.empty() ? 0 : kAxisLabelSpace) - kTickLength - 3 -
              kTickFont - 4;
+  f.right = std::max(f.right, f.left + 1);  // a chart too small for its text stays drawable
+  f.bottom = std::max(f.bottom, f.top + 1);
 
+  for (Drawn& d : drawn) d.points = decimate(*d.series, chart.x_log, size_t(f.right - f.left));
   const Plot plot{Scale(x, f.left, f.right), Scale(y, f.bottom, f.top), Scale(y2, f.bottom, f.top),
                   chart.x_log};
   std::string series = draw_series(drawn, plot);

@@ -14,8 +14,9 @@ namespace stodepth::results::svg {
 inline constexpr const char* kPalette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00",
                                            "#CC79A7", "#56B4E9", "#F0E442", "#000000"};
 
-// Series longer than this are decimated (min and max of each bucket, so spikes and the noise
-// envelope survive) to keep report files small.
+// Series longer than this are decimated to keep report files small: lines (and their bands)
+// to the minimum and maximum of each pixel column, spikes included; points by even sampling,
+// which keeps the density of a noisy cloud.
 inline constexpr size_t kMaxPointsPerSeries = 2000;
 
 struct Series {

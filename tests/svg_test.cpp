@@ -1,19 +1,21 @@
 // Tests for the report's building blocks: HTML escaping and builders (results/html.h) and SVG
 // charts (results/svg.h): tick choice, well-formed and escaped output, series drawing, NaN
 // gaps, the secondary axis, empty charts and decimation of long series.
+#include "results/svg.h"
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <cmath>
 #include <limits>
 #include <random>
-#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "results/html.h"
-#include "results/svg.h"
 
 using namespace stodepth::results;
 
@@ -34,8 +36,11 @@ size_t count(std::string_view haystack, std::string_view needle) {
 bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    const int n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-                             : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    const int n = c < 0x80                 ? 1
+                  : c >= 0xC2 && c <= 0xDF ? 2
+                  : c >= 0xE0 && c <= 0xEF ? 3
+                  : c >= 0xF0 && c <= 0xF4 ? 4
+                                           : 0;
     if (n == 0 || i + size_t(n) > s.size()) return false;
     for (int k = 1; k < n; ++k) {
       if ((static_cast<unsigned char>(s[i + size_t(k)]) & 0xC0) != 0x80) return false;
@@ -49,7 +54,19 @@ bool valid_utf8(std::string_view s) {
 // properly nested tags, quoted and unique attributes, no raw '<' or '>' in text or attribute
 // values, and only the five predefined or numeric entity references. Returns "" when fine.
 std::string xml_error(std::string_view doc) {
-  static const std::regex entity("^&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);");
+  const auto is_entity = [](std::string_view at) {  // at starts with '&'
+    const size_t semicolon = at.find(';');
+    if (semicolon == std::string_view::npos) return false;
+    const std::string_view name = at.substr(1, semicolon - 1);
+    if (name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos") {
+      return true;
+    }
+    const bool hex = name.substr(0, 2) == "#x";
+    const std::string_view digits = name.substr(hex ? 2 : 1);
+    return name.substr(0, 1) == "#" && !digits.empty() &&
+           digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") ==
+               std::string_view::npos;
+  };
   const auto is_name_char = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' ||
            c == '.';
@@ -57,7 +74,7 @@ std::string xml_error(std::string_view doc) {
   const auto check_text = [&](std::string_view text) -> std::string {
     for (size_t i = 0; i < text.size(); ++i) {
       if (text[i] == '<' || text[i] == '>') return "raw < or > in text: " + std::string(text);
-      if (text[i] == '&' && !std::regex_search(std::string(text.substr(i, 12)), entity)) {
+      if (text[i] == '&' && !is_entity(text.substr(i))) {
         return "bad entity reference in: " + std::string(text);
       }
     }
@@ -129,25 +146,43 @@ std::string xml_error(std::string_view doc) {
   return "";
 }
 
-// The d attributes of the elements with this class, in order.
-std::vector<std::string> path_data(const std::string& svg, const std::string& css_class) {
+// The values of attribute `name` in the elements whose opening tag contains `marker`.
+std::vector<std::string> attributes(std::string_view svg, std::string_view marker,
+                                    std::string_view name) {
   std::vector<std::string> out;
-  const std::regex element("class=\"" + css_class + "\" d=\"([^\"]*)\"");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), element);
-       it != std::sregex_iterator(); ++it) {
-    out.push_back((*it)[1]);
+  const std::string key = " " + std::string(name) + "=\"";
+  for (size_t at = svg.find(marker); at != std::string_view::npos; at = svg.find(marker, at + 1)) {
+    const size_t tag_end = svg.find('>', at);
+    const size_t value = svg.find(key, svg.rfind('<', at));
+    if (value == std::string_view::npos || value > tag_end) continue;
+    const size_t begin = value + key.size();
+    out.emplace_back(svg.substr(begin, svg.find('"', begin) - begin));
   }
   return out;
+}
+
+// The d attributes of the paths with this class, in order.
+std::vector<std::string> path_data(std::string_view svg, std::string_view css_class) {
+  return attributes(svg, "class=\"" + std::string(css_class) + "\"", "d");
 }
 
 // The y coordinate of every moveto in a path.
 std::vector<double> moveto_ys(const std::string& d) {
   std::vector<double> ys;
-  const std::regex moveto("M(-?[0-9.]+) (-?[0-9.]+)");
-  for (auto it = std::sregex_iterator(d.begin(), d.end(), moveto); it != std::sregex_iterator();
-       ++it) {
-    ys.push_back(std::stod((*it)[2]));
+  for (size_t at = d.find('M'); at != std::string::npos; at = d.find('M', at + 1)) {
+    std::istringstream in(d.substr(at + 1, 40));
+    double x, y;
+    if (in >> x >> y) ys.push_back(y);
   }
+  return ys;
+}
+
+// The y coordinates of a path of movetos, each followed by implicit linetos.
+std::vector<double> line_ys(std::string d) {
+  std::replace(d.begin(), d.end(), 'M', ' ');
+  std::vector<double> ys;
+  std::istringstream in(d);
+  for (double x, y; in >> x >> y;) ys.push_back(y);
   return ys;
 }
 
@@ -184,8 +219,9 @@ TEST_CASE("escape neutralises markup, quotes and ampersands") {
 
 TEST_CASE("escape replaces invalid UTF-8 and XML-forbidden controls with U+FFFD") {
   const std::string fffd = "\xEF\xBF\xBD";
-  CHECK(html::escape("a\xFF" "b") == "a" + fffd + "b");
-  CHECK(html::escape("\xC0\xAF") == fffd + fffd);           // overlong '/'
+  CHECK(html::escape("a\xFF"
+                     "b") == "a" + fffd + "b");
+  CHECK(html::escape("\xC0\xAF") == fffd + fffd);             // overlong '/'
   CHECK(html::escape("\xED\xA0\x80") == fffd + fffd + fffd);  // a UTF-16 surrogate
   CHECK(html::escape("\xE2\x82") == fffd);                    // truncated €, one maximal prefix
   CHECK(html::escape("\xE2\x82<") == fffd + "&lt;");          // the '<' is not swallowed
@@ -205,7 +241,7 @@ TEST_CASE("format_number") {
   CHECK(html::format_number(0.912345, 3) == "0.912");
   CHECK(html::format_number(0.9996, 3) == "1.00");
   CHECK(html::format_number(12.5, 4) == "12.50");
-  CHECK(html::format_number(1234.5, 3) == "1235");
+  CHECK(html::format_number(1234.6, 3) == "1235");
   CHECK(html::format_number(-0.04567, 2) == "-0.046");
   CHECK(html::format_number(0.0, 3) == "0");
   CHECK(html::format_number(-0.0, 3) == "0");
@@ -213,9 +249,8 @@ TEST_CASE("format_number") {
 }
 
 TEST_CASE("table escapes cells and right-aligns numeric columns") {
-  const std::string t = html::table({"sweep", "accuracy"},
-                                    {{"<script>x</script>", "0.91"}, {"a&b", "0.92"}},
-                                    {false, true});
+  const std::string t = html::table(
+      {"sweep", "accuracy"}, {{"<script>x</script>", "0.91"}, {"a&b", "0.92"}}, {false, true});
   CHECK(t.find("<script") == std::string::npos);
   CHECK(t.find("<td>&lt;script&gt;x&lt;/script&gt;</td>") != std::string::npos);
   CHECK(t.find("<td>a&amp;b</td>") != std::string::npos);
@@ -244,8 +279,7 @@ TEST_CASE("page is self-contained: CSP, no script, nothing fetched") {
   CHECK(p.find("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                "style-src 'unsafe-inline'; img-src data:\">") != std::string::npos);
   CHECK(p.find("<script") == std::string::npos);
-  CHECK(p.find("<title>Report &lt;script&gt;alert(1)&lt;/script&gt;</title>") !=
-        std::string::npos);
+  CHECK(p.find("<title>Report &lt;script&gt;alert(1)&lt;/script&gt;</title>") != std::string::npos);
   // The SVG namespace names, it does not fetch: the only URL allowed.
   const std::string xmlns = "xmlns=\"http://www.w3.org/2000/svg\"";
   std::string rest = p;
@@ -333,7 +367,8 @@ TEST_CASE("render: well-formed XML with every text escaped") {
   CHECK(out.find("role=\"img\"") != std::string::npos);
   CHECK(out.find("<script") == std::string::npos);
   CHECK(out.find("<b>") == std::string::npos);
-  const std::string title = "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; &#39;title&#39;";
+  const std::string title =
+      "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; &#39;title&#39;";
   CHECK(out.find("aria-label=\"" + title + "\"") != std::string::npos);
   CHECK(out.find(">" + title + "</text>") != std::string::npos);
   CHECK(out.find(">x &lt;axis&gt;</text>") != std::string::npos);
@@ -350,8 +385,8 @@ TEST_CASE("render: one path per line series, one polygon per band") {
   banded.band_high = std::vector<double>{0.6, 0.7, 0.74, 0.85};
   banded.dashed = true;
   chart.series.push_back(banded);
-  svg::Series both = series("mean ± sd", {0, 1, 2, 3}, {0.4, 0.5, 0.6, 0.7},
-                            svg::Series::kLineMarkers);
+  svg::Series both =
+      series("mean ± sd", {0, 1, 2, 3}, {0.4, 0.5, 0.6, 0.7}, svg::Series::kLineMarkers);
   both.error = std::vector<double>{0.01, 0.02, 0.03, 0.04};
   chart.series.push_back(both);
   chart.series.push_back(series("markers only", {0.5, 1.5}, {0.45, 0.55}, svg::Series::kMarkers));
@@ -382,13 +417,8 @@ TEST_CASE("render: automatic colours skip explicitly claimed ones") {
   chart.series.push_back(series("auto", {0, 1}, {0.2, 0.3}));
   chart.series.push_back(series("auto 2", {0, 1}, {0.25, 0.35}));
   const auto lines = svg::render(chart);
-  const std::regex stroke("class=\"line\" d=\"[^\"]*\" fill=\"none\" stroke=\"(#[0-9A-F]+)\"");
-  std::vector<std::string> colors;
-  for (auto it = std::sregex_iterator(lines.begin(), lines.end(), stroke);
-       it != std::sregex_iterator(); ++it) {
-    colors.push_back((*it)[1]);
-  }
-  CHECK(colors == std::vector<std::string>{"#E69F00", "#0072B2", "#009E73"});
+  CHECK(attributes(lines, "class=\"line\"", "stroke") ==
+        std::vector<std::string>{"#E69F00", "#0072B2", "#009E73"});
 }
 
 TEST_CASE("render: NaN and infinite points are skipped and break the line") {
@@ -398,14 +428,14 @@ TEST_CASE("render: NaN and infinite points are skipped and break the line") {
   s.band_low = std::vector<double>{0.5, 1.5, 2.5, 3.5, kNaN, 5.5, 6.5};
   s.band_high = std::vector<double>{1.5, 2.5, 3.5, 4.5, kNaN, 6.5, 7.5};
   chart.series.push_back(s);
-  chart.series.push_back(series("inf x", {0, kInf, 2}, {3, 3, 3}, svg::Series::kMarkers));
+  chart.series.push_back(series("x not finite", {0, kInf, 2}, {3, 3, 3}, svg::Series::kMarkers));
   const std::string out = svg::render(chart);
   INFO(out);
   CHECK(xml_error(out) == "");
   for (const char* bad : {"nan", "inf", "NaN", "Inf"}) CHECK(out.find(bad) == std::string::npos);
   const auto lines = path_data(out, "line");
   REQUIRE(lines.size() == 1);
-  CHECK(count(lines[0], "M") == 3);  // {0,1}, {3,4}, {6}
+  CHECK(count(lines[0], "M") == 3);                   // {0,1}, {3,4}, {6}
   CHECK(count(out, "<polygon class=\"band\"") == 2);  // {0..3}, {5,6}
   CHECK(count(out, "<circle cx") == 2 + 1);           // two finite markers, one legend marker
 }
@@ -451,7 +481,7 @@ TEST_CASE("render: an empty chart renders as nothing") {
   CHECK(svg::render(chart) != "");
 }
 
-TEST_CASE("render: a 100k-point series is decimated, keeping its extremes") {
+TEST_CASE("render: 100k-point series are decimated, lines keeping their extremes") {
   svg::Chart chart;
   chart.title = "long";
   svg::Series noisy;
@@ -463,9 +493,9 @@ TEST_CASE("render: a 100k-point series is decimated, keeping its extremes") {
   std::uniform_real_distribution<double> noise(0, 1);
   for (int i = 0; i < 100000; ++i) {
     noisy.x.push_back(i);
-    noisy.y.push_back(i == 54321 ? 100 : noise(rng));
+    noisy.y.push_back(noise(rng));
     line.x.push_back(i);
-    line.y.push_back(0.5);
+    line.y.push_back(i == 54321 ? 100 : i >= 30000 && i < 30500 ? kNaN : 0.5 + 0.01 * noise(rng));
   }
   chart.series = {noisy, line};
   const std::string out = svg::render(chart);
@@ -473,16 +503,17 @@ TEST_CASE("render: a 100k-point series is decimated, keeping its extremes") {
   CHECK(out.size() < 100000);
   const auto points = path_data(out, "points");
   REQUIRE(points.size() == 1);
-  const auto point_ys = moveto_ys(points[0]);
-  CHECK(point_ys.size() <= svg::kMaxPointsPerSeries);
-  CHECK(point_ys.size() >= svg::kMaxPointsPerSeries / 2);
-  // The spike survives: some point sits on the top gridline (y = 100).
-  const auto grid_ys = moveto_ys(path_data(out, "grid").at(0));
-  CHECK(*std::min_element(point_ys.begin(), point_ys.end()) ==
-        Approx(*std::min_element(grid_ys.begin(), grid_ys.end())).margin(0.11));
+  CHECK(moveto_ys(points[0]).size() == svg::kMaxPointsPerSeries);
   const auto lines = path_data(out, "line");
   REQUIRE(lines.size() == 1);
-  CHECK(count(lines[0], " ") <= 2 * svg::kMaxPointsPerSeries);
+  CHECK(count(lines[0], "M") == 2);  // the gap at 30000…30500 survives decimation
+  const auto ys = line_ys(lines[0]);
+  CHECK(ys.size() <= 2 * 720);  // at most two per pixel column
+  CHECK(ys.size() >= 2 * 500);
+  // The spike survives: the line reaches the top gridline (y = 100).
+  const auto grid_ys = moveto_ys(path_data(out, "grid").at(0));
+  CHECK(*std::min_element(ys.begin(), ys.end()) ==
+        Approx(*std::min_element(grid_ys.begin(), grid_ys.end())).margin(0.11));
 }
 
 TEST_CASE("render: log x axis and fixed y range") {
@@ -490,7 +521,8 @@ TEST_CASE("render: log x axis and fixed y range") {
   chart.title = "log";
   chart.x_log = true;
   chart.y_range = std::pair{0.8, 0.9};
-  chart.series.push_back(series("s", {0, 1, 10, 100, 1000}, {0.5, 0.82, 0.85, 0.95, 0.88}));
+  chart.series.push_back(
+      series("s", {0, 1, 10, 100, 1000, 2000}, {0.5, 0.82, 0.85, 0.95, 0.88, 1e300}));
   const std::string out = svg::render(chart);
   INFO(out);
   CHECK(xml_error(out) == "");
@@ -502,14 +534,50 @@ TEST_CASE("render: log x axis and fixed y range") {
   CHECK(out.find(">0.78</text>") == std::string::npos);  // no ticks outside the fixed range
   CHECK(out.find(">0.95</text>") == std::string::npos);
   // Out-of-range data are clipped, through an id the chart refers to.
-  const std::smatch id = [&] {
-    std::smatch m;
-    std::regex_search(out, m, std::regex("<clipPath id=\"([^\"]+)\">"));
-    return m;
-  }();
-  REQUIRE(id.size() == 2);
-  CHECK(out.find("clip-path=\"url(#" + id[1].str() + ")\"") != std::string::npos);
+  const auto ids = attributes(out, "<clipPath ", "id");
+  REQUIRE(ids.size() == 1);
+  CHECK(ids[0].size() > 0);
+  CHECK(out.find("clip-path=\"url(#" + ids[0] + ")\"") != std::string::npos);
   CHECK(count(path_data(out, "line").at(0), "M") == 1);  // x = 0 skipped, not a break
+  CHECK(out.size() < 5000);  // 1e300 far above the range does not print as 300 digits
+}
+
+TEST_CASE("render: a chart too small for its text is still well-formed") {
+  svg::Chart chart = basic_chart();
+  chart.y2_label = "lr";
+  svg::Series lr = series("lr", {0, 1}, {0.1, 0.01});
+  lr.secondary_axis = true;
+  chart.series.push_back(lr);
+  for (auto [w, h] : {std::pair{40, 30}, std::pair{1, 1}, std::pair{0, 0}}) {
+    chart.width = w;
+    chart.height = h;
+    const std::string out = svg::render(chart);
+    CHECK(xml_error(out) == "");
+    for (const char* bad : {"nan", "inf"}) CHECK(out.find(bad) == std::string::npos);
+  }
+}
+
+TEST_CASE("render: text too long for its room is shrunk, then cut, keeping a tooltip") {
+  svg::Chart chart = basic_chart();
+  chart.width = 400;
+  chart.title = std::string(200, 'T') + " <end>";
+  chart.y_label = "short";
+  chart.series[0].label = std::string(300, 'L') + "\u00B1";
+  const std::string out = svg::render(chart);
+  INFO(out);
+  CHECK(xml_error(out) == "");
+  CHECK(out.find("<title>" + std::string(200, 'T') + " &lt;end&gt;</title>") != std::string::npos);
+  CHECK(out.find("T\u2026</text>") != std::string::npos);
+  CHECK(out.find("L\u2026</text>") != std::string::npos);
+  CHECK(out.find(">short</text>") != std::string::npos);  // fits: neither cut nor tooltip
+  CHECK(count(out, "<title>") == 1);
+  // A cut never splits a multi-byte character.
+  chart.title = std::string(60, 'a') + std::string(100, '\xCE');
+  CHECK(valid_utf8(svg::render(chart)));
+  std::string greek;
+  for (int i = 0; i < 200; ++i) greek += "\u03C3";
+  chart.title = greek;
+  CHECK(valid_utf8(svg::render(chart)));
 }
 
 TEST_CASE("render: large and small tick values are labelled compactly") {

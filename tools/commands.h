@@ -16,5 +16,6 @@ int run_train(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_launch(int argc, char** argv);
 int run_query(int argc, char** argv);
+int run_report(int argc, char** argv);
 
 }  // namespace stodepth::cli

@@ -24,6 +24,7 @@ constexpr Subcommand kSubcommands[] = {
     {"train", "train one ResNet with or without stochastic depth", run_train},
     {"launch", "run or resume a sweep into the results database", run_launch},
     {"query", "query the results database: runs, curves, summaries, SQL", run_query},
+    {"report", "write the ResNet vs stochastic-depth comparison report of a sweep", run_report},
     {"bench", "measure training throughput and the stochastic-depth speedup", run_bench},
 };
 

@@ -1,0 +1,60 @@
+// `stodepth report`: the ResNet vs stochastic-depth comparison of a sweep, from the database.
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "results/report.h"
+#include "tools/commands.h"
+#include "tools/parse.h"
+
+namespace stodepth::cli {
+
+int run_report(int argc, char** argv) {
+  CLI::App app{"Write the comparison report of a sweep: HTML (self-contained), Markdown, CSV.",
+               "stodepth report"};
+  std::string db = "out/results.db", output, format = "html";
+  results::ReportOptions options;
+  app.add_option("--db", db, "Results database")->capture_default_str();
+  app.add_option("--sweep", options.sweep, "Sweep to report (default: the last one created)");
+  app.add_option("-o,--output", output,
+                 "Output file (default: out/reports/SWEEP.html, or .md with --format md); "
+                 "the other formats are written beside it");
+  app.add_option("--window", options.window, "Moving-average window, in evaluations")
+      ->capture_default_str();
+  app.add_option("--tail", options.tail,
+                 "Fraction of training (at its end) for the within-run variance")
+      ->capture_default_str();
+  app.add_option("--format", format, "html | md: which file -o names")->capture_default_str();
+  if (auto exit = parse_flags(app, argc, argv, "report")) return *exit;
+  if (format != "html" && format != "md") {
+    fmt::print(stderr, "stodepth report: --format: unknown '{}' (one of: html, md)\n", format);
+    return kExitBadInput;
+  }
+  auto store = results::Store::open(db, results::OpenMode::kReadOnly);
+  if (!store) {
+    fmt::print(stderr, "stodepth report: {}\n", store.error().message);
+    return kExitBadInput;
+  }
+  std::string html_path = output;
+  if (output.empty()) {
+    auto comparison = results::compare(**store, options);
+    if (!comparison) {
+      fmt::print(stderr, "stodepth report: {}\n", comparison.error().message);
+      return kExitBadInput;
+    }
+    html_path = fmt::format("out/reports/{}.html", comparison->sweep.name);
+  } else if (format == "md") {
+    html_path = std::filesystem::path(output).replace_extension(".html").string();
+  }
+  auto files = results::write_report(**store, options, html_path);
+  if (!files) {
+    fmt::print(stderr, "stodepth report: {}\n", files.error().message);
+    return kExitBadInput;
+  }
+  fmt::print("report: {}\nsummary: {}\n", files->html, files->markdown);
+  for (const auto& csv : files->csv) fmt::print("table: {}\n", csv);
+  return kExitOk;
+}
+
+}  // namespace stodepth::cli
