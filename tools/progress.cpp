@@ -18,7 +18,11 @@ std::string format_duration(double seconds) {
 
 std::string format_bar(double fraction, int width) {
   const int filled = int(std::clamp(fraction, 0.0, 1.0) * width + 0.5);
-  return "[" + std::string(filled, '#') + std::string(width - filled, '.') + "]";
+  std::string bar(width + 2, '.');
+  bar.front() = '[';
+  bar.back() = ']';
+  std::fill_n(bar.begin() + 1, filled, '#');
+  return bar;
 }
 
 Progress::Progress(std::FILE* out)
