@@ -116,6 +116,7 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
   summary.expected_active_blocks = plan.expected_active_blocks;
   std::vector<bool> gates(blocks);
   int64_t active_total = 0;
+  double first_step_ms = 0;
   for (int64_t it = 1; it <= plan.total_iterations; ++it) {
     if (sink.should_stop()) {
       summary.status = RunStatus::kInterrupted;
@@ -151,6 +152,7 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
     }
     summary.iterations = it;
     summary.train_seconds += r.step_ms / 1000;
+    if (it == 1) first_step_ms = r.step_ms;
     active_total += r.active_blocks;
     sink.on_iteration(r);
 
@@ -163,9 +165,13 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
   }
   summary.wall_seconds = ms_since(start) / 1000;
   if (summary.iterations > 0) {
-    summary.mean_step_ms = summary.train_seconds * 1000 / double(summary.iterations);
-    summary.images_per_second =
-        double(summary.iterations) * t.batch / std::max(summary.train_seconds, 1e-9);
+    // The first step pays one-off costs (first touch of every buffer, thread start-up), so
+    // the speed figures leave it out when there are others.
+    const bool skip_first = summary.iterations > 1;
+    const double steady_ms = summary.train_seconds * 1000 - (skip_first ? first_step_ms : 0);
+    const double steady_steps = double(summary.iterations - (skip_first ? 1 : 0));
+    summary.mean_step_ms = steady_ms / steady_steps;
+    summary.images_per_second = steady_steps * t.batch * 1000 / std::max(steady_ms, 1e-9);
     summary.mean_active_blocks = double(active_total) / double(summary.iterations);
   }
   return summary;

@@ -45,7 +45,7 @@ struct RunSummary {
   int64_t iterations = 0;  // completed
   double wall_seconds = 0;  // everything, evaluations included
   double train_seconds = 0;  // sum of step times
-  double mean_step_ms = 0, images_per_second = 0;
+  double mean_step_ms = 0, images_per_second = 0;  // steps after the first (warm-up)
   double mean_active_blocks = 0, expected_active_blocks = 0;
   std::optional<double> final_test_accuracy, final_test_loss;
   std::string message;  // e.g. "diverged at iteration 17 (loss nan)"

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -74,6 +75,7 @@ std::string arm_label(const TrainConfig& c) {
 struct RunSeries {
   std::vector<double> eval_iterations, test_accuracy, test_loss;
   std::vector<double> iterations, learning_rate;
+  int64_t steps_per_epoch = 0;  // iterations recorded in epoch 1
 };
 
 std::vector<double> values(const std::vector<const RunRow*>& runs,
@@ -152,6 +154,7 @@ class Builder {
     for (const auto& r : *curve) {
       s.iterations.push_back(double(r.iteration));
       s.learning_rate.push_back(r.learning_rate);
+      s.steps_per_epoch += r.epoch == 1;
       if (!r.test_accuracy) continue;
       s.eval_iterations.push_back(double(r.iteration));
       s.test_accuracy.push_back(*r.test_accuracy);
@@ -475,21 +478,26 @@ std::string pair_charts(const Builder& b, const Pair& p, const ReportOptions& o)
   return out;
 }
 
-// Final accuracy (mean ± std over seeds) against a parameter; `lines_of` names the lines a
+// A per-run metric (mean ± std over seeds) against a parameter; `lines_of` names the lines a
 // configuration's runs belong to.
-std::string parameter_chart(const Comparison& c, const std::string& title,
-                            const std::string& x_label, double (*x_of)(const TrainConfig&),
-                            std::vector<std::string> (*lines_of)(const TrainConfig&)) {
+struct ChartSpec {
+  std::string title, x_label, y_label;
+  double (*x_of)(const TrainConfig&);
+  std::vector<std::string> (*lines_of)(const TrainConfig&);
+  std::function<std::optional<double>(const RunRow&)> metric;
+};
+
+std::string parameter_chart(const Comparison& c, const ChartSpec& spec) {
   std::map<std::string, std::map<double, std::vector<double>>> lines;
   for (const Arm& arm : c.arms)
     for (const RunRow* r : arm.done())
-      if (r->final_test_accuracy)
-        for (const std::string& line : lines_of(arm.config))
-          lines[line][x_of(arm.config)].push_back(*r->final_test_accuracy);
+      if (const auto y = spec.metric(*r))
+        for (const std::string& line : spec.lines_of(arm.config))
+          lines[line][spec.x_of(arm.config)].push_back(*y);
   svg::Chart chart;
-  chart.title = title;
-  chart.x_label = x_label;
-  chart.y_label = "final test accuracy (fraction)";
+  chart.title = spec.title;
+  chart.x_label = spec.x_label;
+  chart.y_label = spec.y_label;
   bool any_line = false;
   for (const auto& [label, points] : lines) {
     if (points.size() < 2) continue;
@@ -641,14 +649,28 @@ Result<ReportFiles> write_report(Store& store, const ReportOptions& options,
     body += "<p>No stochastic-depth configuration has a plain baseline (p_L = 1) with the "
             "same other parameters in this sweep, so there is nothing to compare yet.</p>";
   for (const Table& t : tables) body += table_html(t);
-  for (const Pair& p : c.pairs) body += html::section(p.title, pair_charts(builder, p, options));
-  const std::string p_L_chart =
-      parameter_chart(c, "Final accuracy against p_L", "p_L (survival probability of the last block)",
-                      p_L_of, p_L_lines);
-  const std::string depth_chart =
-      parameter_chart(c, "Final accuracy against depth", "depth (layers)", depth_of, depth_lines);
+  for (const Pair& p : c.pairs)
+    body += html::section(fmt::format("{}: {} vs {}", p.title, p.stochastic->label, p.baseline->label),
+                          pair_charts(builder, p, options));
+  const auto final_accuracy = [](const RunRow& r) { return r.final_test_accuracy; };
+  // Training time of an epoch: step time × the steps the run took in its first epoch.
+  const auto epoch_seconds = [&](const RunRow& r) -> std::optional<double> {
+    const auto steps = builder.series(r.key).steps_per_epoch;
+    if (!r.mean_step_ms || steps == 0) return std::nullopt;
+    return *r.mean_step_ms * double(steps) / 1000;
+  };
+  const std::string p_L_chart = parameter_chart(
+      c, {"Final accuracy against p_L", "p_L (survival probability of the last block)",
+          "final test accuracy (fraction)", p_L_of, p_L_lines, final_accuracy});
+  const std::string depth_charts =
+      parameter_chart(c, {"Final accuracy against depth", "depth (layers)",
+                          "final test accuracy (fraction)", depth_of, depth_lines,
+                          final_accuracy}) +
+      parameter_chart(c, {"Training time per epoch against depth", "depth (layers)",
+                          "seconds per epoch (training steps)", depth_of, depth_lines,
+                          epoch_seconds});
   if (!p_L_chart.empty()) body += html::section("Survival probability", p_L_chart);
-  if (!depth_chart.empty()) body += html::section("Depth", depth_chart);
+  if (!depth_charts.empty()) body += html::section("Depth", depth_charts);
 
   ReportFiles files;
   files.html = html_path;
