@@ -41,11 +41,14 @@ std::string host_id() {
   return fmt::format("{}:{}", name, getpid());
 }
 
-// True if `host` ("hostname:pid") names a process of this machine that no longer exists.
-bool is_dead_local_process(const std::string& host) {
+// True if `host` ("hostname:pid") cannot be holding a run: a process of this machine that
+// no longer exists, or this very process (a launcher that just started holds nothing; a
+// restarted container often reuses both the hostname and the PID).
+bool is_stale_launcher(const std::string& host) {
+  const std::string ours = host_id();
+  if (host == ours) return true;
   const auto colon = host.rfind(':');
   if (colon == std::string::npos) return false;
-  const std::string ours = host_id();
   if (host.substr(0, colon) != ours.substr(0, ours.rfind(':'))) return false;
   const pid_t pid = static_cast<pid_t>(std::atoll(host.c_str() + colon + 1));
   return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
@@ -139,11 +142,13 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
   // launcher (another process on this sweep) are not touched.
   auto rows = control->runs(sweep.name);
   if (!rows) return rows.error();
-  bool all_stale = true;
+  std::set<std::string> stale_hosts;
   for (const auto& r : *rows)
-    if (r.state == results::RunState::kRunning) all_stale &= is_dead_local_process(r.host);
-  if (all_stale) {
-    if (auto s = control->release_stale_runs(sweep.name); !s) return s.error();
+    if (r.state == results::RunState::kRunning && is_stale_launcher(r.host))
+      stale_hosts.insert(r.host);
+  for (const auto& host : stale_hosts)
+    if (auto s = control->release_stale_runs(sweep.name, host); !s) return s.error();
+  if (!stale_hosts.empty()) {
     rows = control->runs(sweep.name);
     if (!rows) return rows.error();
   }
@@ -164,6 +169,10 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     }
     todo.push_back(&job);
   }
+  if (!options.only.empty() && todo.empty() && summary.skipped == 0)
+    return Error{fmt::format("--only: no job of sweep '{}' has a key starting with {} "
+                             "(see 'launch --dry-run')",
+                             sweep.name, fmt::join(options.only, " or "))};
   // Longest first: the sweep ends sooner when the big jobs do not start last.
   DatasetCache datasets;
   std::stable_sort(todo.begin(), todo.end(), [](const sweeps::Job* a, const sweeps::Job* b) {
@@ -187,7 +196,11 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     {
       std::lock_guard lock(control_mutex);
       auto claimed = control->claim_run(job.key, options.retry_failed, host, threads);
-      if (!claimed || !*claimed) return;  // another launcher has it
+      if (!claimed || !*claimed) {  // another launcher has it, or the database failed us
+        std::lock_guard summary_lock(summary_mutex);
+        ++summary.not_claimed;
+        return;
+      }
     }
     observer.on_job_start(job);
     TrainConfig config = job.config;

@@ -36,6 +36,7 @@ class LaunchObserver {
 
 struct LaunchSummary {
   int ran = 0, done = 0, failed = 0, diverged = 0, interrupted = 0, skipped = 0;
+  int not_claimed = 0;  // held by another live launcher (or the claim failed)
 };
 
 // Set by the first Ctrl-C: no job starts after it and running ones stop at the next

@@ -13,6 +13,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "model/flops.h"
+#include "results/config_json.h"
 #include "results/html.h"
 #include "results/stats.h"
 #include "results/svg.h"
@@ -28,41 +29,36 @@ std::vector<const RunRow*> Arm::done() const {
 
 namespace {
 
-// The parameters two arms of a pair share: everything but the survival rule and p_L.
-std::string pair_key(const TrainConfig& c) {
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}", c.data.name, c.model.depth, c.model.width,
-                     to_string(c.model.shortcut), to_string(c.train.lr.kind), c.train.lr.base,
-                     c.train.batch, c.train.epochs, c.train.iterations);
-}
+// The settings two arms of a pair share: everything but the survival rule, p_L and seed,
+// including settings without a column of their own (read from the stored config JSON).
+std::string pair_key(const RunRow& r) { return settings_key(r.config_json, true); }
 bool is_baseline(const TrainConfig& c) { return c.sd.p_L >= 1.0; }
 // p_L = 1 makes the rule irrelevant: every such run is the same plain ResNet.
-std::string arm_key(const TrainConfig& c) {
-  return is_baseline(c) ? pair_key(c) + "|plain"
-                        : fmt::format("{}|{}|{}", pair_key(c), to_string(c.sd.rule), c.sd.p_L);
-}
-// The parameters that tell pairs apart, as "name value" fragments of a title.
-std::vector<std::pair<std::string, std::string>> title_parts(const TrainConfig& c) {
-  return {{"dataset", c.data.name},
-          {"depth", fmt::format("ResNet-{}", c.model.depth)},
-          {"width", fmt::format("×{}", c.model.width)},
-          {"shortcut", fmt::format("shortcut {}", to_string(c.model.shortcut))},
-          {"schedule", to_string(c.train.lr.kind)},
-          {"lr", fmt::format("lr {}", c.train.lr.base)},
-          {"batch", fmt::format("batch {}", c.train.batch)},
-          {"length", c.train.iterations > 0 ? fmt::format("{} iterations", c.train.iterations)
-                                            : fmt::format("{} epochs", c.train.epochs)}};
+std::string arm_key(const RunRow& r) {
+  const TrainConfig& c = r.config;
+  return is_baseline(c) ? pair_key(r) + "|plain"
+                        : fmt::format("{}|{}|{}", pair_key(r), to_string(c.sd.rule), c.sd.p_L);
 }
 
-// Short titles name the depth and whatever else varies between pairs.
+// The main parameters, for headings.
+std::string describe(const TrainConfig& c) {
+  std::string t = fmt::format("{}, ResNet-{}", c.data.name, c.model.depth);
+  if (c.model.width != 1) t += fmt::format(" ×{}", c.model.width);
+  t += fmt::format(", shortcut {}, {} lr {}, batch {}", to_string(c.model.shortcut),
+                   to_string(c.train.lr.kind), c.train.lr.base, c.train.batch);
+  return t + (c.train.iterations > 0 ? fmt::format(", {} iterations", c.train.iterations)
+                                     : fmt::format(", {} epochs", c.train.epochs));
+}
+
+// Short titles name the depth and whatever other setting differs between pairs.
 void set_short_titles(std::vector<Pair>& pairs) {
-  std::map<std::string, std::set<std::string>> seen;
-  for (const Pair& p : pairs)
-    for (const auto& [name, value] : title_parts(p.stochastic->config)) seen[name].insert(value);
-  for (Pair& p : pairs) {
-    std::vector<std::string> parts;
-    for (const auto& [name, value] : title_parts(p.stochastic->config))
-      if (name == "depth" || seen[name].size() > 1) parts.push_back(value);
-    p.short_title = fmt::format("{}", fmt::join(parts, ", "));
+  std::vector<std::string> configs;
+  for (const Pair& p : pairs) configs.push_back(p.stochastic->runs.front().config_json);
+  const auto differences =
+      distinguishing_settings(configs, {"stochastic_depth.", "train.seed", "model.depth"});
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    pairs[i].short_title = fmt::format("ResNet-{}", pairs[i].stochastic->config.model.depth);
+    if (!differences[i].empty()) pairs[i].short_title += ", " + differences[i];
   }
 }
 
@@ -103,6 +99,8 @@ class Builder {
   Builder(Store& store, const ReportOptions& options) : store_(store), options_(options) {}
 
   Result<Comparison> build() {
+    if (options_.window < 1) return Error{"--window: must be >= 1 evaluation"};
+    if (!(options_.tail > 0 && options_.tail <= 1)) return Error{"--tail: must be in (0, 1]"};
     auto sweeps = store_.sweeps();
     if (!sweeps) return sweeps.error();
     if (sweeps->empty()) return Error{"the database holds no sweep (run 'stodepth launch' first)"};
@@ -131,7 +129,7 @@ class Builder {
       ++counts[to_string(r.state)];
       c.complete &= r.state == RunState::kDone || r.state == RunState::kFailed ||
                     r.state == RunState::kDiverged;
-      const std::string key = arm_key(r.config);
+      const std::string key = arm_key(r);
       auto [it, inserted] = arm_index.try_emplace(key, c.arms.size());
       if (inserted) c.arms.push_back({arm_label(r.config), r.config, {}});
       c.arms[it->second].runs.push_back(r);
@@ -178,10 +176,14 @@ class Builder {
       const auto& acc = series(r->key).test_accuracy;
       if (auto sd = stats::tail_residual_stddev(acc, options_.window, options_.tail))
         within.push_back(*sd);
-      // The residuals themselves feed the equal-variance tests.
+      // The residuals feed the equal-variance tests. Neighbouring residuals share most of
+      // their moving-average window, so only every window-th one is taken: roughly
+      // independent samples, not thousands of correlated ones that would make any
+      // difference look significant.
       const auto ma = stats::moving_average(acc, options_.window);
       const size_t tail = size_t(std::lround(options_.tail * double(acc.size())));
-      for (size_t i = acc.size() - std::min(tail, acc.size()); i < acc.size(); ++i)
+      for (size_t i = acc.size() - std::min(tail, acc.size()); i < acc.size();
+           i += options_.window)
         tail_residuals->push_back(acc[i] - ma[i]);
     }
     a.within_run_std = mean_of(within);
@@ -196,15 +198,13 @@ class Builder {
   void pair_arms(Comparison& c) const {
     std::map<std::string, const Arm*> baselines;
     for (const Arm& arm : c.arms)
-      if (is_baseline(arm.config)) baselines[pair_key(arm.config)] = &arm;
+      if (is_baseline(arm.config)) baselines[pair_key(arm.runs.front())] = &arm;
     for (const Arm& arm : c.arms) {
       if (is_baseline(arm.config)) continue;
-      auto it = baselines.find(pair_key(arm.config));
+      auto it = baselines.find(pair_key(arm.runs.front()));
       if (it == baselines.end()) continue;
       Pair p;
-      std::vector<std::string> parts;
-      for (const auto& [name, value] : title_parts(arm.config)) parts.push_back(value);
-      p.title = fmt::format("{}", fmt::join(parts, ", "));
+      p.title = describe(arm.config);
       p.baseline = it->second;
       p.stochastic = &arm;
       std::vector<double> base_residuals, sd_residuals;
@@ -283,8 +283,10 @@ Table variance_table(const Comparison& c, const ReportOptions& o) {
           fmt::format("Within-run: std of the test-batch accuracy around its moving average "
                       "(window {}) over the last {:.0f}% of training, mean over seeds. "
                       "Across seeds: std of the final accuracy. Ratios are SD / ResNet. "
-                      "Brown–Forsythe (BF) and F test equal variance of the within-run residuals, "
-                      "F also of the final accuracies across seeds (p small: the variances differ).",
+                      "Brown–Forsythe (BF) and F test equal variance of the within-run residuals "
+                      "(every window-th, pooled over seeds, so that samples are roughly "
+                      "independent); F also of the final accuracies across seeds "
+                      "(p small: the variances differ).",
                       o.window, 100 * o.tail),
           {"pair", "arm", "within-run std (pp)", "ratio", "across-seed std (pp)", "ratio",
            "BF p", "F p within", "F p seeds"},
@@ -634,8 +636,6 @@ Result<Comparison> compare(Store& store, const ReportOptions& options) {
 
 Result<ReportFiles> write_report(Store& store, const ReportOptions& options,
                                  const std::string& html_path) {
-  if (options.window < 1) return Error{"--window: must be >= 1"};
-  if (!(options.tail > 0 && options.tail <= 1)) return Error{"--tail: must be in (0, 1]"};
   Builder builder(store, options);
   auto built = builder.build();
   if (!built) return built.error();
@@ -650,8 +650,9 @@ Result<ReportFiles> write_report(Store& store, const ReportOptions& options,
             "same other parameters in this sweep, so there is nothing to compare yet.</p>";
   for (const Table& t : tables) body += table_html(t);
   for (const Pair& p : c.pairs)
-    body += html::section(fmt::format("{}: {} vs {}", p.title, p.stochastic->label, p.baseline->label),
-                          pair_charts(builder, p, options));
+    body += html::section(
+        fmt::format("{}: {} vs {}", p.short_title, p.stochastic->label, p.baseline->label),
+        "<p>" + html::escape(p.title) + "</p>" + pair_charts(builder, p, options));
   const auto final_accuracy = [](const RunRow& r) { return r.final_test_accuracy; };
   // Training time of an epoch: step time × the steps the run took in its first epoch.
   const auto epoch_seconds = [&](const RunRow& r) -> std::optional<double> {

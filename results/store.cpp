@@ -69,7 +69,7 @@ constexpr const char* kClaimRun =
 constexpr const char* kDeleteIterations = "DELETE FROM iterations WHERE run = ?1";
 constexpr const char* kDeleteTestEvals = "DELETE FROM test_evals WHERE run = ?1";
 constexpr const char* kReleaseStaleRuns =
-    "UPDATE runs SET status = 'interrupted' WHERE status = 'running' "
+    "UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND host = ?2 "
     "AND key IN (SELECT key FROM sweep_runs WHERE sweep = ?1)";
 
 // OR REPLACE: a batch retried after a failed commit overwrites instead of duplicating.
@@ -557,8 +557,8 @@ Result<bool> Store::claim_run(const std::string& key, bool retry_failed, const s
   return claimed;
 }
 
-Status Store::release_stale_runs(const std::string& sweep) {
-  return impl_->in_transaction([&] { return impl_->run(kReleaseStaleRuns, sweep); });
+Status Store::release_stale_runs(const std::string& sweep, const std::string& host) {
+  return impl_->in_transaction([&] { return impl_->run(kReleaseStaleRuns, sweep, host); });
 }
 
 Status Store::append_iterations(const std::string& key, const std::vector<IterationRecord>& rows) {

@@ -88,9 +88,9 @@ class Store {
   // earlier attempt. Returns false if the run was not claimable (e.g. another process has it).
   Result<bool> claim_run(const std::string& key, bool retry_failed, const std::string& host,
                          int threads);
-  // Runs left `running` by a process that died (no process can hold them after a crash:
-  // the caller decides when) are moved back to `interrupted`.
-  Status release_stale_runs(const std::string& sweep);
+  // The sweep's runs left `running` by `host` (a launcher that died: the caller decides
+  // which) are moved back to `interrupted`; other launchers' runs are left alone.
+  Status release_stale_runs(const std::string& sweep, const std::string& host);
 
   // Per-iteration and test-set records of a running run; callers batch them (one
   // transaction per call).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "results/schema.h"
+#include "results/config_json.h"
 #include "results/store.h"
 #include "results/writer.h"
 
@@ -565,17 +566,18 @@ TEST_CASE("store: claiming again deletes the earlier attempt's metrics") {
   CHECK(store->curve("r2")->size() == 5);
 }
 
-TEST_CASE("store: release_stale_runs interrupts the running runs of one sweep") {
+TEST_CASE("store: release_stale_runs interrupts one host's running runs of one sweep") {
   auto store = store_with_runs();
   require_ok(store->register_sweep(sample_sweep("t")));
   require_ok(store->add_jobs({sample_job("t1", "t")}));
   REQUIRE(*store->claim_run("r1", false, "h", 1));
+  REQUIRE(*store->claim_run("r2", false, "alive", 1));
   REQUIRE(*store->claim_run("t1", false, "h", 1));
 
-  require_ok(store->release_stale_runs("s"));
+  require_ok(store->release_stale_runs("s", "h"));
   CHECK(run_row(*store, "r1").state == RunState::kInterrupted);
-  CHECK(run_row(*store, "r2").state == RunState::kQueued);
-  CHECK(run_row(*store, "t1").state == RunState::kRunning);
+  CHECK(run_row(*store, "r2").state == RunState::kRunning);  // another launcher's
+  CHECK(run_row(*store, "t1").state == RunState::kRunning);  // another sweep's
   CHECK(*store->claim_run("r1", false, "h", 1));
 }
 
@@ -803,4 +805,29 @@ TEST_CASE("writer: records are committed without a flush (full batch or timer)")
   (*writer)->enqueue_iterations("r2", iterations(1, 3));
   CHECK(wait_for_rows("r2", 3) == 3);
   require_ok((*writer)->close());
+}
+
+TEST_CASE("flatten_json reads every leaf of a canonical config", "[config_json]") {
+  const std::string json =
+      R"({"dataset":{"name":"synthetic","test_subset":200},"model":{"depth":8},)"
+      R"("stochastic_depth":{"p_L":0.5,"rule":"linear"},)"
+      R"("train":{"lr":{"milestones":[1,2.5],"warmup":0},"nesterov":true,"seed":3}})";
+  const auto leaves = flatten_json(json);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"dataset.name", "\"synthetic\""}, {"dataset.test_subset", "200"},
+      {"model.depth", "8"}, {"stochastic_depth.p_L", "0.5"},
+      {"stochastic_depth.rule", "\"linear\""}, {"train.lr.milestones", "[1,2.5]"},
+      {"train.lr.warmup", "0"}, {"train.nesterov", "true"}, {"train.seed", "3"}};
+  CHECK(leaves == expected);
+  // Seeds never separate runs; survival settings only when asked.
+  std::string other_seed = json;
+  other_seed.replace(other_seed.find("\"seed\":3"), 8, "\"seed\":4");
+  CHECK(settings_key(json, false) == settings_key(other_seed, false));
+  std::string other_p = json;
+  other_p.replace(other_p.find("0.5,"), 3, "1.0");
+  CHECK(settings_key(json, false) != settings_key(other_p, false));
+  CHECK(settings_key(json, true) == settings_key(other_p, true));
+  std::string warmup = json;
+  warmup.replace(warmup.find("\"warmup\":0"), 10, "\"warmup\":1");
+  CHECK(settings_key(json, true) != settings_key(warmup, true));
 }

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -18,10 +19,12 @@
 namespace stodepth::cli {
 namespace {
 
-void on_sigint(int) {
+void on_stop_signal(int) {
+  const int saved_errno = errno;
   if (harness::stop_requested().exchange(true)) _exit(kExitInterrupted);  // the second Ctrl-C
   const char msg[] = "\nstopping: running jobs end at their next iteration (Ctrl-C again to quit now)\n";
   (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+  errno = saved_errno;
 }
 
 std::string job_label(const sweeps::Job& job) {
@@ -162,7 +165,7 @@ int run_launch(int argc, char** argv) {
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   struct sigaction action = {};
-  action.sa_handler = on_sigint;
+  action.sa_handler = on_stop_signal;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 
@@ -174,11 +177,16 @@ int run_launch(int argc, char** argv) {
     return kExitBadInput;
   }
   fmt::print("sweep {}: ran {} (done {}, failed {}, diverged {}, interrupted {}), skipped {} "
-             "already finished; results in {}\n",
+             "already finished{}; results in {}\n",
              sweep->name, summary->ran, summary->done, summary->failed, summary->diverged,
-             summary->interrupted, summary->skipped, options.db_path);
+             summary->interrupted, summary->skipped,
+             summary->not_claimed ? fmt::format(", {} held by another launcher",
+                                                summary->not_claimed)
+                                  : "",
+             options.db_path);
   if (harness::stop_requested()) return kExitInterrupted;
-  return summary->failed + summary->diverged > 0 ? kExitJobsFailed : kExitOk;
+  return summary->failed + summary->diverged + summary->not_claimed > 0 ? kExitJobsFailed
+                                                                        : kExitOk;
 }
 
 }  // namespace stodepth::cli

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "results/config_json.h"
 #include "results/store.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
@@ -144,17 +145,21 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
   if (!rows) return rows.error();
   struct Group {
     std::vector<std::pair<std::string, std::string>> params;
+    std::string config_json;
     int runs = 0;
     std::vector<double> accuracy, step_ms, images;
   };
-  std::map<std::string, Group> groups;  // by every parameter but the seed
+  // By every setting but the seed, those without a column of their own included.
+  std::map<std::string, Group> groups;
   std::vector<std::string> order;
   for (const auto& r : *rows) {
-    const auto params = parameters(r);
-    std::string id;
-    for (const auto& [k, v] : params) id += k + "=" + v + ";";
+    const std::string id = results::settings_key(r.config_json, false);
     auto [it, inserted] = groups.try_emplace(id);
-    if (inserted) order.push_back(id), it->second.params = params;
+    if (inserted) {
+      order.push_back(id);
+      it->second.params = parameters(r);
+      it->second.config_json = r.config_json;
+    }
     Group& g = it->second;
     ++g.runs;
     if (r.state != results::RunState::kDone) continue;
@@ -175,14 +180,22 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
     return std::sqrt(s / double(v.size() - 1));
   };
   auto opt = [](double v) { return std::isfinite(v) ? std::optional<double>(v) : std::nullopt; };
+  // Settings that tell groups apart beyond the parameter columns, e.g. train.lr.warmup=1.
+  std::vector<std::string> configs;
+  for (const auto& id : order) configs.push_back(groups[id].config_json);
+  const auto others = results::distinguishing_settings(
+      configs, {"dataset.name", "model.depth", "model.width", "model.shortcut",
+                "stochastic_depth.", "train.lr.schedule", "train.lr.base", "train.batch",
+                "train.epochs", "train.iterations", "train.seed"});
   TextTable t;
   for (const auto& [k, v] : parameters(results::RunRow{})) t.columns.push_back(k);
-  for (const char* c : {"runs", "n", "acc_mean", "acc_std", "step_ms", "img_per_s"})
+  for (const char* c : {"other", "runs", "n", "acc_mean", "acc_std", "step_ms", "img_per_s"})
     t.columns.push_back(c);
-  for (const auto& id : order) {
-    const Group& g = groups[id];
+  for (size_t i = 0; i < order.size(); ++i) {
+    const Group& g = groups[order[i]];
     std::vector<std::optional<std::string>> row;
     for (const auto& [k, v] : g.params) row.push_back(v);
+    row.push_back(others[i].empty() ? std::nullopt : std::optional<std::string>(others[i]));
     row.push_back(std::to_string(g.runs));
     row.push_back(std::to_string(g.accuracy.size()));
     row.push_back(number(opt(mean(g.accuracy))));

@@ -1,0 +1,24 @@
+// Reading the canonical config JSON stored with each run (see sweeps/canonical): every
+// setting of a run, including those without a column of their own.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace stodepth::results {
+
+// The leaves of a JSON object as ("section.key", value text) pairs in document order, e.g.
+// ("train.lr.warmup", "0"); arrays are kept whole ("[1,2]").
+std::vector<std::pair<std::string, std::string>> flatten_json(const std::string& json);
+
+// A key that equal runs share whatever their seed (and, with `without_survival`, whatever
+// their stochastic-depth settings): the flattened config minus those leaves.
+std::string settings_key(const std::string& config_json, bool without_survival);
+
+// For each config, the settings whose values are not the same in all `configs`, as
+// "path=value" joined by ", "; paths starting with one of `ignored` are left out.
+std::vector<std::string> distinguishing_settings(const std::vector<std::string>& configs,
+                                                 const std::vector<std::string>& ignored);
+
+}  // namespace stodepth::results
