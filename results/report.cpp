@@ -14,6 +14,7 @@
 
 #include "model/flops.h"
 #include "results/config_json.h"
+#include "results/csv.h"
 #include "results/html.h"
 #include "results/stats.h"
 #include "results/svg.h"
@@ -610,13 +611,6 @@ std::string table_markdown(const Table& t) {
     out += fmt::format("| {} |\n", fmt::join(cells, " | "));
   }
   return out + "\n";
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
 }
 
 Status write_file(const std::string& path, const std::string& text) {

@@ -16,32 +16,15 @@
 #include "model/data/batcher.h"
 #include "model/data/dataset.h"
 #include "model/rng.h"
+#include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace stodepth;
+using stodepth::testing::TempDir;
 using namespace stodepth::data;
 using Bytes = std::vector<uint8_t>;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stodepth_data_test_XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void write_raw(const std::string& path, const Bytes& bytes) {
   fs::create_directories(fs::path(path).parent_path());

@@ -18,30 +18,14 @@
 #include "results/config_json.h"
 #include "results/store.h"
 #include "results/writer.h"
+#include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace stodepth;
+using stodepth::testing::TempDir;
 using namespace stodepth::results;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stodepth_store_test_XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

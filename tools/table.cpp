@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "results/csv.h"
+
 namespace stodepth::cli {
 
 std::optional<TableFormat> parse_table_format(const std::string& s) {
@@ -15,13 +17,6 @@ std::optional<TableFormat> parse_table_format(const std::string& s) {
 }
 
 namespace {
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 std::string json_string(const std::string& s) {
   std::string out = "\"";
@@ -61,11 +56,11 @@ void print_table(std::FILE* out, const TextTable& t, TableFormat format, size_t 
   switch (format) {
     case TableFormat::kCsv: {
       std::vector<std::string> header;
-      for (const auto& c : t.columns) header.push_back(csv_field(c));
+      for (const auto& c : t.columns) header.push_back(results::csv_field(c));
       fmt::print(out, "{}\n", fmt::join(header, ","));
       for (const auto& row : t.rows) {
         std::vector<std::string> fields;
-        for (const auto& v : row) fields.push_back(csv_field(cell(v)));
+        for (const auto& v : row) fields.push_back(results::csv_field(cell(v)));
         fmt::print(out, "{}\n", fmt::join(fields, ","));
       }
       return;
