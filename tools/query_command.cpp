@@ -1,4 +1,5 @@
 // `stodepth query`: runs, curves, per-configuration summaries and read-only SQL.
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -187,15 +188,19 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
       configs, {"dataset.name", "model.depth", "model.width", "model.shortcut",
                 "stochastic_depth.", "train.lr.schedule", "train.lr.base", "train.batch",
                 "train.epochs", "train.iterations", "train.seed"});
+  const bool any_other = std::any_of(others.begin(), others.end(),
+                                     [](const std::string& o) { return !o.empty(); });
   TextTable t;
   for (const auto& [k, v] : parameters(results::RunRow{})) t.columns.push_back(k);
-  for (const char* c : {"other", "runs", "n", "acc_mean", "acc_std", "step_ms", "img_per_s"})
+  if (any_other) t.columns.push_back("other");
+  for (const char* c : {"runs", "n", "acc_mean", "acc_std", "step_ms", "img_per_s"})
     t.columns.push_back(c);
   for (size_t i = 0; i < order.size(); ++i) {
     const Group& g = groups[order[i]];
     std::vector<std::optional<std::string>> row;
     for (const auto& [k, v] : g.params) row.push_back(v);
-    row.push_back(others[i].empty() ? std::nullopt : std::optional<std::string>(others[i]));
+    if (any_other)
+      row.push_back(others[i].empty() ? std::nullopt : std::optional<std::string>(others[i]));
     row.push_back(std::to_string(g.runs));
     row.push_back(std::to_string(g.accuracy.size()));
     row.push_back(number(opt(mean(g.accuracy))));
