@@ -27,10 +27,13 @@ class Buffers {
     for (auto& [name, m] : buffers_)
       if (name == slot && m.get_desc() == desc) return m;
     buffers_.emplace_back(slot, zeros(desc, engine_));
+    bytes_ += int64_t(desc.get_size());
     return buffers_.back().second;
   }
+  int64_t bytes() const { return bytes_; }
 
  private:
+  int64_t bytes_ = 0;
   dnnl::engine engine_;
   std::vector<std::pair<std::string, memory>> buffers_;
 };
@@ -77,6 +80,7 @@ struct ResNet::Graph {
   std::optional<InnerProduct> fc;
   memory pooled, logits, d_logits, d_pooled;  // logits (N, K) plain
   OpList weight_sync, stem_fwd, head_fwd, head_bwd, stem_bwd;
+  int64_t activation_bytes = 0;  // the graph's tensors (BN statistics and workspaces aside)
 };
 
 ResNet::ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input,
@@ -255,6 +259,7 @@ void ResNet::build(Graph& g) {
   g.stem_dc = buffers.get(stem_desc, "stem.dc");
   g.stem_bn->backward(g.stem_bwd, g.stem_c, dy, g.stem_dc);
   g.stem_conv->backward_weights(g.stem_bwd, g.input, g.stem_dc);
+  g.activation_bytes = buffers.bytes() + int64_t(g.images.size() * sizeof(float));
 }
 
 void ResNet::initialize_parameters(uint64_t seed) {
@@ -352,6 +357,15 @@ LossValue ResNet::evaluate(const float* images, const int32_t* labels, int n) {
   g.weight_sync.execute(ctx_.stream);
   forward(g, nullptr);
   return loss(g, false);
+}
+
+ResNet::MemoryUse ResNet::memory_use() {
+  MemoryUse use;
+  use.activation_bytes = train_->activation_bytes;
+  for (const Param* p : params_.all())
+    use.parameter_bytes += int64_t(p->value.get_desc().get_size() * 2 +
+                                   p->velocity.size() * sizeof(float));
+  return use;
 }
 
 int64_t ResNet::residual_primitive_executions(int block) const {

@@ -51,6 +51,13 @@ class ResNet {
   dnn::LossValue evaluate(const float* images, const int32_t* labels, int n);
 
   dnn::ParamStore& params() { return params_; }
+
+  // Bytes the training graph must hold: its activations and gradients (the batch input
+  // included), and the parameters with their gradients and momentum.
+  struct MemoryUse {
+    int64_t activation_bytes = 0, parameter_bytes = 0;
+  };
+  MemoryUse memory_use();
   // oneDNN primitives of block l's residual branch executed so far (forward + backward).
   int64_t residual_primitive_executions(int block) const;
 

@@ -1,6 +1,9 @@
 #include "model/trainer.h"
 
 #include <omp.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <chrono>
 #include <cmath>
@@ -29,6 +32,16 @@ namespace {
 enum Stream : uint64_t { kInitStream = 0, kGateStream = 1, kDataStream = 2 };
 
 using Clock = std::chrono::steady_clock;
+
+// The process's resident set size in bytes (0 if /proc is unavailable).
+int64_t resident_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  long pages = 0, resident = 0;
+  const int read = std::fscanf(f, "%ld %ld", &pages, &resident);
+  std::fclose(f);
+  return read == 2 ? int64_t(resident) * sysconf(_SC_PAGESIZE) : 0;
+}
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
@@ -161,9 +174,13 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
       summary.final_test_accuracy = accuracy;
       summary.final_test_loss = loss;
       sink.on_test_eval({r.epoch, it, accuracy, loss});
+      if (summary.rss_after_first_epoch == 0) summary.rss_after_first_epoch = resident_bytes();
     }
   }
   summary.wall_seconds = ms_since(start) / 1000;
+  summary.rss_at_end = resident_bytes();
+  const auto memory = net.memory_use();
+  summary.model_bytes = memory.activation_bytes + memory.parameter_bytes;
   if (summary.iterations > 0) {
     // The first step pays one-off costs (first touch of every buffer, thread start-up), so
     // the speed figures leave it out when there are others.

@@ -48,6 +48,11 @@ struct RunSummary {
   double mean_step_ms = 0, images_per_second = 0;  // steps after the first (warm-up)
   double mean_active_blocks = 0, expected_active_blocks = 0;
   std::optional<double> final_test_accuracy, final_test_loss;
+  // Memory: what the training graph must hold, and the process's resident set after the
+  // first whole-test-set evaluation (every graph built by then) and at the end: equal when
+  // nothing grows over iterations.
+  int64_t model_bytes = 0;
+  int64_t rss_after_first_epoch = 0, rss_at_end = 0;
   std::string message;  // e.g. "diverged at iteration 17 (loss nan)"
 };
 

@@ -71,6 +71,10 @@ void print_summary(const TrainConfig& c, const RunSummary& s) {
              s.mean_step_ms);
   fmt::print("  active blocks        {:.2f} mean vs {:.2f} expected (of {})\n",
              s.mean_active_blocks, s.expected_active_blocks, c.model.blocks());
+  constexpr double kMiB = 1024.0 * 1024.0;
+  fmt::print("  memory               training graph {:.0f} MiB; resident {:.0f} MiB after the "
+             "first epoch, {:.0f} MiB at the end\n",
+             s.model_bytes / kMiB, s.rss_after_first_epoch / kMiB, s.rss_at_end / kMiB);
 }
 
 }  // namespace
