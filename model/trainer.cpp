@@ -147,13 +147,18 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
       gates[l] = gate_rng.bernoulli(survival[l]);
       r.active_blocks += gates[l];
     }
+    const auto network_start = Clock::now();
+    summary.time.data_ms += ms_since(step_start);
     const auto value = net.train_step(gates);
+    summary.time.network_ms += ms_since(network_start);
+    const auto update_start = Clock::now();
     if (!std::isfinite(value.mean_loss)) {
       summary.status = RunStatus::kDiverged;
       summary.message = fmt::format("diverged at iteration {} (loss {})", it, value.mean_loss);
       break;
     }
     sgd_step(t.optimizer, r.learning_rate, net.params());
+    summary.time.update_ms += ms_since(update_start);
     r.step_ms = ms_since(step_start);
     r.loss = value.mean_loss;
     r.train_accuracy = double(value.correct) / t.batch;
@@ -167,7 +172,9 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
     summary.train_seconds += r.step_ms / 1000;
     if (it == 1) first_step_ms = r.step_ms;
     active_total += r.active_blocks;
+    const auto record_start = Clock::now();
     sink.on_iteration(r);
+    summary.time.record_ms += ms_since(record_start);
 
     if (it % plan.batches_per_epoch == 0 || it == plan.total_iterations) {
       const auto [accuracy, loss] = test.full(net);

@@ -48,6 +48,12 @@ struct RunSummary {
   double mean_step_ms = 0, images_per_second = 0;  // steps after the first (warm-up)
   double mean_active_blocks = 0, expected_active_blocks = 0;
   std::optional<double> final_test_accuracy, final_test_loss;
+  // Where training time went, summed over iterations: batch assembly and gate draws, the
+  // network (forward, loss, backward), the SGD update, and handing the record to the sink
+  // (progress display, or the database writer's queue).
+  struct Time {
+    double data_ms = 0, network_ms = 0, update_ms = 0, record_ms = 0;
+  } time;
   // Memory: what the training graph must hold, and the process's resident set after the
   // first whole-test-set evaluation (every graph built by then) and at the end: equal when
   // nothing grows over iterations.

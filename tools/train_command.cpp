@@ -71,6 +71,12 @@ void print_summary(const TrainConfig& c, const RunSummary& s) {
              s.mean_step_ms);
   fmt::print("  active blocks        {:.2f} mean vs {:.2f} expected (of {})\n",
              s.mean_active_blocks, s.expected_active_blocks, c.model.blocks());
+  const double total = s.time.data_ms + s.time.network_ms + s.time.update_ms + s.time.record_ms;
+  const auto share = [&](double ms) { return total > 0 ? 100 * ms / total : 0.0; };
+  fmt::print("  time per step        network {:.1f}%, data+gates {:.1f}%, SGD update {:.1f}%, "
+             "recording {:.1f}%\n",
+             share(s.time.network_ms), share(s.time.data_ms), share(s.time.update_ms),
+             share(s.time.record_ms));
   constexpr double kMiB = 1024.0 * 1024.0;
   fmt::print("  memory               training graph {:.0f} MiB; resident {:.0f} MiB after the "
              "first epoch, {:.0f} MiB at the end\n",
