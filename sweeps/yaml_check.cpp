@@ -5,49 +5,24 @@
 #include <algorithm>
 #include <string_view>
 
+#include "model/utf8.h"
+
 namespace stodepth::sweeps {
 namespace {
-
-// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF), or 0 if it is not one.
-size_t utf8_length(std::string_view s) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  size_t length = 0;
-  unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    length = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    length = 3;
-    if (b0 == 0xE0) low = 0xA0;   // overlong
-    if (b0 == 0xED) high = 0x9F;  // UTF-16 surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    length = 4;
-    if (b0 == 0xF0) low = 0x90;   // overlong
-    if (b0 == 0xF4) high = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (s.size() < length || byte(1) < low || byte(1) > high) return 0;
-  for (size_t i = 2; i < length; ++i)
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  return length;
-}
 
 // Reports the first byte that is not part of well-formed UTF-8; false if there is one.
 bool check_utf8(std::string_view text, Diagnostics& diagnostics) {
   YAML::Mark mark;
   mark.line = mark.column = 0;
   for (size_t i = 0; i < text.size(); ++mark.column) {
-    const size_t length = utf8_length(text.substr(i));
-    if (length == 0) {
+    const int length = utf8_sequence(text.substr(i));
+    if (length <= 0) {
       diagnostics.error(mark, fmt::format("not UTF-8 text (byte 0x{:02X}); save the file as UTF-8",
                                           static_cast<unsigned char>(text[i])));
       return false;
     }
     if (text[i] == '\n') ++mark.line, mark.column = -1;
-    i += length;
+    i += size_t(length);
   }
   return true;
 }
