@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,11 +15,14 @@
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
+#include "model/checkpoint.h"
 #include "model/flops.h"
 #include "model/survival.h"
 #include "results/writer.h"
 
 namespace stodepth::harness {
+
+std::string checkpoint_dir(const std::string& db_path) { return db_path + ".checkpoints"; }
 
 std::atomic<bool>& stop_requested() {
   static std::atomic<bool> flag{false};
@@ -94,6 +98,10 @@ class JobSink : public MetricsSink {
     writer_.enqueue_test_evals(job_.key, {r});
   }
   bool should_stop() override { return stop_requested().load() || !writer_.healthy(); }
+  Status before_checkpoint(int64_t) override {
+    flush();
+    return writer_.flush();
+  }
   void flush() {
     if (!rows_.empty()) writer_.enqueue_iterations(job_.key, std::move(rows_));
     rows_.clear();
@@ -106,6 +114,28 @@ class JobSink : public MetricsSink {
   std::vector<IterationRecord> rows_;
   int64_t total_ = 0;
 };
+
+void remove_checkpoint(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+}
+
+// The iteration job `key`'s checkpoint resumes from, 0 if it has none. A checkpoint that
+// cannot be used (damaged, another run's) is deleted with a notice: the run starts over.
+int64_t checkpoint_iteration(const std::string& path, const std::string& key,
+                             LaunchObserver& observer) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return 0;
+  auto checkpoint = read_checkpoint(path);
+  if (checkpoint && checkpoint->identity == key) return checkpoint->iteration;
+  observer.on_notice(fmt::format("{}; deleted, run {} starts from its beginning",
+                                 checkpoint ? fmt::format("{}: a checkpoint of run {}", path,
+                                                          checkpoint->identity)
+                                            : checkpoint.error().message,
+                                 key));
+  remove_checkpoint(path);
+  return 0;
+}
 
 results::RunState state_of(RunStatus s) {
   switch (s) {
@@ -186,21 +216,49 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
   const int threads = options.threads_per_job > 0 ? options.threads_per_job
                                                   : std::max(cores / jobs, 1);
   const std::string host = host_id();
-  auto opened_writer = results::AsyncWriter::open(options.db_path);
+  auto opened_writer = results::AsyncWriter::open(options.db_path, host);
   if (!opened_writer) return opened_writer.error();
   results::AsyncWriter& writer = **opened_writer;
   std::mutex control_mutex, summary_mutex;
 
+  const std::string checkpoints = checkpoint_dir(options.db_path);
+  if (options.checkpoint_every > 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(checkpoints, ec);
+    if (ec)
+      return Error{fmt::format("{}: cannot create the checkpoint directory: {} (make the "
+                               "database's directory writable, or pass --checkpoint-every 0)",
+                               checkpoints, ec.message())};
+  }
+  auto stop_for_storage = [&](const std::string& message) {
+    std::lock_guard lock(summary_mutex);
+    if (summary.storage_error.empty()) summary.storage_error = message;
+  };
+  auto storage_failed = [&] {
+    std::lock_guard lock(summary_mutex);
+    return !summary.storage_error.empty() || !writer.healthy();
+  };
+
   auto run_job = [&](const sweeps::Job& job) {
-    if (stop_requested()) return;
+    if (stop_requested() || storage_failed()) return;  // no new work on a failing disk
+    const std::string checkpoint = checkpoints + "/" + job.key + ".ckpt";
+    const bool checkpointing = options.checkpoint_every > 0;
+    int64_t resume_after = 0;
     {
       std::lock_guard lock(control_mutex);
-      auto claimed = control->claim_run(job.key, options.retry_failed, host, threads);
-      if (!claimed || !*claimed) {  // another launcher has it, or the database failed us
+      const int64_t saved = checkpointing ? checkpoint_iteration(checkpoint, job.key, observer) : 0;
+      auto claimed = control->claim_run(job.key, options.retry_failed, host, threads, saved);
+      if (!claimed) {
+        stop_for_storage(claimed.error().message);
+        return;
+      }
+      if (!*claimed) {  // another launcher has it or finished it
         std::lock_guard summary_lock(summary_mutex);
         ++summary.not_claimed;
         return;
       }
+      resume_after = claimed->resume_after;
+      if (saved > 0 && resume_after == 0) remove_checkpoint(checkpoint);  // its rows are gone
     }
     observer.on_job_start(job);
     TrainConfig config = job.config;
@@ -213,13 +271,16 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
       message = dataset.error().message;
     } else {
       JobSink sink(job, writer, observer);
+      Checkpointing checkpointing_options;
+      if (checkpointing) checkpointing_options = {checkpoint, job.key, options.checkpoint_every};
       try {
-        auto result = train(config, **dataset, sink);
+        auto result = train(config, **dataset, sink, checkpointing_options);
         sink.flush();
         if (result) {
           run = *result;
           state = state_of(run.status);
           message = run.message;
+          if (run.storage_failed) stop_for_storage(run.message);
         } else {
           message = result.error().message;
         }
@@ -229,9 +290,19 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     }
     writer.enqueue_finish(job.key, state, state == results::RunState::kFailed ? nullptr : &run,
                           message);
+    // The checkpoint goes once the final state is committed; an interrupted run keeps it.
+    if (checkpointing && state != results::RunState::kInterrupted && !options.keep_checkpoints &&
+        writer.flush())
+      remove_checkpoint(checkpoint);
     observer.on_job_end(job, state, message);
     std::lock_guard lock(summary_mutex);
     ++summary.ran;
+    if (resume_after > 0) ++summary.resumed;
+    summary.time.data_ms += run.time.data_ms;
+    summary.time.network_ms += run.time.network_ms;
+    summary.time.update_ms += run.time.update_ms;
+    summary.time.record_ms += run.time.record_ms;
+    summary.images += (run.iterations - resume_after) * config.train.batch;
     switch (state) {
       case results::RunState::kDone: ++summary.done; break;
       case results::RunState::kDiverged: ++summary.diverged; break;
@@ -252,7 +323,10 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
       });
     group.wait();
   });
-  if (auto s = writer.close(); !s) return s.error();
+  if (auto closed = writer.close(); !closed) stop_for_storage(closed.error().message);
+  const auto writer_stats = writer.stats();
+  summary.writer_busy_ms = writer_stats.busy_ms;
+  summary.writer_transactions = writer_stats.transactions;
   return summary;
 }
 

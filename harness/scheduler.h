@@ -20,7 +20,14 @@ struct LaunchOptions {
   int threads_per_job = 0;  // 0: cores / jobs
   bool retry_failed = false;
   std::vector<std::string> only;  // job keys (prefixes) to run; empty: all
+  // Each run saves its state every this many iterations (and when interrupted) to
+  // checkpoint_dir(db_path)/<key>.ckpt and resumes from it; 0: runs restart from zero.
+  int64_t checkpoint_every = 100;
+  bool keep_checkpoints = false;  // else a run's checkpoint is deleted when it ends
 };
+
+// Where the runs of the database at `db_path` keep their checkpoints: "<db_path>.checkpoints".
+std::string checkpoint_dir(const std::string& db_path);
 
 // What the launcher shows while jobs run (implemented by the CLI's progress display).
 class LaunchObserver {
@@ -32,11 +39,22 @@ class LaunchObserver {
                                 int64_t total_iterations) {}
   virtual void on_job_end(const sweeps::Job& job, results::RunState state,
                           const std::string& message) {}
+  // Something the user should know that is not a job's end (e.g. a damaged checkpoint).
+  virtual void on_notice(const std::string& message) {}
 };
 
 struct LaunchSummary {
   int ran = 0, done = 0, failed = 0, diverged = 0, interrupted = 0, skipped = 0;
-  int not_claimed = 0;  // held by another live launcher (or the claim failed)
+  int not_claimed = 0;  // held, or already finished, by another live launcher
+  int resumed = 0;      // runs that continued from a checkpoint
+  // Set when the database or the checkpoint directory failed (disk full, file deleted, …):
+  // no job started after it; the message says what happened.
+  std::string storage_error;
+  // Costs of the runs of this launch: training time summed over their iterations, the
+  // database writer thread's commit time, and the images trained.
+  RunSummary::Time time;
+  double writer_busy_ms = 0;
+  int64_t writer_transactions = 0, images = 0;
 };
 
 // Set by the first Ctrl-C: no job starts after it and running ones stop at the next

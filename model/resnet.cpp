@@ -359,6 +359,82 @@ LossValue ResNet::evaluate(const float* images, const int32_t* labels, int n) {
   return loss(g, false);
 }
 
+namespace {
+
+// The plain layout of a parameter with `ndims` dimensions (conv weights OIHW, fc weights OI,
+// vectors), so that checkpoints do not depend on the blocked layout oneDNN chose.
+dnn::Tag plain_tag(int ndims) {
+  switch (ndims) {
+    case 1: return dnn::Tag::a;
+    case 2: return dnn::Tag::ab;
+    case 4: return dnn::Tag::abcd;
+  }
+  STODEPTH_CHECK(false, "a parameter has 1, 2 or 4 dimensions");
+  return dnn::Tag::undef;
+}
+
+int64_t plain_floats(const dnn::memory::desc& desc) {
+  int64_t n = 1;
+  for (auto d : desc.dims()) n *= d;
+  return n;
+}
+
+}  // namespace
+
+void ResNet::save_state(ByteWriter& out) {
+  const auto params = params_.all();
+  out.put<int64_t>(int64_t(params.size()));
+  std::vector<float> plain;
+  for (dnn::Param* p : params) {
+    const auto desc = p->value.get_desc();
+    const dnn::Tag tag = plain_tag(desc.data.ndims);
+    plain.resize(size_t(plain_floats(desc)));
+    out.put_string(p->name);
+    dnn::read_into(p->value, plain.data(), tag, ctx_);
+    out.put_floats(plain);
+    dnn::read_into(dnn::memory(desc, ctx_.engine, p->velocity.data()), plain.data(), tag, ctx_);
+    out.put_floats(plain);
+  }
+  const auto stats = params_.all_running_stats();
+  out.put<int64_t>(int64_t(stats.size()));
+  for (const auto& [name, s] : stats) {
+    out.put_string(name);
+    out.put_floats(s->mean);
+    out.put_floats(s->variance);
+  }
+}
+
+Status ResNet::load_state(ByteReader& in) {
+  const auto mismatch = [](const std::string& what) {
+    return Error{fmt::format("checkpoint does not fit this network ({})", what)};
+  };
+  const auto params = params_.all();
+  int64_t count = 0;
+  if (!in.get(count) || count != int64_t(params.size())) return mismatch("parameter count");
+  std::vector<float> plain;
+  std::string name;
+  for (dnn::Param* p : params) {
+    const auto desc = p->value.get_desc();
+    const dnn::Tag tag = plain_tag(desc.data.ndims);
+    const int64_t n = plain_floats(desc);
+    plain.resize(size_t(n));
+    if (!in.get_string(name) || name != p->name) return mismatch("parameter " + p->name);
+    if (!in.get_floats(plain.data(), n)) return mismatch("size of " + p->name);
+    dnn::write_from(plain.data(), tag, p->value, ctx_);
+    if (!in.get_floats(plain.data(), n)) return mismatch("momentum of " + p->name);
+    dnn::write_from(plain.data(), tag, dnn::memory(desc, ctx_.engine, p->velocity.data()), ctx_);
+  }
+  const auto stats = params_.all_running_stats();
+  if (!in.get(count) || count != int64_t(stats.size())) return mismatch("batch-norm count");
+  for (const auto& [stats_name, s] : stats) {
+    if (!in.get_string(name) || name != stats_name) return mismatch("statistics " + stats_name);
+    if (!in.get_floats(s->mean.data(), int64_t(s->mean.size())) ||
+        !in.get_floats(s->variance.data(), int64_t(s->variance.size())))
+      return mismatch("size of statistics " + stats_name);
+  }
+  return ok_status();
+}
+
 ResNet::MemoryUse ResNet::memory_use() {
   MemoryUse use;
   use.activation_bytes = train_->activation_bytes;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/dnn/loss.h"
 #include "model/dnn/tensor.h"
@@ -51,6 +52,11 @@ class ResNet {
   dnn::LossValue evaluate(const float* images, const int32_t* labels, int n);
 
   dnn::ParamStore& params() { return params_; }
+
+  // Every parameter with its momentum and every BN running statistic, in plain layouts, for
+  // checkpoints. load_state() accepts only what save_state() of the same architecture wrote.
+  void save_state(ByteWriter& out);
+  Status load_state(ByteReader& in);
 
   // Bytes the training graph must hold: its activations and gradients (the batch input
   // included), and the parameters with their gradients and momentum.

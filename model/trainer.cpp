@@ -1,15 +1,18 @@
 #include "model/trainer.h"
 
 #include <omp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "model/checkpoint.h"
 #include "model/data/batcher.h"
 #include "model/resnet.h"
 #include "model/rng.h"
@@ -42,6 +45,11 @@ int64_t resident_bytes() {
   std::fclose(f);
   return read == 2 ? int64_t(resident) * sysconf(_SC_PAGESIZE) : 0;
 }
+// The process's peak resident set size in bytes.
+int64_t peak_resident_bytes() {
+  rusage usage{};
+  return getrusage(RUSAGE_SELF, &usage) == 0 ? int64_t(usage.ru_maxrss) * 1024 : 0;
+}
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
@@ -54,6 +62,9 @@ class TestSet {
         images_(size_t(batch_) * d.image_elems()), labels_(batch_) {}
 
   // The next mini-batch of the cycle through the test set.
+  int64_t cursor() const { return cursor_; }
+  void set_cursor(int64_t cursor) { cursor_ = cursor % dataset_.test.size(); }
+
   dnn::LossValue next_batch(ResNet& net) {
     for (int filled = 0; filled < batch_;) {
       const int64_t take = std::min<int64_t>(batch_ - filled, dataset_.test.size() - cursor_);
@@ -93,8 +104,73 @@ class TestSet {
 
 }  // namespace
 
+namespace {
+
+// What a checkpoint holds besides the network: the random streams, the positions in the
+// training and test data, and the summary accumulated so far.
+struct LoopState {
+  Rng::State gates{};
+  data::TrainBatcher::State batcher;
+  int64_t test_cursor = 0;
+  int64_t active_total = 0;
+  double first_step_ms = 0;
+  double elapsed_ms = 0;  // wall time of the run before this process resumed it
+  RunSummary summary;
+};
+
+// `elapsed_ms`: wall time of the run so far, this process's share included.
+std::vector<char> encode_state(const LoopState& s, double elapsed_ms, ResNet& net) {
+  ByteWriter out;
+  out.put(s.gates);
+  out.put(s.batcher.epoch);
+  out.put(s.batcher.batch_in_epoch);
+  out.put(s.batcher.rng);
+  out.put(s.test_cursor);
+  out.put(s.active_total);
+  out.put(s.first_step_ms);
+  out.put(elapsed_ms);
+  out.put(s.summary.train_seconds);
+  out.put(s.summary.time);
+  out.put(s.summary.rss_after_first_epoch);
+  out.put<uint8_t>(s.summary.final_test_accuracy.has_value());
+  out.put(s.summary.final_test_accuracy.value_or(0));
+  out.put(s.summary.final_test_loss.value_or(0));
+  net.save_state(out);
+  return out.take();
+}
+
+Status decode_state(const std::vector<char>& bytes, LoopState& s, ResNet& net) {
+  ByteReader in(bytes);
+  uint8_t has_final = 0;
+  double final_accuracy = 0, final_loss = 0;
+  in.get(s.gates);
+  in.get(s.batcher.epoch);
+  in.get(s.batcher.batch_in_epoch);
+  in.get(s.batcher.rng);
+  in.get(s.test_cursor);
+  in.get(s.active_total);
+  in.get(s.first_step_ms);
+  in.get(s.elapsed_ms);
+  in.get(s.summary.train_seconds);
+  in.get(s.summary.time);
+  in.get(s.summary.rss_after_first_epoch);
+  in.get(has_final);
+  in.get(final_accuracy);
+  in.get(final_loss);
+  if (!in.ok()) return Error{"checkpoint: truncated training state"};
+  if (has_final) {
+    s.summary.final_test_accuracy = final_accuracy;
+    s.summary.final_test_loss = final_loss;
+  }
+  if (auto loaded = net.load_state(in); !loaded) return loaded;
+  if (!in.at_end()) return Error{"checkpoint: unexpected bytes after the training state"};
+  return ok_status();
+}
+
+}  // namespace
+
 Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset,
-                         MetricsSink& sink) {
+                         MetricsSink& sink, const Checkpointing& checkpointing) {
   if (auto status = validate(config); !status) return status.error();
   const auto& t = config.train;
   if (t.batch > dataset.train.size())
@@ -123,17 +199,55 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
   plan.blocks = blocks;
   plan.expected_active_blocks = expected_active_blocks(config.sd.rule, config.sd.p_L, blocks);
   plan.threads = threads;
+
+  LoopState state;
+  const bool checkpoints = !checkpointing.path.empty();
+  if (checkpoints && std::filesystem::exists(checkpointing.path)) {
+    auto checkpoint = read_checkpoint(checkpointing.path);
+    if (!checkpoint) return checkpoint.error();
+    if (checkpoint->identity != checkpointing.identity ||
+        checkpoint->iteration > plan.total_iterations)
+      return Error{fmt::format("{}: a checkpoint of another run ({}, iteration {}); delete it to "
+                               "restart this run from its beginning",
+                               checkpointing.path, checkpoint->identity, checkpoint->iteration)};
+    if (auto decoded = decode_state(checkpoint->state, state, net); !decoded)
+      return Error{fmt::format("{}: {}", checkpointing.path, decoded.error().message)};
+    gate_rng.set_state(state.gates);
+    batcher.restore(state.batcher);
+    test.set_cursor(state.test_cursor);
+    plan.resumed_after = checkpoint->iteration;
+  }
+  RunSummary& summary = state.summary;
+  summary.iterations = plan.resumed_after;
+  summary.expected_active_blocks = plan.expected_active_blocks;
   sink.on_start(plan);
 
-  RunSummary summary;
-  summary.expected_active_blocks = plan.expected_active_blocks;
+  int64_t saved_at = plan.resumed_after;
+  // Saves the state after iteration `it`; false (with the summary marked) if it could not.
+  auto save_checkpoint = [&](int64_t it) {
+    if (!sink.before_checkpoint(it)) return true;  // records not durable: keep the last one
+    state.gates = gate_rng.state();
+    state.batcher = batcher.state();
+    state.test_cursor = test.cursor();
+    auto written = write_checkpoint(
+        checkpointing.path,
+        {checkpointing.identity, it, encode_state(state, state.elapsed_ms + ms_since(start), net)});
+    if (!written) {
+      summary.storage_failed = true;
+      summary.status = RunStatus::kInterrupted;
+      summary.message = written.error().message;
+      return false;
+    }
+    saved_at = it;
+    return true;
+  };
+
   std::vector<bool> gates(blocks);
-  int64_t active_total = 0;
-  double first_step_ms = 0;
-  for (int64_t it = 1; it <= plan.total_iterations; ++it) {
+  for (int64_t it = plan.resumed_after + 1; it <= plan.total_iterations; ++it) {
     if (sink.should_stop()) {
       summary.status = RunStatus::kInterrupted;
       summary.message = fmt::format("interrupted after iteration {}", it - 1);
+      if (checkpoints && it - 1 > saved_at) save_checkpoint(it - 1);
       break;
     }
     const auto step_start = Clock::now();
@@ -170,8 +284,8 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
     }
     summary.iterations = it;
     summary.train_seconds += r.step_ms / 1000;
-    if (it == 1) first_step_ms = r.step_ms;
-    active_total += r.active_blocks;
+    if (it == 1) state.first_step_ms = r.step_ms;
+    state.active_total += r.active_blocks;
     const auto record_start = Clock::now();
     sink.on_iteration(r);
     summary.time.record_ms += ms_since(record_start);
@@ -183,20 +297,25 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
       sink.on_test_eval({r.epoch, it, accuracy, loss});
       if (summary.rss_after_first_epoch == 0) summary.rss_after_first_epoch = resident_bytes();
     }
+    if (checkpoints && checkpointing.every > 0 && it % checkpointing.every == 0 &&
+        it < plan.total_iterations && !save_checkpoint(it))
+      break;
   }
-  summary.wall_seconds = ms_since(start) / 1000;
+  summary.wall_seconds = (state.elapsed_ms + ms_since(start)) / 1000;
   summary.rss_at_end = resident_bytes();
+  summary.peak_rss = peak_resident_bytes();
   const auto memory = net.memory_use();
   summary.model_bytes = memory.activation_bytes + memory.parameter_bytes;
   if (summary.iterations > 0) {
     // The first step pays one-off costs (first touch of every buffer, thread start-up), so
     // the speed figures leave it out when there are others.
     const bool skip_first = summary.iterations > 1;
-    const double steady_ms = summary.train_seconds * 1000 - (skip_first ? first_step_ms : 0);
+    const double steady_ms =
+        summary.train_seconds * 1000 - (skip_first ? state.first_step_ms : 0);
     const double steady_steps = double(summary.iterations - (skip_first ? 1 : 0));
     summary.mean_step_ms = steady_ms / steady_steps;
     summary.images_per_second = steady_steps * t.batch * 1000 / std::max(steady_ms, 1e-9);
-    summary.mean_active_blocks = double(active_total) / double(summary.iterations);
+    summary.mean_active_blocks = double(state.active_total) / double(summary.iterations);
   }
   return summary;
 }

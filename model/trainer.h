@@ -32,6 +32,7 @@ struct TestEvalRecord {
 
 struct RunPlan {
   int64_t total_iterations = 0, batches_per_epoch = 0;
+  int64_t resumed_after = 0;  // the checkpoint's iteration when resuming, else 0
   int blocks = 0;
   double expected_active_blocks = 0;
   int threads = 0;
@@ -56,9 +57,13 @@ struct RunSummary {
   } time;
   // Memory: what the training graph must hold, and the process's resident set after the
   // first whole-test-set evaluation (every graph built by then) and at the end: equal when
-  // nothing grows over iterations.
+  // nothing grows over iterations. The peak is the process's (getrusage): under `launch`
+  // it covers every job the process ran so far.
   int64_t model_bytes = 0;
-  int64_t rss_after_first_epoch = 0, rss_at_end = 0;
+  int64_t rss_after_first_epoch = 0, rss_at_end = 0, peak_rss = 0;
+  // A checkpoint could not be written (disk full, …): the run stopped as kInterrupted so
+  // that it resumes later; the caller should not start more work on this storage.
+  bool storage_failed = false;
   std::string message;  // e.g. "diverged at iteration 17 (loss nan)"
 };
 
@@ -70,12 +75,24 @@ class MetricsSink {
   virtual void on_test_eval(const TestEvalRecord& record) {}
   // Polled between iterations: true stops the run as kInterrupted.
   virtual bool should_stop() { return false; }
+  // Called before a checkpoint at `iteration` is written: every record through it must be
+  // durable by the time this returns, since a resumed run does not produce them again. An
+  // Error skips the checkpoint.
+  virtual Status before_checkpoint(int64_t iteration) { return ok_status(); }
+};
+
+// Where and how often a run saves its state (model, momentum, BN statistics, random streams,
+// data order, accumulated summary) so that it can resume, bit-identical, after a crash.
+struct Checkpointing {
+  std::string path;      // empty: no checkpoints; if the file exists, the run resumes from it
+  std::string identity;  // stored in the file (e.g. the job key); a mismatch refuses to resume
+  int64_t every = 0;     // save after every `every` iterations and when interrupted; 0: never
 };
 
 // Trains one run. The config must have passed validate(); a config that does not fit the
 // dataset (batch larger than the training set, …) is an Error. Divergence (a non-finite
 // loss) ends the run with status kDiverged, not an Error.
 Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset,
-                         MetricsSink& sink);
+                         MetricsSink& sink, const Checkpointing& checkpointing = {});
 
 }  // namespace stodepth

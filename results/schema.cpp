@@ -76,7 +76,17 @@ CREATE TABLE test_evals (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<const char*, 1> kMigrations = {kCreateSchemaV1};
+// Version 1 → 2: where each run's training time went and the memory it used (issue 5).
+constexpr const char* kRunCostsV2 = R"sql(
+ALTER TABLE runs ADD COLUMN data_ms REAL;
+ALTER TABLE runs ADD COLUMN network_ms REAL;
+ALTER TABLE runs ADD COLUMN update_ms REAL;
+ALTER TABLE runs ADD COLUMN record_ms REAL;
+ALTER TABLE runs ADD COLUMN model_bytes INTEGER;
+ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER;
+)sql";
+
+constexpr std::array<const char*, 2> kMigrations = {kCreateSchemaV1, kRunCostsV2};
 
 }  // namespace
 

@@ -34,6 +34,14 @@
 //     run TEXT → runs(key), epoch INTEGER, iteration INTEGER, accuracy REAL, loss REAL;
 //     PRIMARY KEY(run, iteration)
 //
+// Version 2 adds to runs (NULL until the run ends, and for runs finished before):
+//     data_ms, network_ms, update_ms, record_ms REAL   training time summed over iterations:
+//       batch assembly + gate draws, the network (forward, loss, backward), the SGD update,
+//       handing records to the database writer
+//     model_bytes INTEGER (activations, gradients, parameters, momentum of the training
+//     graph), peak_rss_bytes INTEGER (the launcher process's peak resident set when the run
+//     ended)
+//
 // Deleting a run deletes its sweep_runs, iterations and test_evals rows (ON DELETE CASCADE).
 // PRAGMA application_id is kApplicationId ('SDEP'); PRAGMA user_version is the schema version.
 #pragma once

@@ -1,7 +1,9 @@
 #include "results/store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <unordered_map>
 #include <utility>
 
@@ -63,11 +65,17 @@ constexpr const char* kClaimRun =
     "started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ended_at = NULL, error = NULL, "
     "wall_seconds = NULL, mean_step_ms = NULL, images_per_second = NULL, "
     "expected_active_blocks = NULL, mean_active_blocks = NULL, final_test_accuracy = NULL, "
-    "final_test_loss = NULL "
+    "final_test_loss = NULL, data_ms = NULL, network_ms = NULL, update_ms = NULL, "
+    "record_ms = NULL, model_bytes = NULL, peak_rss_bytes = NULL "
     "WHERE key = ?1 AND (status IN ('queued', 'interrupted') "
     "OR (?4 AND status IN ('failed', 'diverged')))";
-constexpr const char* kDeleteIterations = "DELETE FROM iterations WHERE run = ?1";
-constexpr const char* kDeleteTestEvals = "DELETE FROM test_evals WHERE run = ?1";
+constexpr const char* kDeleteIterationsAfter =
+    "DELETE FROM iterations WHERE run = ?1 AND iteration > ?2";
+constexpr const char* kDeleteTestEvalsAfter =
+    "DELETE FROM test_evals WHERE run = ?1 AND iteration > ?2";
+constexpr const char* kCountIterations = "SELECT count(*) FROM iterations WHERE run = ?1";
+constexpr const char* kRunOwnedBy =
+    "SELECT count(*) FROM runs WHERE key = ?1 AND status = 'running' AND host = ?2";
 constexpr const char* kReleaseStaleRuns =
     "UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND host = ?2 "
     "AND key IN (SELECT key FROM sweep_runs WHERE sweep = ?1)";
@@ -83,7 +91,9 @@ constexpr const char* kInsertTestEval =
 constexpr const char* kFinishRun =
     "UPDATE runs SET status = ?2, error = ?3, ended_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
     "wall_seconds = ?4, mean_step_ms = ?5, images_per_second = ?6, expected_active_blocks = ?7, "
-    "mean_active_blocks = ?8, final_test_accuracy = ?9, final_test_loss = ?10 WHERE key = ?1";
+    "mean_active_blocks = ?8, final_test_accuracy = ?9, final_test_loss = ?10, data_ms = ?11, "
+    "network_ms = ?12, update_ms = ?13, record_ms = ?14, model_bytes = ?15, "
+    "peak_rss_bytes = ?16 WHERE key = ?1";
 
 // Read in this order by decode_run.
 #define STODEPTH_RUN_COLUMNS                                                                   \
@@ -264,8 +274,8 @@ Status migrate(Database& db, int64_t version) {
   return ok_status();
 }
 
-// WAL: readers do not block the writer nor the writer the readers. NORMAL sync is durable
-// across application crashes in WAL mode (a power loss may lose the last commits only).
+// WAL: readers do not block the writer nor the writer the readers. FULL sync makes every
+// commit durable across power loss too; the writer commits a few times a second at most.
 Status enable_wal(Database& db, bool in_memory) {
   auto stmt = db.prepare("PRAGMA journal_mode = WAL");
   if (!stmt) return stmt.error();
@@ -277,7 +287,7 @@ Status enable_wal(Database& db, bool in_memory) {
         "{}: cannot use WAL journal mode (got '{}') (put the database on a local filesystem)",
         db.label(), mode)};
   }
-  return db.exec("PRAGMA synchronous = NORMAL");
+  return db.exec("PRAGMA synchronous = FULL");
 }
 
 Error not_created_error(const std::string& path) {
@@ -363,6 +373,20 @@ struct Store::Impl {
   OpenMode mode = OpenMode::kReadWrite;
   std::unordered_map<const char*, Statement> statements;  // keyed by the k* constants
   std::optional<Database> query_db;  // select()'s read-only connection, opened on first use
+  // The file opened (device, inode): SQLite keeps writing to a file that was deleted or
+  // replaced underneath it, so writes check first that the path still names it.
+  std::optional<std::pair<dev_t, ino_t>> file_id;
+
+  Status check_file_still_there() const {
+    if (!file_id) return ok_status();
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || std::pair(st.st_dev, st.st_ino) != *file_id)
+      return Error{fmt::format("{}: the database file was deleted or replaced while in use; "
+                               "stopping so that nothing more is written to a file nobody can "
+                               "read (restore it, or launch again to start a new one)",
+                               path)};
+    return ok_status();
+  }
 
   // The cached statement for `sql` (one of the k* constants), ready to bind.
   Result<InUse> statement(const char* sql) {
@@ -382,6 +406,17 @@ struct Store::Impl {
     if (!stmt) return stmt.error();
     (*stmt)->bind_all(args...);
     return (*stmt)->run();
+  }
+
+  // Runs a cached statement that returns one integer (a count).
+  template <typename... Args>
+  Result<int64_t> count(const char* sql, const Args&... args) {
+    auto stmt = statement(sql);
+    if (!stmt) return stmt.error();
+    (*stmt)->bind_all(args...);
+    auto has_row = (*stmt)->step();
+    if (!has_row) return has_row.error();
+    return *has_row ? (*stmt)->column_int(0) : 0;
   }
 
   template <typename Decode, typename... Args>
@@ -424,6 +459,14 @@ struct Store::Impl {
     auto optional = [s](std::optional<double> RunSummary::*m) -> std::optional<double> {
       return s ? s->*m : std::nullopt;
     };
+    auto time = [s](double RunSummary::Time::*m) -> std::optional<double> {
+      if (!s) return std::nullopt;
+      return s->time.*m;
+    };
+    auto bytes = [s](int64_t RunSummary::*m) -> std::optional<int64_t> {
+      if (!s || s->*m == 0) return std::nullopt;  // 0: not measured
+      return s->*m;
+    };
     const std::string& message = !error.empty() || !s ? error : s->message;
     auto updated = run(kFinishRun, key, to_string(state), text_or_null(message),
                        value(&RunSummary::wall_seconds), value(&RunSummary::mean_step_ms),
@@ -431,7 +474,10 @@ struct Store::Impl {
                        value(&RunSummary::expected_active_blocks),
                        value(&RunSummary::mean_active_blocks),
                        optional(&RunSummary::final_test_accuracy),
-                       optional(&RunSummary::final_test_loss));
+                       optional(&RunSummary::final_test_loss), time(&RunSummary::Time::data_ms),
+                       time(&RunSummary::Time::network_ms), time(&RunSummary::Time::update_ms),
+                       time(&RunSummary::Time::record_ms), bytes(&RunSummary::model_bytes),
+                       bytes(&RunSummary::peak_rss));
     if (!updated) return updated;
     if (db.changes() == 0) return Error{fmt::format("{}: finish_run: no run {}", path, key)};
     return ok_status();
@@ -479,6 +525,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   auto db = Database::open(path, flags, path);
   if (!db) return db.error();
+  // SQLite silently opens a write-protected file read-only; refuse before anything is written.
+  if (!read_only && sqlite3_db_readonly(db->handle(), "main") == 1)
+    return Error{fmt::format("{}: the database is read-only (make the file and its directory "
+                             "writable, or pass another --db)",
+                             path)};
   if (auto configured = configure_connection(*db); !configured) return configured.error();
   auto version = check_identity(*db);
   if (!version) return version.error();
@@ -501,6 +552,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   impl->db = std::move(db).value();
   impl->path = path;
   impl->mode = mode;
+  if (!in_memory) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) impl->file_id = {st.st_dev, st.st_ino};
+  }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -542,19 +597,29 @@ Status Store::add_jobs(const std::vector<JobRecord>& jobs) {
   });
 }
 
-Result<bool> Store::claim_run(const std::string& key, bool retry_failed, const std::string& host,
-                              int threads) {
-  bool claimed = false;
+Result<Store::Claim> Store::claim_run(const std::string& key, bool retry_failed,
+                                      const std::string& host, int threads,
+                                      int64_t checkpoint_iteration) {
+  Claim claim;
   auto written = impl_->in_transaction([&]() -> Status {
     auto updated = impl_->run(kClaimRun, key, host, threads, retry_failed ? 1 : 0);
     if (!updated) return updated;
-    claimed = impl_->db.changes() == 1;
-    if (!claimed) return ok_status();
-    if (auto deleted = impl_->run(kDeleteIterations, key); !deleted) return deleted;
-    return impl_->run(kDeleteTestEvals, key);
+    claim.claimed = impl_->db.changes() == 1;
+    if (!claim.claimed) return ok_status();
+    claim.resume_after = std::max<int64_t>(checkpoint_iteration, 0);
+    for (;;) {
+      if (auto deleted = impl_->run(kDeleteIterationsAfter, key, claim.resume_after); !deleted)
+        return deleted;
+      if (auto deleted = impl_->run(kDeleteTestEvalsAfter, key, claim.resume_after); !deleted)
+        return deleted;
+      auto kept = impl_->count(kCountIterations, key);
+      if (!kept) return kept.error();
+      if (*kept == claim.resume_after) return ok_status();
+      claim.resume_after = 0;  // rows missing before the checkpoint: start over
+    }
   });
   if (!written) return written.error();
-  return claimed;
+  return claim;
 }
 
 Status Store::release_stale_runs(const std::string& sweep, const std::string& host) {
@@ -575,8 +640,18 @@ Status Store::finish_run(const std::string& key, RunState state, const RunSummar
 }
 
 Status Store::write_batch(const Batch& batch) {
+  if (auto there = impl_->check_file_still_there(); !there) return there;
   return impl_->in_transaction([&]() -> Status {
     for (const auto& op : batch.ops) {
+      if (!batch.owner.empty()) {
+        const std::string& key = std::visit([](const auto& o) -> const std::string& { return o.key; }, op);
+        auto owned = impl_->count(kRunOwnedBy, key, batch.owner);
+        if (!owned) return owned.error();
+        if (*owned == 0)
+          return Error{fmt::format("{}: run {} is no longer held by this launcher ({}); another "
+                                   "launcher released it, so this one stops writing",
+                                   impl_->path, key, batch.owner)};
+      }
       auto applied = std::visit([&](const auto& o) { return impl_->apply(o); }, op);
       if (!applied) return applied;
     }

@@ -47,7 +47,12 @@ struct RunRow {
 enum class OpenMode { kReadWrite, kReadOnly };
 
 // Records of several runs, committed in one transaction in order (AsyncWriter's unit of work).
+//
+// With an owner (a launcher's host id), every operation's run must still be `running` under
+// that owner, or the whole batch is refused: a launcher never writes into a run that another
+// launcher has taken over.
 struct Batch {
+  std::string owner;  // empty: no ownership check (tests, tools)
   struct Iterations {
     std::string key;
     std::vector<IterationRecord> rows;
@@ -84,10 +89,18 @@ class Store {
   Status add_jobs(const std::vector<JobRecord>& jobs);
 
   // Atomically moves run `key` from a claimable state to `running` (claimable: queued and
-  // interrupted; failed and diverged too when retry_failed), deleting any metrics of an
-  // earlier attempt. Returns false if the run was not claimable (e.g. another process has it).
-  Result<bool> claim_run(const std::string& key, bool retry_failed, const std::string& host,
-                         int threads);
+  // interrupted; failed and diverged too when retry_failed), owned by `host`, deleting the
+  // metrics of an earlier attempt after `checkpoint_iteration` (the iteration the caller's
+  // checkpoint resumes from; 0: all). If the rows through it are not all there, everything
+  // is deleted and the run starts over (resume_after 0). Not claimed: the run was not
+  // claimable (e.g. another process has it).
+  struct Claim {
+    bool claimed = false;
+    int64_t resume_after = 0;
+    explicit operator bool() const { return claimed; }
+  };
+  Result<Claim> claim_run(const std::string& key, bool retry_failed, const std::string& host,
+                          int threads, int64_t checkpoint_iteration = 0);
   // The sweep's runs left `running` by `host` (a launcher that died: the caller decides
   // which) are moved back to `interrupted`; other launchers' runs are left alone.
   Status release_stale_runs(const std::string& sweep, const std::string& host);

@@ -5,14 +5,15 @@
 
 namespace stodepth::results {
 
-Result<std::unique_ptr<AsyncWriter>> AsyncWriter::open(const std::string& path) {
+Result<std::unique_ptr<AsyncWriter>> AsyncWriter::open(const std::string& path,
+                                                       std::string owner) {
   auto store = Store::open(path, OpenMode::kReadWrite);
   if (!store) return store.error();
-  return std::make_unique<AsyncWriter>(std::move(store).value());
+  return std::make_unique<AsyncWriter>(std::move(store).value(), std::move(owner));
 }
 
-AsyncWriter::AsyncWriter(std::unique_ptr<Store> store)
-    : store_(std::move(store)), thread_([this] { run(); }) {}
+AsyncWriter::AsyncWriter(std::unique_ptr<Store> store, std::string owner)
+    : store_(std::move(store)), owner_(std::move(owner)), thread_([this] { run(); }) {}
 
 AsyncWriter::~AsyncWriter() { (void)close(); }
 
@@ -40,6 +41,11 @@ void AsyncWriter::enqueue(Batch::Operation op, size_t rows) {
   pending_rows_ += rows;
   ++enqueued_;
   if (pending_rows_ >= kBatchRows) wake_.notify_one();
+}
+
+AsyncWriter::Stats AsyncWriter::stats() {
+  std::lock_guard lock(mutex_);
+  return stats_;
 }
 
 Status AsyncWriter::flush() {
@@ -75,14 +81,21 @@ void AsyncWriter::run() {
       if (closing_) return;
       continue;
     }
-    const Batch batch = std::exchange(pending_, Batch{});
+    Batch batch = std::exchange(pending_, Batch{});
+    batch.owner = owner_;
     pending_rows_ = 0;
     const uint64_t through = enqueued_;
     const bool failed = error_.has_value();  // then the batch is dropped, not written
 
     lock.unlock();  // enqueuers and flushers proceed while the transaction runs
+    const auto start = std::chrono::steady_clock::now();
     Status written = failed ? ok_status() : store_->write_batch(batch);
+    const std::chrono::duration<double, std::milli> busy =
+        std::chrono::steady_clock::now() - start;
     lock.lock();
+
+    stats_.busy_ms += busy.count();
+    ++stats_.transactions;
 
     if (!written && !error_) {
       error_ = written.error();

@@ -27,10 +27,13 @@ class AsyncWriter {
   static constexpr size_t kBatchRows = 256;
   static constexpr std::chrono::milliseconds kMaxDelay{200};
 
-  // Opens `path` read-write (see Store::open) and starts the writer thread.
-  static Result<std::unique_ptr<AsyncWriter>> open(const std::string& path);
+  // Opens `path` read-write (see Store::open) and starts the writer thread. With an
+  // `owner` (the launcher's host id), records go only into runs that owner still holds
+  // (Batch::owner).
+  static Result<std::unique_ptr<AsyncWriter>> open(const std::string& path,
+                                                   std::string owner = {});
   // Takes a read-write store; from now on only the writer thread uses it.
-  explicit AsyncWriter(std::unique_ptr<Store> store);
+  explicit AsyncWriter(std::unique_ptr<Store> store, std::string owner = {});
   ~AsyncWriter();  // close()
   AsyncWriter(const AsyncWriter&) = delete;
   AsyncWriter& operator=(const AsyncWriter&) = delete;
@@ -46,6 +49,13 @@ class AsyncWriter {
   // poll every iteration).
   bool healthy() const { return !failed_.load(std::memory_order_relaxed); }
 
+  // Time the writer thread spent committing, for the launcher's overhead breakdown.
+  struct Stats {
+    double busy_ms = 0;
+    int64_t transactions = 0;
+  };
+  Stats stats();
+
   // Blocks until everything enqueued before the call is committed (or has failed); returns
   // the first write error, if any.
   Status flush();
@@ -58,6 +68,7 @@ class AsyncWriter {
   void run();  // the writer thread
 
   std::unique_ptr<Store> store_;  // used by the writer thread only
+  const std::string owner_;
 
   std::mutex mutex_;
   std::condition_variable wake_;       // the writer thread waits on it
@@ -69,6 +80,7 @@ class AsyncWriter {
   std::optional<Error> error_;        // the first write error
   std::atomic<bool> failed_{false};   // error_ is set, for healthy()
   bool closing_ = false;
+  Stats stats_;
 
   std::thread thread_;  // last: started once the members above exist
 };

@@ -72,6 +72,11 @@ class LaunchDisplay : public harness::LaunchObserver {
                                  message.empty() ? "" : ": " + message));
     redraw();
   }
+  void on_notice(const std::string& message) override {
+    std::lock_guard lock(mutex_);
+    progress_.note("note   " + message);
+    redraw();
+  }
   void finish() { progress_.finish(); }
 
  private:
@@ -145,11 +150,20 @@ int run_launch(int argc, char** argv) {
   app.add_flag("--dry-run", dry_run, "Print the expanded job table and exit");
   app.add_flag("--retry-failed", options.retry_failed, "Rerun failed and diverged jobs");
   app.add_option("--only", options.only, "Run only these job keys (prefixes)");
+  app.add_option("--checkpoint-every", options.checkpoint_every,
+                 "Save each run's state every N iterations to resume from (0: never)")
+      ->capture_default_str();
+  app.add_flag("--keep-checkpoints", options.keep_checkpoints,
+               "Keep a run's last checkpoint when it ends");
   app.add_flag("--quiet", quiet, "Only print failures and the summary");
   app.add_flag("--yes", yes, "Allow a sweep of more than 100000 jobs");
   if (auto exit = parse_flags(app, argc, argv, "launch")) return *exit;
   if (options.jobs < 1 || options.threads_per_job < 0) {
     fmt::print(stderr, "stodepth launch: --jobs must be >= 1 and --threads-per-job >= 0\n");
+    return kExitBadInput;
+  }
+  if (options.checkpoint_every < 0) {
+    fmt::print(stderr, "stodepth launch: --checkpoint-every must be >= 0 (0: no checkpoints)\n");
     return kExitBadInput;
   }
   sweeps::ExpandOptions expand;
@@ -176,17 +190,33 @@ int run_launch(int argc, char** argv) {
     fmt::print(stderr, "stodepth launch: {}\n", summary.error().message);
     return kExitBadInput;
   }
-  fmt::print("sweep {}: ran {} (done {}, failed {}, diverged {}, interrupted {}), skipped {} "
+  fmt::print("sweep {}: ran {} (done {}, failed {}, diverged {}, interrupted {}{}), skipped {} "
              "already finished{}; results in {}\n",
              sweep->name, summary->ran, summary->done, summary->failed, summary->diverged,
-             summary->interrupted, summary->skipped,
-             summary->not_claimed ? fmt::format(", {} held by another launcher",
+             summary->interrupted,
+             summary->resumed ? fmt::format("; {} resumed from a checkpoint", summary->resumed)
+                              : "",
+             summary->skipped,
+             summary->not_claimed ? fmt::format(", {} run by another launcher",
                                                 summary->not_claimed)
                                   : "",
              options.db_path);
+  if (const auto& t = summary->time; summary->images > 0) {
+    const double total = t.data_ms + t.network_ms + t.update_ms + t.record_ms;
+    const auto share = [&](double ms) { return total > 0 ? 100 * ms / total : 0.0; };
+    fmt::print("training time {:.1f} s for {} images: network {:.1f}%, data+gates {:.1f}%, SGD "
+               "update {:.1f}%, recording {:.1f}%; database writer {:.1f}% more ({} "
+               "transactions)\n",
+               total / 1000, summary->images, share(t.network_ms), share(t.data_ms),
+               share(t.update_ms), share(t.record_ms), share(summary->writer_busy_ms),
+               summary->writer_transactions);
+  }
+  if (!summary->storage_error.empty()) {
+    fmt::print(stderr, "stodepth launch: stopped: {}\n", summary->storage_error);
+    return kExitInternal;
+  }
   if (harness::stop_requested()) return kExitInterrupted;
-  return summary->failed + summary->diverged + summary->not_claimed > 0 ? kExitJobsFailed
-                                                                        : kExitOk;
+  return summary->failed + summary->diverged > 0 ? kExitJobsFailed : kExitOk;
 }
 
 }  // namespace stodepth::cli

@@ -79,8 +79,9 @@ void print_summary(const TrainConfig& c, const RunSummary& s) {
              share(s.time.record_ms));
   constexpr double kMiB = 1024.0 * 1024.0;
   fmt::print("  memory               training graph {:.0f} MiB; resident {:.0f} MiB after the "
-             "first epoch, {:.0f} MiB at the end\n",
-             s.model_bytes / kMiB, s.rss_after_first_epoch / kMiB, s.rss_at_end / kMiB);
+             "first epoch, {:.0f} MiB at the end, {:.0f} MiB at the peak\n",
+             s.model_bytes / kMiB, s.rss_after_first_epoch / kMiB, s.rss_at_end / kMiB,
+             s.peak_rss / kMiB);
 }
 
 }  // namespace
