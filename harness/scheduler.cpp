@@ -156,6 +156,12 @@ bool selected(const std::string& key, const std::vector<std::string>& only) {
 
 Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& options,
                              LaunchObserver& observer) {
+  // Checked before the database is touched: a mistyped --only writes nothing.
+  if (std::none_of(sweep.jobs.begin(), sweep.jobs.end(),
+                   [&](const sweeps::Job& job) { return selected(job.key, options.only); }))
+    return Error{fmt::format("--only: no job of sweep '{}' has a key starting with {} "
+                             "(see 'launch --dry-run')",
+                             sweep.name, fmt::join(options.only, " or "))};
   auto opened = results::Store::open(options.db_path, results::OpenMode::kReadWrite);
   if (!opened) return opened.error();
   std::unique_ptr<results::Store> control = std::move(*opened);
@@ -199,10 +205,6 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     }
     todo.push_back(&job);
   }
-  if (!options.only.empty() && todo.empty() && summary.skipped == 0)
-    return Error{fmt::format("--only: no job of sweep '{}' has a key starting with {} "
-                             "(see 'launch --dry-run')",
-                             sweep.name, fmt::join(options.only, " or "))};
   // Longest first: the sweep ends sooner when the big jobs do not start last.
   DatasetCache datasets;
   std::stable_sort(todo.begin(), todo.end(), [](const sweeps::Job* a, const sweeps::Job* b) {

@@ -91,7 +91,9 @@ Status validate(const TrainConfig& c) {
     return bad("stochastic_depth.p_L",
                fmt::format("{} is outside (0, 1] (1 is the plain ResNet)", c.sd.p_L));
   const auto& t = c.train;
-  if (t.epochs < 0 || t.iterations < 0 || (t.epochs == 0 && t.iterations == 0))
+  if (t.iterations < 0) return bad("train.iterations", fmt::format("{} must be >= 0", t.iterations));
+  if (t.epochs < 0) return bad("train.epochs", fmt::format("{} must be >= 0", t.epochs));
+  if (t.epochs == 0 && t.iterations == 0)
     return bad("train.epochs", "give a positive number of epochs or iterations");
   if (t.batch <= 0) return bad("train.batch", fmt::format("{} must be positive", t.batch));
   if (!finite_positive(t.lr.base))

@@ -1,12 +1,16 @@
 #include "results/file_check.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -133,7 +137,9 @@ Error newer_schema_error(const std::string& path, int64_t version) {
       path, version, schema_version())};
 }
 
-Result<FileState> inspect_database_file(const std::string& path) {
+namespace {
+
+Result<FileState> inspect_once(const std::string& path) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) return FileState::kMissing;
@@ -162,6 +168,27 @@ Result<FileState> inspect_database_file(const std::string& path) {
     return newer_schema_error(path, header->user_version);
   }
   return FileState::kStodepth;
+}
+
+// Size and modification time, to tell whether a file changed while it was inspected.
+std::pair<off_t, int64_t> stamp(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {-1, 0};
+  return {st.st_size, int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+}  // namespace
+
+Result<FileState> inspect_database_file(const std::string& path) {
+  // Another launcher may be creating the database at this moment: its header read before
+  // that commit and its tables after it would look like another application's file. A
+  // refusal of a file that changed while it was inspected is taken again.
+  for (int attempt = 1;; ++attempt) {
+    const auto before = stamp(path);
+    auto state = inspect_once(path);
+    if (state || attempt == 5 || stamp(path) == before) return state;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace stodepth::results

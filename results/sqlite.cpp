@@ -87,13 +87,27 @@ std::optional<double> Statement::column_optional_double(int index) const {
   return column_double(index);
 }
 
+namespace {
+
+// What to do about storage failures, whose SQLite messages do not say.
+std::string_view storage_hint(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR: return " (check free disk space and the file system; committed data is kept)";
+    case SQLITE_READONLY: return " (make the database and its directory writable)";
+    default: return "";
+  }
+}
+
+}  // namespace
+
 Error Statement::error(int rc) const {
   // The connection's message describes the last failure only when it matches this code.
   sqlite3* db = sqlite3_db_handle(stmt_);
   const bool current = db && (sqlite3_errcode(db) & 0xff) == (rc & 0xff);
   const char* message = current ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   const char* sql = sqlite3_sql(stmt_);
-  return Error{fmt::format("{}: {} (in: {})", path_, message, sql ? sql : "?")};
+  return Error{fmt::format("{}: {}{} (in: {})", path_, message, storage_hint(rc), sql ? sql : "?")};
 }
 
 // --- Database -------------------------------------------------------------------------------
@@ -153,7 +167,8 @@ Result<int64_t> Database::query_int(const std::string& sql) {
 int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
 Error Database::error(std::string_view context) const {
-  return Error{fmt::format("{}: {}: {}", label_, context, sqlite3_errmsg(db_))};
+  return Error{fmt::format("{}: {}: {}{}", label_, context, sqlite3_errmsg(db_),
+                           storage_hint(sqlite3_errcode(db_)))};
 }
 
 // --- Transaction ----------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <unordered_map>
 #include <utility>
 
@@ -290,6 +292,25 @@ Status enable_wal(Database& db, bool in_memory) {
   return db.exec("PRAGMA synchronous = FULL");
 }
 
+// True when `path`'s directory is not writable by this process and no -wal file exists.
+bool nobody_can_write_beside(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  return ::access(dir.c_str(), W_OK) != 0 && ::access((path + "-wal").c_str(), F_OK) != 0;
+}
+
+// "file:PATH?immutable=1", with the characters URIs reserve percent-encoded.
+std::string immutable_uri(const std::string& path) {
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f)
+      uri += fmt::format("%{:02X}", c);
+    else
+      uri += char(c);
+  }
+  return uri + "?immutable=1";
+}
+
 Error not_created_error(const std::string& path) {
   return Error{fmt::format(
       "{}: no results database there yet (check --db, or run a sweep to create it)", path)};
@@ -522,8 +543,15 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
     if (!state) return state.error();
     if (read_only && *state != FileState::kStodepth) return not_created_error(path);
   }
-  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  auto db = Database::open(path, flags, path);
+  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  std::string target = path;
+  if (read_only && !in_memory && nobody_can_write_beside(path)) {
+    // Reading a WAL database needs its -shm file, which cannot be created in a read-only
+    // directory; with no -wal there and no one able to write one, the file cannot change.
+    target = immutable_uri(path);
+    flags |= SQLITE_OPEN_URI;
+  }
+  auto db = Database::open(target, flags, path);
   if (!db) return db.error();
   // SQLite silently opens a write-protected file read-only; refuse before anything is written.
   if (!read_only && sqlite3_db_readonly(db->handle(), "main") == 1)
@@ -531,7 +559,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
                              "writable, or pass another --db)",
                              path)};
   if (auto configured = configure_connection(*db); !configured) return configured.error();
+  // One read transaction: another launcher creating the file commits the application_id,
+  // the version and the tables together, and they must be read together.
+  if (auto begun = db->exec("BEGIN"); !begun) return begun.error();
   auto version = check_identity(*db);
+  if (auto ended = db->exec("COMMIT"); !ended) return ended.error();
   if (!version) return version.error();
 
   if (read_only) {
@@ -657,6 +689,16 @@ Status Store::write_batch(const Batch& batch) {
     }
     return ok_status();
   });
+}
+
+Status Store::hold_snapshot() {
+  if (impl_->mode != OpenMode::kReadOnly)
+    return Error{fmt::format("{}: hold_snapshot needs a read-only store", impl_->path)};
+  if (auto begun = impl_->db.exec("BEGIN"); !begun) return begun;
+  // A deferred transaction takes its snapshot at the first read.
+  auto read = impl_->db.query_int("SELECT count(*) FROM sqlite_schema");
+  if (!read) return read.error();
+  return ok_status();
 }
 
 Result<std::vector<RunRow>> Store::runs(const std::optional<std::string>& sweep) {

@@ -117,6 +117,11 @@ class Store {
   // All of a batch's operations in one transaction: all committed, or none.
   Status write_batch(const Batch& batch);
 
+  // Read-only Stores: from now until the Store is closed every query reads the database as
+  // committed at this moment (one WAL read transaction), so a report or query made while a
+  // sweep writes is consistent across its statements.
+  Status hold_snapshot();
+
   // Queries. runs(): every run ordered by sweep then insertion, or the runs of one sweep
   // (shared runs included; RunRow::sweep is still the owning sweep) in insertion order.
   Result<std::vector<RunRow>> runs(const std::optional<std::string>& sweep);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -284,7 +285,7 @@ Result<Sweep> parse_sweep(const std::string& text, const std::string& filename,
                           const ExpandOptions& options) {
   Diagnostics d(filename);
   const std::optional<YAML::Node> root = load_yaml(text, d);
-  if (!root) return d.to_error();
+  if (!root || !d.empty()) return d.to_error();  // e.g. duplicate keys: nothing more to add
   Definition def = read_definition(*root, d);
   if (!d.empty()) return d.to_error();
   if (const size_t count = job_count(def); count > options.max_jobs) {
@@ -298,10 +299,14 @@ Result<Sweep> parse_sweep(const std::string& text, const std::string& filename,
 }
 
 Result<Sweep> load_sweep_file(const std::string& path, const ExpandOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return Error{fmt::format("{}: is a directory, not a sweep file (give the .yaml file)", path)};
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{fmt::format("{}: cannot open the sweep file (does it exist?)", path)};
   std::ostringstream text;
   text << in.rdbuf();
+  if (in.bad()) return Error{fmt::format("{}: cannot read the sweep file", path)};
   return parse_sweep(text.str(), path, options);
 }
 

@@ -40,6 +40,13 @@ printf '\x00\x00\x08\x03\x00\x00' >"$dir/train-images-idx3-ubyte"
 for f in train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do : >"$dir/$f"; done
 expect 2 "train-images-idx3-ubyte" train --dataset mnist --data-dir "$dir" --epochs 1
 rm -rf "$dir"
+# launch flags: bad values refused, and a mistyped --only writes no database.
+dir=$(mktemp -d)
+printf 'name: t\nbase:\n  dataset: {name: synthetic}\n  model: {depth: 8}\n  train: {iterations: 2}\nseeds: [1]\n' >"$dir/s.yaml"
+expect 2 "--checkpoint-every must be >= 0" launch "$dir/s.yaml" --db "$dir/x.db" --checkpoint-every -1
+expect 2 "--only: no job of sweep 't' has a key starting with zzzz" launch "$dir/s.yaml" --db "$dir/x.db" --only zzzz
+[ ! -e "$dir/x.db" ] || { echo "FAIL: a refused launch created $dir/x.db"; failures=$((failures + 1)); }
+rm -rf "$dir"
 "$bin" train --help | grep -q -- "--eval-every" || { echo "FAIL: --help lacks --eval-every"; failures=$((failures + 1)); }
 
 echo "$passes passed, $failures failed"

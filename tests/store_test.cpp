@@ -815,3 +815,133 @@ TEST_CASE("flatten_json reads every leaf of a canonical config", "[config_json]"
   warmup.replace(warmup.find("\"warmup\":0"), 10, "\"warmup\":1");
   CHECK(settings_key(json, true) != settings_key(warmup, true));
 }
+
+// --- Reliability: resume, ownership, files removed underneath, snapshots, migration ---------
+
+TEST_CASE("store: a claim with a checkpoint keeps the rows through it") {
+  auto store = store_with_runs();
+  REQUIRE(*store->claim_run("r1", false, "h", 2));
+  require_ok(store->append_iterations("r1", iterations(1, 30)));
+  require_ok(store->append_test_evals("r1", {test_eval(1), test_eval(2), test_eval(3)}));
+  const RunSummary summary = sample_summary();
+  require_ok(store->finish_run("r1", RunState::kInterrupted, &summary, ""));
+
+  SECTION("all rows through the checkpoint are there: resume after it") {
+    auto claim = store->claim_run("r1", false, "h2", 2, 20);
+    REQUIRE(claim.ok());
+    CHECK(claim->claimed);
+    CHECK(claim->resume_after == 20);
+    CHECK(store->curve("r1")->size() == 20);
+    CHECK(store->curve("r1")->back().iteration == 20);
+    CHECK(store->test_evals("r1")->size() == 2);  // iterations 10 and 20, not 30
+  }
+  SECTION("rows missing before the checkpoint: start over") {
+    auto claim = store->claim_run("r1", false, "h2", 2, 40);
+    REQUIRE(claim.ok());
+    CHECK(claim->claimed);
+    CHECK(claim->resume_after == 0);
+    CHECK(store->curve("r1")->empty());
+    CHECK(store->test_evals("r1")->empty());
+  }
+}
+
+TEST_CASE("store: a batch with an owner writes only into runs that owner holds") {
+  auto store = store_with_runs();
+  REQUIRE(*store->claim_run("r1", false, "launcher-a", 2));
+  Batch batch;
+  batch.owner = "launcher-a";
+  batch.ops.push_back(Batch::Iterations{"r1", iterations(1, 3)});
+  require_ok(store->write_batch(batch));
+  CHECK(store->curve("r1")->size() == 3);
+
+  SECTION("another launcher's run: the whole batch is refused") {
+    REQUIRE(*store->claim_run("r2", false, "launcher-b", 2));
+    batch.ops = {Batch::Iterations{"r1", iterations(4, 5)}, Batch::Iterations{"r2", iterations(1, 2)}};
+    auto refused = store->write_batch(batch);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message,
+               Catch::Contains("run r2 is no longer held by this launcher (launcher-a)"));
+    CHECK(store->curve("r1")->size() == 3);
+    CHECK(store->curve("r2")->empty());
+  }
+  SECTION("a run released and re-claimed by another launcher") {
+    require_ok(store->release_stale_runs("s", "launcher-a"));
+    REQUIRE(*store->claim_run("r1", false, "launcher-b", 2));
+    batch.ops = {Batch::Finish{"r1", RunState::kDone, sample_summary(), ""}};
+    CHECK_FALSE(store->write_batch(batch).ok());
+    CHECK(run_row(*store, "r1").state == RunState::kRunning);
+  }
+}
+
+TEST_CASE("store: writes stop when the database file is deleted or replaced") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  auto store = store_with_runs(path);
+  REQUIRE(*store->claim_run("r1", false, "h", 2));
+  Batch batch;
+  batch.ops.push_back(Batch::Iterations{"r1", iterations(1, 3)});
+  require_ok(store->write_batch(batch));
+  SECTION("deleted") {
+    fs::remove(path);
+  }
+  SECTION("replaced by another file") {
+    fs::rename(path, dir.file("moved.db"));
+    write_bytes(path, "something else");
+  }
+  auto refused = store->write_batch(batch);
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.error().message,
+             Catch::Contains(path) && Catch::Contains("deleted or replaced"));
+}
+
+TEST_CASE("store: a held snapshot does not see later commits") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  auto writer = store_with_runs(path);
+  REQUIRE(*writer->claim_run("r1", false, "h", 2));
+  require_ok(writer->append_iterations("r1", iterations(1, 5)));
+  auto reader = open_store(path, OpenMode::kReadOnly);
+  require_ok(reader->hold_snapshot());
+  require_ok(writer->append_iterations("r1", iterations(6, 9)));
+  require_ok(writer->finish_run("r1", RunState::kDone, nullptr, ""));
+  CHECK(reader->curve("r1")->size() == 5);
+  CHECK(run_row(*reader, "r1").state == RunState::kRunning);
+  CHECK(open_store(path, OpenMode::kReadOnly)->curve("r1")->size() == 9);
+  CHECK_FALSE(writer->hold_snapshot().ok());  // read-only stores only
+}
+
+TEST_CASE("store: a version 1 database migrates to the current schema with its data") {
+  TempDir dir;
+  const std::string path = dir.file("v1.db");
+  {
+    Raw raw(path);
+    raw.exec(migrations()[0]);
+    raw.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+    raw.exec("PRAGMA user_version = 1");
+    raw.exec("INSERT INTO sweeps (name) VALUES ('old')");
+    raw.exec("INSERT INTO runs (key, sweep, status, wall_seconds) VALUES ('k', 'old', 'done', 3.5)");
+  }
+  auto store = open_store(path);
+  Raw raw(path);
+  CHECK(raw.text("PRAGMA user_version") == std::to_string(schema_version()));
+  CHECK(raw.text("SELECT wall_seconds FROM runs WHERE key = 'k'") == "3.5");
+  CHECK(raw.text("SELECT count(*) FROM runs WHERE network_ms IS NULL") == "1");
+}
+
+TEST_CASE("store: finish_run records where the time went and the memory used") {
+  auto store = store_with_runs();
+  REQUIRE(*store->claim_run("r1", false, "h", 2));
+  RunSummary summary = sample_summary();
+  summary.time = {1.5, 900.25, 20.5, 0.75};
+  summary.model_bytes = 123456789;
+  summary.peak_rss = 987654321;
+  require_ok(store->finish_run("r1", RunState::kDone, &summary, ""));
+  auto table = store->select(
+      "SELECT data_ms, network_ms, update_ms, record_ms, model_bytes, peak_rss_bytes FROM runs "
+      "WHERE key = 'r1'");
+  REQUIRE(table.ok());
+  REQUIRE(table->rows.size() == 1);
+  const std::vector<std::optional<std::string>> expected = {"1.5", "900.25", "20.5", "0.75",
+                                                            "123456789", "987654321"};
+  CHECK(table->rows[0] == expected);
+}

@@ -256,6 +256,10 @@ int run_query(int argc, char** argv) {
     fmt::print(stderr, "stodepth query: {}\n", store.error().message);
     return kExitBadInput;
   }
+  if (auto held = (*store)->hold_snapshot(); !held) {
+    fmt::print(stderr, "stodepth query: {}\n", held.error().message);
+    return kExitBadInput;
+  }
   Result<TextTable> table = runs->parsed()      ? runs_table(**store, f)
                             : curve->parsed()   ? curve_table(**store, f)
                             : summary->parsed() ? summary_table(**store, f)

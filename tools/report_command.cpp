@@ -36,6 +36,10 @@ int run_report(int argc, char** argv) {
     fmt::print(stderr, "stodepth report: {}\n", store.error().message);
     return kExitBadInput;
   }
+  if (auto held = (*store)->hold_snapshot(); !held) {
+    fmt::print(stderr, "stodepth report: {}\n", held.error().message);
+    return kExitBadInput;
+  }
   std::string html_path = output;
   if (output.empty()) {
     auto comparison = results::compare(**store, options);
