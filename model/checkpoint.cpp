@@ -85,7 +85,7 @@ Status write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
     return error;
   }
   // The rename is durable once the directory entry is.
-  std::string dir = std::filesystem::path(path).parent_path().string();
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
   if (const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
     ::fsync(dir_fd);

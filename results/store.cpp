@@ -294,7 +294,7 @@ Status enable_wal(Database& db, bool in_memory) {
 
 // True when `path`'s directory is not writable by this process and no -wal file exists.
 bool nobody_can_write_beside(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
   return ::access(dir.c_str(), W_OK) != 0 && ::access((path + "-wal").c_str(), F_OK) != 0;
 }

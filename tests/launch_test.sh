@@ -92,6 +92,26 @@ sql "UPDATE runs SET status = 'queued' WHERE key = '$key'"
 out=$("$bin" launch "$work/diverge.yaml" --db "$db" --only "${key:0:6}" 2>/dev/null)
 check "--only runs just that job" grep -q "ran 1 " <<<"$out"
 
+# 3b. Checkpoints: deleted when runs end, kept with --keep-checkpoints, none at all with
+#     --checkpoint-every 0; a damaged one is reported and its run starts over.
+db="$work/ckpt.db"
+write_sweep "$work/ckpt.yaml" ckpt 1 "[1]" "[0.05]"
+check "launch --keep-checkpoints" "$bin" launch "$work/ckpt.yaml" --db "$db" --quiet --keep-checkpoints --checkpoint-every 10
+check "a checkpoint per run kept" test "$(ls "$db.checkpoints" | grep -c '\.ckpt$')" = 2
+db2="$work/ckpt2.db"
+check "launch with checkpoints" "$bin" launch "$work/ckpt.yaml" --db "$db2" --quiet --checkpoint-every 10
+check "no checkpoint left when runs are done" test -z "$(ls -A "$db2.checkpoints")"
+db3="$work/ckpt3.db"
+check "launch --checkpoint-every 0" "$bin" launch "$work/ckpt.yaml" --db "$db3" --quiet --checkpoint-every 0
+check "no checkpoint directory" test ! -e "$db3.checkpoints"
+db="$work/ckpt.db"
+key=$(sql "SELECT key FROM runs LIMIT 1")
+sql "UPDATE runs SET status = 'interrupted' WHERE key = '$key'"
+printf 'garbage' >"$db.checkpoints/$key.ckpt"
+out=$("$bin" launch "$work/ckpt.yaml" --db "$db" 2>&1)
+check "damaged checkpoint reported ($out)" grep -q "$key.ckpt: not a usable checkpoint (no stodepth checkpoint header).*starts from its beginning" <<<"$out"
+check "its run done again with all rows" test "$(sql "SELECT count(*) FROM iterations WHERE run = '$key'")" = 31
+
 # 4. query: read-only SQL, formats, curves.
 db="$work/e2e.db"
 err=$("$bin" query sql "DELETE FROM runs" --db "$db" 2>&1 >/dev/null)
