@@ -24,6 +24,10 @@ namespace stodepth::harness {
 
 std::string checkpoint_dir(const std::string& db_path) { return db_path + ".checkpoints"; }
 
+std::string checkpoint_path(const std::string& dir, const std::string& key) {
+  return dir + "/" + key + ".ckpt";
+}
+
 std::atomic<bool>& stop_requested() {
   static std::atomic<bool> flag{false};
   return flag;
@@ -115,26 +119,32 @@ class JobSink : public MetricsSink {
   int64_t total_ = 0;
 };
 
+// Removes a run's checkpoint and any temporary file a crash left beside it.
 void remove_checkpoint(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove(path, ec);
+  std::filesystem::remove(path + ".tmp", ec);
 }
 
-// The iteration job `key`'s checkpoint resumes from, 0 if it has none. A checkpoint that
-// cannot be used (damaged, another run's) is deleted with a notice: the run starts over.
-int64_t checkpoint_iteration(const std::string& path, const std::string& key,
-                             LaunchObserver& observer) {
+// The iteration job `key`'s checkpoint resumes from, 0 if it has none. Called once the run
+// is claimed, so no other launcher can be writing it. A checkpoint that is damaged or
+// another run's is deleted with a notice (the run starts over); one that cannot be read
+// (permissions, I/O) is an Error.
+Result<int64_t> checkpoint_iteration(const std::string& path, const std::string& key,
+                                     LaunchObserver& observer) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return 0;
-  auto checkpoint = read_checkpoint(path);
+  if (!std::filesystem::exists(path, ec)) return int64_t{0};
+  bool damaged = false;
+  auto checkpoint = read_checkpoint(path, &damaged);
+  if (!checkpoint && !damaged) return checkpoint.error();
   if (checkpoint && checkpoint->identity == key) return checkpoint->iteration;
-  observer.on_notice(fmt::format("{}; deleted, run {} starts from its beginning",
-                                 checkpoint ? fmt::format("{}: a checkpoint of run {}", path,
-                                                          checkpoint->identity)
-                                            : checkpoint.error().message,
-                                 key));
+  observer.on_notice(fmt::format(
+      "{}; deleted, run {} starts from its beginning",
+      checkpoint ? fmt::format("{}: a checkpoint of run {}", path, checkpoint->identity)
+                 : checkpoint.error().message,
+      key));
   remove_checkpoint(path);
-  return 0;
+  return int64_t{0};
 }
 
 results::RunState state_of(RunStatus s) {
@@ -227,11 +237,20 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
   if (options.checkpoint_every > 0) {
     std::error_code ec;
     std::filesystem::create_directories(checkpoints, ec);
-    if (ec)
-      return Error{fmt::format("{}: cannot create the checkpoint directory: {} (make the "
-                               "database's directory writable, or pass --checkpoint-every 0)",
-                               checkpoints, ec.message())};
+    if (ec) {
+      summary.storage_error = fmt::format(
+          "{}: cannot create the checkpoint directory: {} (make the database's directory "
+          "writable, or pass --checkpoint-every 0)",
+          checkpoints, ec.message());
+      return summary;
+    }
   }
+  // Finished runs whose checkpoint a crash left behind (killed between the final commit
+  // and the deletion).
+  if (!options.keep_checkpoints)
+    for (const auto& r : *rows)
+      if (r.state == results::RunState::kDone || r.state == results::RunState::kDiverged)
+        remove_checkpoint(checkpoint_path(checkpoints, r.key));
   auto stop_for_storage = [&](const std::string& message) {
     std::lock_guard lock(summary_mutex);
     if (summary.storage_error.empty()) summary.storage_error = message;
@@ -243,13 +262,13 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
 
   auto run_job = [&](const sweeps::Job& job) {
     if (stop_requested() || storage_failed()) return;  // no new work on a failing disk
-    const std::string checkpoint = checkpoints + "/" + job.key + ".ckpt";
-    const bool checkpointing = options.checkpoint_every > 0;
+    const std::string checkpoint = checkpoint_path(checkpoints, job.key);
     int64_t resume_after = 0;
     {
       std::lock_guard lock(control_mutex);
-      const int64_t saved = checkpointing ? checkpoint_iteration(checkpoint, job.key, observer) : 0;
-      auto claimed = control->claim_run(job.key, options.retry_failed, host, threads, saved);
+      auto claimed = control->claim_run(job.key, options.retry_failed, host, threads, [&] {
+        return checkpoint_iteration(checkpoint, job.key, observer);
+      });
       if (!claimed) {
         stop_for_storage(claimed.error().message);
         return;
@@ -260,7 +279,7 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
         return;
       }
       resume_after = claimed->resume_after;
-      if (saved > 0 && resume_after == 0) remove_checkpoint(checkpoint);  // its rows are gone
+      if (resume_after == 0) remove_checkpoint(checkpoint);  // none, or its rows are gone
     }
     observer.on_job_start(job);
     TrainConfig config = job.config;
@@ -273,10 +292,11 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
       message = dataset.error().message;
     } else {
       JobSink sink(job, writer, observer);
-      Checkpointing checkpointing_options;
-      if (checkpointing) checkpointing_options = {checkpoint, job.key, options.checkpoint_every};
+      // Resumes from a checkpoint even when this launch saves none.
+      const Checkpointing checkpointing{checkpoint, job.key, options.checkpoint_every,
+                                        resume_after};
       try {
-        auto result = train(config, **dataset, sink, checkpointing_options);
+        auto result = train(config, **dataset, sink, checkpointing);
         sink.flush();
         if (result) {
           run = *result;
@@ -292,10 +312,11 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     }
     writer.enqueue_finish(job.key, state, state == results::RunState::kFailed ? nullptr : &run,
                           message);
-    // The checkpoint goes once the final state is committed; an interrupted run keeps it.
-    if (checkpointing && state != results::RunState::kInterrupted && !options.keep_checkpoints &&
-        writer.flush())
-      remove_checkpoint(checkpoint);
+    // The checkpoint goes once the final state is committed. Interrupted and failed runs keep
+    // it: they resume from it (a failure may be passing, e.g. memory).
+    const bool finished =
+        state == results::RunState::kDone || state == results::RunState::kDiverged;
+    if (finished && !options.keep_checkpoints && writer.flush()) remove_checkpoint(checkpoint);
     observer.on_job_end(job, state, message);
     std::lock_guard lock(summary_mutex);
     ++summary.ran;
@@ -304,7 +325,7 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     summary.time.network_ms += run.time.network_ms;
     summary.time.update_ms += run.time.update_ms;
     summary.time.record_ms += run.time.record_ms;
-    summary.images += (run.iterations - resume_after) * config.train.batch;
+    summary.images += run.iterations * config.train.batch;  // a resumed run's time is whole too
     switch (state) {
       case results::RunState::kDone: ++summary.done; break;
       case results::RunState::kDiverged: ++summary.diverged; break;

@@ -28,6 +28,8 @@ struct LaunchOptions {
 
 // Where the runs of the database at `db_path` keep their checkpoints: "<db_path>.checkpoints".
 std::string checkpoint_dir(const std::string& db_path);
+// The checkpoint of run `key` in `dir`.
+std::string checkpoint_path(const std::string& dir, const std::string& key);
 
 // What the launcher shows while jobs run (implemented by the CLI's progress display).
 class LaunchObserver {

@@ -94,12 +94,14 @@ Status write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   return ok_status();
 }
 
-Result<Checkpoint> read_checkpoint(const std::string& path) {
+Result<Checkpoint> read_checkpoint(const std::string& path, bool* damaged_file) {
+  if (damaged_file) *damaged_file = false;
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error(path, "open");
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return io_error(path, "read");
   const auto damaged = [&](const char* why) {
+    if (damaged_file) *damaged_file = true;
     return Error{fmt::format("{}: not a usable checkpoint ({}); delete it to restart the run "
                              "from its beginning",
                              path, why)};

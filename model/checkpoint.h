@@ -47,8 +47,9 @@ class ByteWriter {
 
  private:
   void append(const void* data, size_t n) {
-    const auto* p = static_cast<const char*>(data);
-    bytes_.insert(bytes_.end(), p, p + n);
+    const size_t at = bytes_.size();
+    bytes_.resize(at + n);
+    if (n > 0) std::memcpy(bytes_.data() + at, data, n);
   }
   std::vector<char> bytes_;
 };
@@ -105,8 +106,9 @@ struct Checkpoint {
 
 // Writes `checkpoint` to `path` atomically (see the header comment).
 Status write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
-// Reads and verifies a checkpoint: a missing, truncated, foreign or damaged file is an Error
-// naming the file.
-Result<Checkpoint> read_checkpoint(const std::string& path);
+// Reads and verifies a checkpoint: a missing, unreadable, truncated, foreign or damaged file
+// is an Error naming the file. `damaged` (if given) tells the file was read but is not a
+// usable checkpoint, as opposed to not there or not readable.
+Result<Checkpoint> read_checkpoint(const std::string& path, bool* damaged = nullptr);
 
 }  // namespace stodepth

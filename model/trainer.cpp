@@ -119,8 +119,11 @@ struct LoopState {
 };
 
 // `elapsed_ms`: wall time of the run so far, this process's share included.
-std::vector<char> encode_state(const LoopState& s, double elapsed_ms, ResNet& net) {
+std::vector<char> encode_state(const LoopState& s, double elapsed_ms, ResNet& net,
+                               int64_t train_examples, int64_t batches_per_epoch) {
   ByteWriter out;
+  out.put(train_examples);
+  out.put(batches_per_epoch);
   out.put(s.gates);
   out.put(s.batcher.epoch);
   out.put(s.batcher.batch_in_epoch);
@@ -139,8 +142,16 @@ std::vector<char> encode_state(const LoopState& s, double elapsed_ms, ResNet& ne
   return out.take();
 }
 
-Status decode_state(const std::vector<char>& bytes, LoopState& s, ResNet& net) {
+Status decode_state(const std::vector<char>& bytes, LoopState& s, ResNet& net,
+                    int64_t train_examples, int64_t batches_per_epoch) {
   ByteReader in(bytes);
+  int64_t saved_examples = 0, saved_batches = 0;
+  if (!in.get(saved_examples) || !in.get(saved_batches))
+    return Error{"checkpoint: truncated training state"};
+  if (saved_examples != train_examples || saved_batches != batches_per_epoch)
+    return Error{fmt::format("checkpoint: written for {} training examples in {} batches per "
+                             "epoch, this dataset has {} in {}",
+                             saved_examples, saved_batches, train_examples, batches_per_epoch)};
   uint8_t has_final = 0;
   double final_accuracy = 0, final_loss = 0;
   in.get(s.gates);
@@ -202,7 +213,11 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
 
   LoopState state;
   const bool checkpoints = !checkpointing.path.empty();
-  if (checkpoints && std::filesystem::exists(checkpointing.path)) {
+  const bool resume = checkpoints && std::filesystem::exists(checkpointing.path);
+  if (checkpoints && !resume && checkpointing.resume_from > 0)
+    return Error{fmt::format("{}: the checkpoint to resume from (iteration {}) is gone",
+                             checkpointing.path, checkpointing.resume_from)};
+  if (resume) {
     auto checkpoint = read_checkpoint(checkpointing.path);
     if (!checkpoint) return checkpoint.error();
     if (checkpoint->identity != checkpointing.identity ||
@@ -210,7 +225,13 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
       return Error{fmt::format("{}: a checkpoint of another run ({}, iteration {}); delete it to "
                                "restart this run from its beginning",
                                checkpointing.path, checkpoint->identity, checkpoint->iteration)};
-    if (auto decoded = decode_state(checkpoint->state, state, net); !decoded)
+    if (checkpointing.resume_from >= 0 && checkpoint->iteration != checkpointing.resume_from)
+      return Error{fmt::format("{}: holds iteration {}, expected {} (changed by another process?)",
+                               checkpointing.path, checkpoint->iteration,
+                               checkpointing.resume_from)};
+    if (auto decoded = decode_state(checkpoint->state, state, net, dataset.train.size(),
+                                    plan.batches_per_epoch);
+        !decoded)
       return Error{fmt::format("{}: {}", checkpointing.path, decoded.error().message)};
     gate_rng.set_state(state.gates);
     batcher.restore(state.batcher);
@@ -231,7 +252,9 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
     state.test_cursor = test.cursor();
     auto written = write_checkpoint(
         checkpointing.path,
-        {checkpointing.identity, it, encode_state(state, state.elapsed_ms + ms_since(start), net)});
+        {checkpointing.identity, it,
+         encode_state(state, state.elapsed_ms + ms_since(start), net, dataset.train.size(),
+                      plan.batches_per_epoch)});
     if (!written) {
       summary.storage_failed = true;
       summary.status = RunStatus::kInterrupted;

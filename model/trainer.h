@@ -87,6 +87,9 @@ struct Checkpointing {
   std::string path;      // empty: no checkpoints; if the file exists, the run resumes from it
   std::string identity;  // stored in the file (e.g. the job key); a mismatch refuses to resume
   int64_t every = 0;     // save after every `every` iterations and when interrupted; 0: never
+  // The iteration the caller expects the file to resume from (0: no file), e.g. what it
+  // checked when it claimed the run; another is an Error. -1: whatever the file holds.
+  int64_t resume_from = -1;
 };
 
 // Trains one run. The config must have passed validate(); a config that does not fit the

@@ -292,11 +292,14 @@ Status enable_wal(Database& db, bool in_memory) {
   return db.exec("PRAGMA synchronous = FULL");
 }
 
-// True when `path`'s directory is not writable by this process and no -wal file exists.
+// True when no one (root aside) can write beside `path`: its directory has no write
+// permission for anyone, so no -wal or journal can be created, and no -wal file exists.
 bool nobody_can_write_beside(const std::string& path) {
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
-  return ::access(dir.c_str(), W_OK) != 0 && ::access((path + "-wal").c_str(), F_OK) != 0;
+  struct stat st {};
+  return ::stat(dir.c_str(), &st) == 0 && (st.st_mode & 0222) == 0 &&
+         ::access((path + "-wal").c_str(), F_OK) != 0;
 }
 
 // "file:PATH?immutable=1", with the characters URIs reserve percent-encoded.
@@ -547,7 +550,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   std::string target = path;
   if (read_only && !in_memory && nobody_can_write_beside(path)) {
     // Reading a WAL database needs its -shm file, which cannot be created in a read-only
-    // directory; with no -wal there and no one able to write one, the file cannot change.
+    // directory; with no -wal there and no one able to create one, the file cannot change.
     target = immutable_uri(path);
     flags |= SQLITE_OPEN_URI;
   }
@@ -631,15 +634,20 @@ Status Store::add_jobs(const std::vector<JobRecord>& jobs) {
 
 Result<Store::Claim> Store::claim_run(const std::string& key, bool retry_failed,
                                       const std::string& host, int threads,
-                                      int64_t checkpoint_iteration) {
+                                      const std::function<Result<int64_t>()>& resume_point) {
   Claim claim;
   auto written = impl_->in_transaction([&]() -> Status {
     auto updated = impl_->run(kClaimRun, key, host, threads, retry_failed ? 1 : 0);
     if (!updated) return updated;
     claim.claimed = impl_->db.changes() == 1;
     if (!claim.claimed) return ok_status();
-    claim.resume_after = std::max<int64_t>(checkpoint_iteration, 0);
-    for (;;) {
+    if (resume_point) {
+      auto point = resume_point();
+      if (!point) return point.error();
+      claim.resume_after = std::max<int64_t>(*point, 0);
+    }
+    // Keeps the rows through the resume point if they are all there, else deletes them all.
+    for (int pass = 0; pass < 2; ++pass) {
       if (auto deleted = impl_->run(kDeleteIterationsAfter, key, claim.resume_after); !deleted)
         return deleted;
       if (auto deleted = impl_->run(kDeleteTestEvalsAfter, key, claim.resume_after); !deleted)
@@ -647,8 +655,9 @@ Result<Store::Claim> Store::claim_run(const std::string& key, bool retry_failed,
       auto kept = impl_->count(kCountIterations, key);
       if (!kept) return kept.error();
       if (*kept == claim.resume_after) return ok_status();
-      claim.resume_after = 0;  // rows missing before the checkpoint: start over
+      claim.resume_after = 0;
     }
+    return ok_status();
   });
   if (!written) return written.error();
   return claim;

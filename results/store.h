@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,18 +90,21 @@ class Store {
   Status add_jobs(const std::vector<JobRecord>& jobs);
 
   // Atomically moves run `key` from a claimable state to `running` (claimable: queued and
-  // interrupted; failed and diverged too when retry_failed), owned by `host`, deleting the
-  // metrics of an earlier attempt after `checkpoint_iteration` (the iteration the caller's
-  // checkpoint resumes from; 0: all). If the rows through it are not all there, everything
-  // is deleted and the run starts over (resume_after 0). Not claimed: the run was not
-  // claimable (e.g. another process has it).
+  // interrupted; failed and diverged too when retry_failed), owned by `host`. Within the same
+  // transaction, once the run is ours, `resume_point` (if given) says from which iteration
+  // the caller's checkpoint resumes (0: none) — read there, no other launcher can still be
+  // writing one — and the metrics of earlier attempts after it are deleted. If the rows
+  // through it are not all there, everything is deleted and the run starts over
+  // (resume_after 0). An Error from resume_point rolls the claim back. Not claimed: the run
+  // was not claimable (e.g. another process has it).
   struct Claim {
     bool claimed = false;
     int64_t resume_after = 0;
     explicit operator bool() const { return claimed; }
   };
   Result<Claim> claim_run(const std::string& key, bool retry_failed, const std::string& host,
-                          int threads, int64_t checkpoint_iteration = 0);
+                          int threads,
+                          const std::function<Result<int64_t>()>& resume_point = {});
   // The sweep's runs left `running` by `host` (a launcher that died: the caller decides
   // which) are moved back to `interrupted`; other launchers' runs are left alone.
   Status release_stale_runs(const std::string& sweep, const std::string& host);

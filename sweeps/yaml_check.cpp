@@ -51,58 +51,109 @@ bool check_utf8(std::string_view text, Diagnostics& diagnostics) {
   return true;
 }
 
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+// Where the quoted scalar opened at `open` (a quote character) closes: the index of its
+// closing quote, or npos when it runs into a line indented at most `owner_column` (the
+// column of the key or sequence dash it belongs to: the value has ended there) or into the
+// end of the text.
+size_t closing_quote(std::string_view text, size_t open, int owner_column) {
+  const char quote = text[open];
+  for (size_t i = open + 1; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote == '"' && c == '\\') {
+      ++i;
+    } else if (c == quote) {
+      if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') ++i;  // '' escapes '
+      else return i;
+    } else if (c == '\n') {
+      const size_t next = i + 1;
+      const size_t content = text.find_first_not_of(" \t\r", next);
+      const bool blank = content == std::string_view::npos || text[content] == '\n';
+      if (!blank && int(text.find_first_not_of(' ', next) - next) <= owner_column)
+        return std::string_view::npos;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // yaml-cpp lets a quoted scalar run on over line breaks to the end of the file, silently
-// swallowing the keys after it. Sweep files keep a quoted value on one line, so a quote that
-// opens a value and does not close on its line is reported where it opens. Comments and the
-// lines of block scalars (| and >) are text, not values.
+// swallowing the keys after it. A quote that opens a value and is not closed before the
+// value has ended (a line indented no deeper than its key) is reported where it opens.
+// Comments, plain scalars (it's, 'til) and block scalars (| and >) are text, not quotes.
 bool check_quotes(std::string_view text, Diagnostics& diagnostics) {
-  int block_indent = -1;  // inside a block scalar whose key line has this indentation
+  int block_indent = -1;  // inside a block scalar owned by a key at this column
   YAML::Mark mark;
   mark.line = 0;
   for (size_t start = 0; start < text.size(); ++mark.line) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
+    const size_t end = std::min(text.find('\n', start), text.size());
     const std::string_view line = text.substr(start, end - start);
+    const size_t line_start = start;
     start = end + 1;
-    const size_t first = line.find_first_not_of(" \r");
+    const size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos) continue;  // blank lines belong to any block
     const int indent = int(line.find_first_not_of(' '));
     if (block_indent >= 0 && indent > block_indent) continue;
     block_indent = -1;
 
-    bool value_start = true;
+    bool value_start = true;  // the next token begins a node
+    int flow = 0;             // depth of [ ] and { }
+    int owner = indent;       // column of the key (or dash) the current value belongs to
+    int token = indent;       // column where the current key or scalar began
     for (size_t i = first; i < line.size(); ++i) {
       const char c = line[i];
-      const bool space_after = i + 1 == line.size() || line[i + 1] == ' ' || line[i + 1] == '\r';
-      if (c == ' ') continue;
-      if (c == '#' && (i == 0 || line[i - 1] == ' ')) break;
+      const bool blank_after = i + 1 == line.size() || is_blank(line[i + 1]);
+      if (is_blank(c)) continue;
+      if (c == '#' && (i == first || is_blank(line[i - 1]))) break;  // a comment
+      if (value_start && (c == '!' || c == '&')) {  // a tag or an anchor before the node
+        while (i + 1 < line.size() && !is_blank(line[i + 1])) ++i;
+        continue;
+      }
       if (value_start && (c == '"' || c == '\'')) {
-        size_t close = i + 1;
-        for (; close < line.size(); ++close) {
-          if (c == '"' && line[close] == '\\') { ++close; continue; }
-          if (line[close] != c) continue;
-          if (c == '\'' && close + 1 < line.size() && line[close + 1] == '\'') { ++close; continue; }
-          break;
-        }
-        if (close >= line.size()) {
+        token = int(i);
+        const size_t close = closing_quote(text, line_start + i, owner);
+        if (close == std::string_view::npos) {
           mark.column = int(i);
-          diagnostics.error(mark, fmt::format("unterminated quoted string (no closing {} on this "
-                                              "line; keep a quoted value on one line)",
+          diagnostics.error(mark, fmt::format("unterminated quoted string (no closing {} before "
+                                              "the next key)",
                                               c));
           return false;
         }
-        i = close;
+        if (close >= line_start + line.size()) {  // a multi-line scalar: go on after its line
+          const size_t close_end = std::min(text.find('\n', close), text.size());
+          mark.line += int(std::count(text.begin() + std::ptrdiff_t(line_start + i),
+                                      text.begin() + std::ptrdiff_t(close_end), '\n'));
+          start = close_end + 1;
+          break;
+        }
+        i = close - line_start;
         value_start = false;
         continue;
       }
-      if (value_start && (c == '|' || c == '>')) {
+      if (value_start && flow == 0 && (c == '|' || c == '>')) {
         const size_t rest = line.find_first_not_of("+-0123456789", i + 1);
-        if (rest == std::string_view::npos || line[rest] == ' ' || line[rest] == '\r') {
-          block_indent = indent;
+        if (rest == std::string_view::npos || is_blank(line[rest]) || line[rest] == '#') {
+          block_indent = owner;
           break;
         }
       }
-      value_start = ((c == ':' || c == '-') && space_after) || c == '[' || c == '{' || c == ',';
+      if (c == ':' && blank_after) {  // key: value
+        if (flow == 0) owner = token;
+        value_start = true;
+      } else if (c == '-' && blank_after && value_start && flow == 0) {  // a sequence entry
+        owner = int(i);
+      } else if ((c == '[' || c == '{') && (value_start || flow > 0)) {
+        ++flow;
+        value_start = true;
+      } else if ((c == ']' || c == '}') && flow > 0) {
+        --flow;
+        value_start = false;
+      } else if (c == ',' && flow > 0) {
+        value_start = true;
+      } else if (value_start) {  // a plain scalar begins: its quotes are text
+        token = int(i);
+        value_start = false;
+      }
     }
   }
   return true;

@@ -194,6 +194,41 @@ TEST_CASE("a resumed run is bit-identical to an uninterrupted one", "[checkpoint
                Catch::Contains("run.ckpt") && Catch::Contains("another run"));
     CHECK(second.iterations.empty());
   }
+  SECTION("a checkpoint other than the one the caller expects is refused") {
+    RecordingSink first;
+    first.stop_after = 12;
+    REQUIRE(train(config, small_synthetic(), first, checkpointing).ok());
+    Checkpointing expecting = checkpointing;
+    expecting.resume_from = 10;
+    RecordingSink second;
+    auto refused = train(config, small_synthetic(), second, expecting);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message, Catch::Contains("holds iteration 12, expected 10"));
+    expecting.path = dir.file("gone.ckpt");
+    refused = train(config, small_synthetic(), second, expecting);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message, Catch::Contains("is gone"));
+  }
+  SECTION("a checkpoint of another dataset size is refused") {
+    RecordingSink first;
+    first.stop_after = 12;
+    REQUIRE(train(config, small_synthetic(), first, checkpointing).ok());
+    const data::Dataset bigger = data::make_synthetic(960, 300, 1, 28, 10, 5);
+    RecordingSink second;
+    auto refused = train(config, bigger, second, checkpointing);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message, Catch::Contains("written for 640 training examples"));
+  }
+  SECTION("a checkpoint that cannot be written stops the run, resumable") {
+    RecordingSink first;
+    auto stopped =
+        train(config, small_synthetic(), first, {dir.file("missing/dir/run.ckpt"), "job-1", 10});
+    REQUIRE(stopped.ok());
+    CHECK(stopped->status == RunStatus::kInterrupted);
+    CHECK(stopped->storage_failed);
+    CHECK_THAT(stopped->message, Catch::Contains("missing/dir/run.ckpt.tmp: cannot create"));
+    CHECK(first.iterations.size() == 10);
+  }
   SECTION("a checkpoint of a different network is refused") {
     RecordingSink first;
     first.stop_after = 12;

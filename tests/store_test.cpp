@@ -827,7 +827,7 @@ TEST_CASE("store: a claim with a checkpoint keeps the rows through it") {
   require_ok(store->finish_run("r1", RunState::kInterrupted, &summary, ""));
 
   SECTION("all rows through the checkpoint are there: resume after it") {
-    auto claim = store->claim_run("r1", false, "h2", 2, 20);
+    auto claim = store->claim_run("r1", false, "h2", 2, [] { return Result<int64_t>(20); });
     REQUIRE(claim.ok());
     CHECK(claim->claimed);
     CHECK(claim->resume_after == 20);
@@ -836,13 +836,27 @@ TEST_CASE("store: a claim with a checkpoint keeps the rows through it") {
     CHECK(store->test_evals("r1")->size() == 2);  // iterations 10 and 20, not 30
   }
   SECTION("rows missing before the checkpoint: start over") {
-    auto claim = store->claim_run("r1", false, "h2", 2, 40);
+    auto claim = store->claim_run("r1", false, "h2", 2, [] { return Result<int64_t>(40); });
     REQUIRE(claim.ok());
     CHECK(claim->claimed);
     CHECK(claim->resume_after == 0);
     CHECK(store->curve("r1")->empty());
     CHECK(store->test_evals("r1")->empty());
   }
+}
+
+TEST_CASE("store: a resume point that cannot be read rolls the claim back") {
+  auto store = store_with_runs();
+  auto failed = store->claim_run("r1", false, "h", 2, [] { return Result<int64_t>(Error{"io"}); });
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().message == "io");
+  CHECK(run_row(*store, "r1").state == RunState::kQueued);
+  bool asked = false;
+  REQUIRE(*store->claim_run("r1", false, "h", 2, [&] { asked = true; return Result<int64_t>(0); }));
+  CHECK(asked);
+  asked = false;
+  CHECK_FALSE(*store->claim_run("r1", false, "h", 2, [&] { asked = true; return Result<int64_t>(0); }));
+  CHECK_FALSE(asked);  // not read for a run that is not ours
 }
 
 TEST_CASE("store: a batch with an owner writes only into runs that owner holds") {

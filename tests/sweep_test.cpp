@@ -466,3 +466,35 @@ TEST_CASE("paper-cifar10 is the paper's ResNet-110 setting") {
   CHECK(c.train.augment.crop_pad == 4);
   CHECK(c.train.augment.flip);
 }
+
+TEST_CASE("quotes, apostrophes and block scalars that are valid YAML are accepted") {
+  const std::string base =
+      "base:\n  dataset: {name: synthetic}\n  model: {depth: 8}\n  train: {iterations: 2}\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"description: it's the baseline, isn't it\n", "it's the baseline, isn't it"},
+      {"description: ResNet-110 - 'til convergence\n", "ResNet-110 - 'til convergence"},
+      {"description: x\t# see: 'foo\n", "x"},
+      {"description: \"a # not a comment, 'b'\"\n", "a # not a comment, 'b'"},
+      {"description: 'it''s quoted'\n", "it's quoted"},
+      {"description: \"spans\n  two lines\"\n", "spans two lines"},
+      {"description: |\n  plain ResNet's \"variance\n  and 'more\n", "plain ResNet's \"variance\nand 'more\n"},
+      {"description: >-\n  folded 'text\n", "folded 'text"},
+      {"description: !!str \"tagged\"\n", "tagged"},
+  };
+  for (const auto& [lines, expected] : cases) {
+    const std::string text = "name: q\n" + lines + base;
+    INFO(text);
+    auto sweep = parse_sweep(text, "q.yaml", ExpandOptions{});
+    INFO((sweep ? "" : sweep.error().message));
+    REQUIRE(sweep.ok());
+    CHECK(sweep->description == expected);
+  }
+  // A flow list of quoted values in the grid, and an include entry of two keys.
+  const std::string grid = "name: q\n" + base +
+                           "grid:\n  stochastic_depth.rule: ['linear', \"uniform\"]\n"
+                           "include:\n  - model: {depth: 14}\n    train: {iterations: 3}\n";
+  auto sweep = parse_sweep(grid, "q.yaml", ExpandOptions{});
+  INFO((sweep ? "" : sweep.error().message));
+  REQUIRE(sweep.ok());
+  CHECK(sweep->jobs.size() == 3);
+}
