@@ -172,6 +172,23 @@ std::optional<int> tab_indented_line(std::string_view text, int last_line) {
   return std::nullopt;
 }
 
+// Aliases make a small file a huge tree (each level of `[*a, *a, …]` multiplies it); every
+// walk over a sweep file's tree stops at this many nodes.
+constexpr int64_t kMaxNodes = 100000;
+
+// Counts the nodes of the tree, aliases expanded, up to `budget`; false if it has more.
+bool within_node_budget(const YAML::Node& node, int64_t& budget) {
+  if (--budget < 0) return false;
+  if (node.IsSequence())
+    for (const auto& item : node)
+      if (!within_node_budget(item, budget)) return false;
+  if (node.IsMap())
+    for (const auto& entry : node)
+      if (!within_node_budget(entry.first, budget) || !within_node_budget(entry.second, budget))
+        return false;
+  return true;
+}
+
 void check_duplicate_keys(const YAML::Node& node, Diagnostics& diagnostics) {
   if (node.IsSequence())
     for (const auto& item : node) check_duplicate_keys(item, diagnostics);
@@ -194,8 +211,17 @@ void check_duplicate_keys(const YAML::Node& node, Diagnostics& diagnostics) {
 
 void Diagnostics::error(const YAML::Mark& mark, const std::string& message) {
   const bool known = mark.line >= 0 && mark.column >= 0;
+  // A value quoted in the message may hold line breaks ("1\n2"): escaped, one problem stays
+  // one line.
+  std::string one_line;
+  for (const char c : message) {
+    if (c == '\n') one_line += "\\n";
+    else if (c == '\r') one_line += "\\r";
+    else if (c == '\t') one_line += "\\t";
+    else one_line += c;
+  }
   std::string line = fmt::format("{}:{}:{}: {}", filename_, known ? mark.line + 1 : 1,
-                                 known ? mark.column + 1 : 1, message);
+                                 known ? mark.column + 1 : 1, one_line);
   if (std::find(messages_.begin(), messages_.end(), line) == messages_.end())
     messages_.push_back(std::move(line));
 }
@@ -210,6 +236,13 @@ std::optional<YAML::Node> load_yaml(const std::string& text, Diagnostics& diagno
   if (!check_utf8(text, diagnostics) || !check_quotes(text, diagnostics)) return std::nullopt;
   try {
     YAML::Node root = YAML::Load(text);
+    if (int64_t budget = kMaxNodes; !within_node_budget(root, budget)) {
+      diagnostics.error(root.Mark(), fmt::format("more than {} YAML nodes once aliases are "
+                                                 "expanded; a sweep file is small (too many "
+                                                 "nested *aliases?)",
+                                                 kMaxNodes));
+      return std::nullopt;
+    }
     check_duplicate_keys(root, diagnostics);
     return root;
   } catch (const YAML::ParserException& e) {

@@ -300,6 +300,19 @@ const std::vector<BadSweep> kBadSweeps = {
     {"syntax: unterminated quote", "name: t\ndescription: \"never closed\ngrid: {seeds: [1]}\n",
      "bad.yaml:2:14: ", "unterminated quoted string"},
     {"a NUL byte", std::string("name: t\0\n", 9), "bad.yaml:1:8: ", "control character U+0000"},
+    // Found by fuzzing (tests/fuzz/regressions/sweep): a billion-node alias bomb, a name that
+    // overflowed std::regex's stack, a value whose line break split the message.
+    {"alias bomb", "name: t\nl0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+                   "l1: &l1 [*l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0]\n"
+                   "l2: &l2 [*l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1]\n"
+                   "l3: &l3 [*l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2]\n"
+                   "l4: &l4 [*l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3]\n"
+                   "l5: &l5 [*l4, *l4, *l4, *l4, *l4, *l4, *l4, *l4, *l4, *l4]\n",
+     "bad.yaml:1:1: ", "more than 100000 YAML nodes once aliases are expanded"},
+    {"a 100,000-character name", "name: " + std::string(100000, 'a') + "\n", "bad.yaml:1:7: ",
+     "name: expected 1 to 200 letters"},
+    {"a line break inside a quoted value", "name: t\nbase: {model.depth: \"1\\n2\"}\n",
+     "bad.yaml:2:21: ", "model.depth: expected an integer, got the string \"1\\n2\""},
     {"non-UTF-8 text", "name: t\ndescription: caf\xe9 au lait\n",
      "bad.yaml:2:17: ", "not UTF-8 text (byte 0xE9)"},
     {"empty file", "", "bad.yaml:1:1: ", "expected a mapping"},
