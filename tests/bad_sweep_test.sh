@@ -148,7 +148,7 @@ expect_bad nul_bytes_first 1 1:1 "control character U\+0000" < <(printf '\0\1\2\
 # A UTF-8 BOM at the start is allowed (YAML permits it), and columns on line 1 ignore it;
 # one inside the file is an invisible character in a key: say so.
 expect_dry_run_ok bom_at_start 1 < <(printf '\xef\xbb\xbf%s' "$head")
-expect_bad bom_then_bad_name 1 1:7 "name: expected letters, digits" < <(printf '\xef\xbb\xbfname: my sweep\n')
+expect_bad bom_then_bad_name 1 1:7 "name: expected 1 to 200 letters, digits" < <(printf '\xef\xbb\xbfname: my sweep\n')
 expect_bad bom_inside 1 2:1 "U\+FEFF|[Bb]yte order mark|BOM" < <(printf 'name: t\n\xef\xbb\xbfbase: {}\n')
 mkdir "$dir/a_directory.yaml"
 check directory "$dir/a_directory.yaml" 1 "" "[Dd]irectory"
