@@ -348,6 +348,9 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
   });
   if (auto closed = writer.close(); !closed) stop_for_storage(closed.error().message);
   const auto writer_stats = writer.stats();
+  // TBB's wait() orders the workers' writes before this, but TSan cannot see that in the
+  // uninstrumented TBB library; the lock makes it visible.
+  std::lock_guard lock(summary_mutex);
   summary.writer_busy_ms = writer_stats.busy_ms;
   summary.writer_transactions = writer_stats.transactions;
   return summary;
