@@ -180,6 +180,14 @@ Status decode_state(const std::vector<char>& bytes, LoopState& s, ResNet& net,
 
 }  // namespace
 
+int use_openmp_threads(int requested) {
+  const int threads = std::min(requested > 0 ? requested : omp_get_num_procs(),
+                               std::max(omp_get_thread_limit(), 1));
+  omp_set_dynamic(0);
+  omp_set_num_threads(threads);
+  return threads;
+}
+
 Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset,
                          MetricsSink& sink, const Checkpointing& checkpointing) {
   if (auto status = validate(config); !status) return status.error();
@@ -190,8 +198,7 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
   if (dataset.test.size() == 0) return Error{"dataset: the test split is empty"};
 
   const auto start = Clock::now();
-  const int threads = t.threads > 0 ? t.threads : omp_get_num_procs();
-  omp_set_num_threads(threads);
+  const int threads = use_openmp_threads(t.threads);
 
   const auto norm = data::compute_normalization(dataset);
   data::TrainBatcher batcher(dataset, norm, t.batch, t.augment,

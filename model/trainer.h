@@ -92,6 +92,11 @@ struct Checkpointing {
   int64_t resume_from = -1;
 };
 
+// Sets this thread's OpenMP team for oneDNN: `requested` threads (0: all cores), never more
+// than OMP_THREAD_LIMIT, and no dynamic adjustment — oneDNN's kernels hang when OpenMP hands
+// them fewer threads than they were told. Returns the thread count.
+int use_openmp_threads(int requested);
+
 // Trains one run. The config must have passed validate(); a config that does not fit the
 // dataset (batch larger than the training set, …) is an Error. Divergence (a non-finite
 // loss) ends the run with status kDiverged, not an Error.

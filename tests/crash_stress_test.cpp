@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -128,8 +129,12 @@ TEST_CASE("launch survives SIGKILL at random moments with bit-identical results"
 
   // The reference: one uninterrupted launch, no checkpoints.
   const std::string reference_db = dir.file("reference.db");
+  const auto reference_start = std::chrono::steady_clock::now();
   const int reference_status =
       wait_status(start_launch(sweep, reference_db, log, {"--checkpoint-every", "0"}));
+  const double reference_ms = std::chrono::duration<double, std::milli>(
+                                  std::chrono::steady_clock::now() - reference_start)
+                                  .count();
   REQUIRE(WIFEXITED(reference_status));
   REQUIRE(WEXITSTATUS(reference_status) == 0);
   const auto reference = read_runs(reference_db);
@@ -142,7 +147,9 @@ TEST_CASE("launch survives SIGKILL at random moments with bit-identical results"
   Rng rng(20161008);
   int kills = 0, launches = 0;
   for (int attempt = 0; attempt < 40 && kills < 12; ++attempt) {
-    const double max_ms = attempt < 3 ? 60 : 1500;
+    // Later kills land anywhere in a window that scales with the build's speed (a sanitizer
+    // build is many times slower), so that runs get far enough to checkpoint.
+    const double max_ms = attempt < 3 ? 60 : std::max(1500.0, reference_ms / 6);
     const auto delay = std::chrono::microseconds(int64_t(rng.uniform() * max_ms * 1000));
     const pid_t pid = start_launch(sweep, db, log, flags);
     ++launches;

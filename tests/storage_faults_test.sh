@@ -12,7 +12,7 @@ check() {  # check DESCRIPTION COMMAND...
   shift
   if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
 }
-sql() { sqlite3 -batch -noheader "$1" "$2"; }
+sql() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$1" "$2"; }
 
 # A sweep of 2 p_L x SEEDS seeds, 40 iterations of batch 32 each, checkpoints every 10.
 write_sweep() {  # write_sweep FILE NAME SEEDS
@@ -135,8 +135,8 @@ db="$work/gone.db"
 write_sweep "$work/gone.yaml" gone "[1, 2, 3, 4, 5, 6, 7, 8]"
 "$bin" launch "$work/gone.yaml" --db "$db" --quiet >"$work/gone.out" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-  [ -f "$db" ] && [ "$(sql "$db" "SELECT count(*) FROM iterations" 2>/dev/null || echo 0)" -gt 0 ] && break
+for _ in $(seq 300); do  # until the first run is done: 15 are still to go
+  [ -f "$db" ] && [ "$(sql "$db" "SELECT count(*) FROM runs WHERE status = 'done'" 2>/dev/null || echo 0)" -gt 0 ] && break
   sleep 0.1
 done
 rm -f "$db" "$db-wal" "$db-shm"

@@ -13,6 +13,7 @@
 #include "model/resnet.h"
 #include "model/rng.h"
 #include "model/sgd.h"
+#include "model/trainer.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
 
@@ -85,8 +86,7 @@ int run_bench(int argc, char** argv) {
     fmt::print(stderr, "stodepth bench: invalid flag value (see --help)\n");
     return kExitBadInput;
   }
-  const int threads = f.threads > 0 ? f.threads : omp_get_num_procs();
-  omp_set_num_threads(threads);
+  const int threads = use_openmp_threads(f.threads);
   fmt::print("oneDNN {}.{}.{}, {} threads, batch {}, input {}x{}x{}, shortcut {}, {} p_L={}\n",
              dnnl::version()->major, dnnl::version()->minor, dnnl::version()->patch, threads,
              f.batch, f.channels, f.size, f.size, f.shortcut, f.rule, f.p_L);
