@@ -22,6 +22,21 @@
 
 namespace stodepth::harness {
 
+Layout choose_layout(const LaunchOptions& options, int to_run, int cores) {
+  cores = std::max(cores, 1);
+  Layout layout;
+  if (options.jobs > 0) {
+    layout.jobs = options.jobs;
+  } else {
+    layout.jobs = options.threads_per_job > 0 ? std::max(cores / options.threads_per_job, 1)
+                                              : cores;
+    layout.jobs = std::min(layout.jobs, std::max(to_run, 1));  // no idle workers
+  }
+  layout.threads_per_job = options.threads_per_job > 0 ? options.threads_per_job
+                                                       : std::max(cores / layout.jobs, 1);
+  return layout;
+}
+
 std::string checkpoint_dir(const std::string& db_path) { return db_path + ".checkpoints"; }
 
 std::string checkpoint_path(const std::string& dir, const std::string& key) {
@@ -221,12 +236,10 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     const int64_t n = 60000;  // relative cost only: the same example count for all
     return estimated_cost(a->config, n) > estimated_cost(b->config, n);
   });
-  observer.on_plan(int(todo.size()), summary.skipped);
+  const Layout layout = choose_layout(options, int(todo.size()), omp_get_num_procs());
+  const int jobs = layout.jobs, threads = layout.threads_per_job;
+  observer.on_plan(int(todo.size()), summary.skipped, jobs, threads);
 
-  const int cores = std::max(omp_get_num_procs(), 1);
-  const int jobs = std::max(options.jobs, 1);
-  const int threads = options.threads_per_job > 0 ? options.threads_per_job
-                                                  : std::max(cores / jobs, 1);
   const std::string host = host_id();
   auto opened_writer = results::AsyncWriter::open(options.db_path, host);
   if (!opened_writer) return opened_writer.error();

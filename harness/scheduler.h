@@ -16,7 +16,9 @@ namespace stodepth::harness {
 
 struct LaunchOptions {
   std::string db_path = "out/results.db";
-  int jobs = 1;             // concurrent trainings
+  // Concurrent trainings; 0: one per core (at most one per job to run), which measured
+  // faster than one training using all cores (README, "Performance").
+  int jobs = 0;
   int threads_per_job = 0;  // 0: cores / jobs
   bool retry_failed = false;
   std::vector<std::string> only;  // job keys (prefixes) to run; empty: all
@@ -25,6 +27,13 @@ struct LaunchOptions {
   int64_t checkpoint_every = 100;
   bool keep_checkpoints = false;  // else a run's checkpoint is deleted when it ends
 };
+
+// How many trainings run at once and with how many threads each, for `to_run` jobs on
+// `cores` cores: the options' choice, or the default described at LaunchOptions::jobs.
+struct Layout {
+  int jobs = 1, threads_per_job = 1;
+};
+Layout choose_layout(const LaunchOptions& options, int to_run, int cores);
 
 // Where the runs of the database at `db_path` keep their checkpoints: "<db_path>.checkpoints".
 std::string checkpoint_dir(const std::string& db_path);
@@ -35,7 +44,9 @@ std::string checkpoint_path(const std::string& dir, const std::string& key);
 class LaunchObserver {
  public:
   virtual ~LaunchObserver() = default;
-  virtual void on_plan(int to_run, int already_done) {}
+  // Before the first job starts: how many will run, in how many concurrent trainings of
+  // how many threads each.
+  virtual void on_plan(int to_run, int already_done, int jobs, int threads_per_job) {}
   virtual void on_job_start(const sweeps::Job& job) {}
   virtual void on_job_iteration(const sweeps::Job& job, const IterationRecord& r,
                                 int64_t total_iterations) {}

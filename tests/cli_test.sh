@@ -43,6 +43,8 @@ rm -rf "$dir"
 # launch flags: bad values refused, and a mistyped --only writes no database.
 dir=$(mktemp -d)
 printf 'name: t\nbase:\n  dataset: {name: synthetic}\n  model: {depth: 8}\n  train: {iterations: 2}\nseeds: [1]\n' >"$dir/s.yaml"
+expect 2 "--jobs and --threads-per-job must be >= 0" launch "$dir/s.yaml" --db "$dir/x.db" --jobs -1
+expect 2 "--jobs and --threads-per-job must be >= 0" launch "$dir/s.yaml" --db "$dir/x.db" --threads-per-job -2
 expect 2 "--checkpoint-every must be >= 0" launch "$dir/s.yaml" --db "$dir/x.db" --checkpoint-every -1
 expect 2 "--only: no job of sweep 't' has a key starting with zzzz" launch "$dir/s.yaml" --db "$dir/x.db" --only zzzz
 [ ! -e "$dir/x.db" ] || { echo "FAIL: a refused launch created $dir/x.db"; failures=$((failures + 1)); }

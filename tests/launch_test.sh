@@ -35,7 +35,12 @@ YAML
 # 1. Two concurrent jobs; every run has one row per iteration; a second launch runs nothing.
 db="$work/e2e.db"
 write_sweep "$work/e2e.yaml" e2e 2 "[1, 2]" "[0.05]"
-check "e2e launch exits 0" "$bin" launch "$work/e2e.yaml" --db "$db" --jobs 2 --quiet
+# No --jobs: one training per core, at most one per job (4 here).
+cores=$(nproc)
+jobs=$((cores < 4 ? cores : 4))
+check "e2e launch exits 0" "$bin" launch "$work/e2e.yaml" --db "$db" 2>"$work/e2e.err" >/dev/null
+check "default layout is one job per core ($(head -1 "$work/e2e.err"))" \
+  grep -q "^4 jobs to run, 0 already finished; $jobs at a time, $((cores / jobs)) thread" "$work/e2e.err"
 check "4 runs done" test "$(sql "SELECT count(*) FROM runs WHERE status = 'done'")" = 4
 check "62 iterations per run" test "$(sql "SELECT group_concat(n) FROM (SELECT count(*) AS n FROM iterations GROUP BY run)")" = "62,62,62,62"
 check "2 test-set evaluations per run" test "$(sql "SELECT count(*) FROM test_evals")" = 8

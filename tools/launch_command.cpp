@@ -39,10 +39,13 @@ class LaunchDisplay : public harness::LaunchObserver {
  public:
   explicit LaunchDisplay(bool quiet) : progress_(stderr), quiet_(quiet) {}
 
-  void on_plan(int to_run, int already_done) override {
+  void on_plan(int to_run, int already_done, int jobs, int threads_per_job) override {
     total_ = to_run;
     if (!quiet_)
-      progress_.note(fmt::format("{} jobs to run, {} already finished", to_run, already_done));
+      progress_.note(fmt::format("{} jobs to run, {} already finished; {} at a time, {} thread{} "
+                                 "each",
+                                 to_run, already_done, jobs, threads_per_job,
+                                 threads_per_job == 1 ? "" : "s"));
   }
   void on_job_start(const sweeps::Job& job) override {
     std::lock_guard lock(mutex_);
@@ -144,7 +147,9 @@ int run_launch(int argc, char** argv) {
   bool dry_run = false, quiet = false, yes = false;
   app.add_option("sweep", path, "Sweep file (YAML)")->required();
   app.add_option("--db", options.db_path, "Results database")->capture_default_str();
-  app.add_option("--jobs", options.jobs, "Concurrent trainings")->capture_default_str();
+  app.add_option("--jobs", options.jobs,
+                 "Concurrent trainings (0: one per core, at most one per job to run)")
+      ->capture_default_str();
   app.add_option("--threads-per-job", options.threads_per_job,
                  "OpenMP threads per training (0: cores / jobs)")->capture_default_str();
   app.add_flag("--dry-run", dry_run, "Print the expanded job table and exit");
@@ -158,8 +163,9 @@ int run_launch(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "Only print failures and the summary");
   app.add_flag("--yes", yes, "Allow a sweep of more than 100000 jobs");
   if (auto exit = parse_flags(app, argc, argv, "launch")) return *exit;
-  if (options.jobs < 1 || options.threads_per_job < 0) {
-    fmt::print(stderr, "stodepth launch: --jobs must be >= 1 and --threads-per-job >= 0\n");
+  if (options.jobs < 0 || options.threads_per_job < 0) {
+    fmt::print(stderr, "stodepth launch: --jobs and --threads-per-job must be >= 0 (0: chosen "
+                       "from the cores)\n");
     return kExitBadInput;
   }
   if (options.checkpoint_every < 0) {
