@@ -22,7 +22,7 @@
 
 namespace stodepth::harness {
 
-Layout choose_layout(const LaunchOptions& options, int to_run, int cores) {
+Layout choose_layout(const LaunchOptions& options, int sweep_jobs, int cores) {
   cores = std::max(cores, 1);
   Layout layout;
   if (options.jobs > 0) {
@@ -30,7 +30,7 @@ Layout choose_layout(const LaunchOptions& options, int to_run, int cores) {
   } else {
     layout.jobs = options.threads_per_job > 0 ? std::max(cores / options.threads_per_job, 1)
                                               : cores;
-    layout.jobs = std::min(layout.jobs, std::max(to_run, 1));  // no idle workers
+    layout.jobs = std::min(layout.jobs, std::max(sweep_jobs, 1));  // no idle workers
   }
   layout.threads_per_job = options.threads_per_job > 0 ? options.threads_per_job
                                                        : std::max(cores / layout.jobs, 1);
@@ -214,7 +214,11 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     if (!rows) return rows.error();
   }
   std::map<std::string, results::RunState> states;
-  for (const auto& r : *rows) states[r.key] = r.state;
+  std::map<std::string, int> last_threads;  // of the launch that last ran each run
+  for (const auto& r : *rows) {
+    states[r.key] = r.state;
+    last_threads[r.key] = r.threads;
+  }
 
   LaunchSummary summary;
   std::vector<const sweeps::Job*> todo;
@@ -236,7 +240,10 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
     const int64_t n = 60000;  // relative cost only: the same example count for all
     return estimated_cost(a->config, n) > estimated_cost(b->config, n);
   });
-  const Layout layout = choose_layout(options, int(todo.size()), omp_get_num_procs());
+  // From the sweep's size, not from what is left: every run of a sweep then trains with the
+  // same thread count in every launch, so resumed runs stay bit-identical and step times
+  // comparable.
+  const Layout layout = choose_layout(options, int(sweep.jobs.size()), omp_get_num_procs());
   const int jobs = layout.jobs, threads = layout.threads_per_job;
   observer.on_plan(int(todo.size()), summary.skipped, jobs, threads);
 
@@ -292,6 +299,12 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
         return;
       }
       resume_after = claimed->resume_after;
+      if (resume_after > 0 && last_threads[job.key] > 0 && last_threads[job.key] != threads)
+        observer.on_notice(fmt::format(
+            "{}: resumes with threads per job {}, started with {}: its metrics after "
+            "iteration {} will differ from an uninterrupted run's (pass --threads-per-job {} "
+            "to match)",
+            job.key, threads, last_threads[job.key], resume_after, last_threads[job.key]));
       if (resume_after == 0) remove_checkpoint(checkpoint);  // none, or its rows are gone
     }
     observer.on_job_start(job);

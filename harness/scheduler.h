@@ -16,8 +16,8 @@ namespace stodepth::harness {
 
 struct LaunchOptions {
   std::string db_path = "out/results.db";
-  // Concurrent trainings; 0: one per core (at most one per job to run), which measured
-  // faster than one training using all cores (README, "Performance").
+  // Concurrent trainings; 0: one per core (at most one per job of the sweep), which
+  // measured faster than one training using all cores (README, "Performance").
   int jobs = 0;
   int threads_per_job = 0;  // 0: cores / jobs
   bool retry_failed = false;
@@ -28,12 +28,13 @@ struct LaunchOptions {
   bool keep_checkpoints = false;  // else a run's checkpoint is deleted when it ends
 };
 
-// How many trainings run at once and with how many threads each, for `to_run` jobs on
-// `cores` cores: the options' choice, or the default described at LaunchOptions::jobs.
+// How many trainings run at once and with how many threads each, for a sweep of
+// `sweep_jobs` jobs on `cores` cores: the options' choice, or the default described at
+// LaunchOptions::jobs.
 struct Layout {
   int jobs = 1, threads_per_job = 1;
 };
-Layout choose_layout(const LaunchOptions& options, int to_run, int cores);
+Layout choose_layout(const LaunchOptions& options, int sweep_jobs, int cores);
 
 // Where the runs of the database at `db_path` keep their checkpoints: "<db_path>.checkpoints".
 std::string checkpoint_dir(const std::string& db_path);

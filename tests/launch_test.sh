@@ -35,7 +35,7 @@ YAML
 # 1. Two concurrent jobs; every run has one row per iteration; a second launch runs nothing.
 db="$work/e2e.db"
 write_sweep "$work/e2e.yaml" e2e 2 "[1, 2]" "[0.05]"
-# No --jobs: one training per core, at most one per job (4 here).
+# No --jobs: one training per core, at most one per job of the sweep (4 here).
 cores=$(nproc)
 jobs=$((cores < 4 ? cores : 4))
 check "e2e launch exits 0" "$bin" launch "$work/e2e.yaml" --db "$db" 2>"$work/e2e.err" >/dev/null
@@ -45,8 +45,10 @@ check "4 runs done" test "$(sql "SELECT count(*) FROM runs WHERE status = 'done'
 check "62 iterations per run" test "$(sql "SELECT group_concat(n) FROM (SELECT count(*) AS n FROM iterations GROUP BY run)")" = "62,62,62,62"
 check "2 test-set evaluations per run" test "$(sql "SELECT count(*) FROM test_evals")" = 8
 check "test batch every 5 iterations" test "$(sql "SELECT count(*) FROM iterations WHERE test_accuracy IS NOT NULL")" = $((4 * 12))
-out=$("$bin" launch "$work/e2e.yaml" --db "$db" --jobs 2 2>/dev/null)
+out=$("$bin" launch "$work/e2e.yaml" --db "$db" 2>"$work/e2e.err")
 check "second launch runs nothing" grep -q "ran 0 " <<<"$out"
+check "the layout follows the sweep, not what is left ($(head -1 "$work/e2e.err"))" \
+  grep -q "^0 jobs to run, 4 already finished; $jobs at a time" "$work/e2e.err"
 check "dry run shows done" bash -c "\"$bin\" launch \"$work/e2e.yaml\" --db \"$db\" --dry-run | grep -c ' done$' | grep -qx 4"
 
 # 2. SIGKILL mid-sweep, then resume: every job done exactly once, no missing/duplicate rows.
@@ -113,7 +115,12 @@ db="$work/ckpt.db"
 key=$(sql "SELECT key FROM runs LIMIT 1")
 sql "UPDATE runs SET status = 'interrupted' WHERE key = '$key'"
 printf 'garbage' >"$db.checkpoints/$key.ckpt"
+other=$(sql "SELECT key FROM runs WHERE key != '$key'")
+sql "UPDATE runs SET status = 'interrupted', threads = 7 WHERE key = '$other'"
 out=$("$bin" launch "$work/ckpt.yaml" --db "$db" 2>&1)
+check "a run resumed with another thread count is reported ($out)" \
+  grep -q "^note *$other: resumes with threads per job $((cores / (cores < 2 ? cores : 2))), started with 7: its metrics after iteration [1-9][0-9]* will differ" <<<"$out"
+check "that run resumed from its checkpoint" grep -q "1 resumed from a checkpoint" <<<"$out"
 check "damaged checkpoint reported ($out)" grep -q "$key.ckpt: not a usable checkpoint (no stodepth checkpoint header).*starts from its beginning" <<<"$out"
 check "its run done again with all rows" test "$(sql "SELECT count(*) FROM iterations WHERE run = '$key'")" = 31
 

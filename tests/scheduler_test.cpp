@@ -17,7 +17,7 @@ LaunchOptions with(int jobs, int threads_per_job) {
 }  // namespace
 
 TEST_CASE("by default every core runs its own training") {
-  const auto layout = choose_layout(LaunchOptions{}, /*to_run=*/8, /*cores=*/2);
+  const auto layout = choose_layout(LaunchOptions{}, /*sweep_jobs=*/8, /*cores=*/2);
   CHECK(layout.jobs == 2);
   CHECK(layout.threads_per_job == 1);
   const auto wide = choose_layout(LaunchOptions{}, 100, 16);
@@ -25,14 +25,14 @@ TEST_CASE("by default every core runs its own training") {
   CHECK(wide.threads_per_job == 1);
 }
 
-TEST_CASE("by default fewer jobs than cores share the cores") {
-  const auto single = choose_layout(LaunchOptions{}, /*to_run=*/1, /*cores=*/2);
+TEST_CASE("by default a sweep of fewer jobs than cores shares the cores") {
+  const auto single = choose_layout(LaunchOptions{}, /*sweep_jobs=*/1, /*cores=*/2);
   CHECK(single.jobs == 1);
   CHECK(single.threads_per_job == 2);
   const auto three = choose_layout(LaunchOptions{}, 3, 12);
   CHECK(three.jobs == 3);
   CHECK(three.threads_per_job == 4);
-  const auto none = choose_layout(LaunchOptions{}, 0, 4);  // nothing to run: still valid
+  const auto none = choose_layout(LaunchOptions{}, 0, 4);  // no jobs: still a valid layout
   CHECK(none.jobs == 1);
   CHECK(none.threads_per_job == 4);
 }
