@@ -299,12 +299,14 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
         return;
       }
       resume_after = claimed->resume_after;
-      if (resume_after > 0 && last_threads[job.key] > 0 && last_threads[job.key] != threads)
+      const auto started = last_threads.find(job.key);
+      if (resume_after > 0 && started != last_threads.end() && started->second > 0 &&
+          started->second != threads)
         observer.on_notice(fmt::format(
             "{}: resumes with threads per job {}, started with {}: its metrics after "
             "iteration {} will differ from an uninterrupted run's (pass --threads-per-job {} "
             "to match)",
-            job.key, threads, last_threads[job.key], resume_after, last_threads[job.key]));
+            job.key, threads, started->second, resume_after, started->second));
       if (resume_after == 0) remove_checkpoint(checkpoint);  // none, or its rows are gone
     }
     observer.on_job_start(job);

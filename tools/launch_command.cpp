@@ -148,7 +148,7 @@ int run_launch(int argc, char** argv) {
   app.add_option("sweep", path, "Sweep file (YAML)")->required();
   app.add_option("--db", options.db_path, "Results database")->capture_default_str();
   app.add_option("--jobs", options.jobs,
-                 "Concurrent trainings (0: one per core, at most one per job to run)")
+                 "Concurrent trainings (0: one per core, at most one per job of the sweep)")
       ->capture_default_str();
   app.add_option("--threads-per-job", options.threads_per_job,
                  "OpenMP threads per training (0: cores / jobs)")->capture_default_str();
