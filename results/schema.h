@@ -53,7 +53,9 @@ namespace stodepth::results {
 
 inline constexpr int32_t kApplicationId = 0x53444550;  // 'SDEP'
 
-// Migration i takes a database from user_version i to i + 1, in one transaction. Append
+// Migration i takes a database from user_version i to i + 1. Store::open applies all the
+// pending ones in a single transaction (so no reader sees an intermediate version): a
+// migration must be valid inside a transaction (no VACUUM, no journal_mode change). Append
 // only: a released migration is never edited.
 std::span<const char* const> migrations();
 

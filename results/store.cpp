@@ -253,27 +253,30 @@ Result<int64_t> check_identity(Database& db) {
   return int64_t{0};
 }
 
-// Applies the pending migrations, each in its own transaction. The version is re-read under
-// the write lock: another process may have migrated the file in the meantime.
-Status migrate(Database& db, int64_t version) {
-  while (version < schema_version()) {
-    Transaction transaction(db);
-    if (auto begun = transaction.begin(); !begun) return begun;
-    auto current = check_identity(db);
-    if (!current) return current.error();
-    version = *current;
-    if (version >= schema_version()) break;
-    if (version == 0) {
-      if (auto set = db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId)); !set) {
-        return set;
-      }
+// Applies the pending migrations, application_id and user_version in one transaction: a
+// reader sees the file as it was or at this build's version, never at an intermediate one
+// (which a read-only open refuses as too old). The version is re-read under the write lock:
+// another process may have migrated the file in the meantime.
+Status migrate(Database& db, int64_t version,
+               const std::function<void(int64_t)>& after_migration_step) {
+  if (version >= schema_version()) return ok_status();
+  Transaction transaction(db);
+  if (auto begun = transaction.begin(); !begun) return begun;
+  auto current = check_identity(db);
+  if (!current) return current.error();
+  version = *current;
+  if (version >= schema_version()) return ok_status();  // another process migrated it
+  if (version == 0) {
+    if (auto set = db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId)); !set) {
+      return set;
     }
+  }
+  for (; version < schema_version(); ++version) {
     if (auto applied = db.exec(migrations()[size_t(version)]); !applied) return applied;
     if (auto set = db.exec(fmt::format("PRAGMA user_version = {}", version + 1)); !set) return set;
-    if (auto committed = transaction.commit(); !committed) return committed;
-    ++version;
+    if (after_migration_step) after_migration_step(version + 1);
   }
-  return ok_status();
+  return transaction.commit();
 }
 
 // WAL: readers do not block the writer nor the writer the readers. FULL sync makes every
@@ -538,7 +541,8 @@ struct Store::Impl {
   }
 };
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mode) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mode,
+                                           const OpenOptions& options) {
   const bool in_memory = path == ":memory:";
   const bool read_only = mode == OpenMode::kReadOnly;
   if (!in_memory) {
@@ -579,7 +583,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   } else {
     // Migrations run before WAL is enabled so that a new file's header (application_id,
     // user_version) is in the main file, where inspect_database_file reads it.
-    if (auto migrated = migrate(*db, *version); !migrated) return migrated.error();
+    if (auto migrated = migrate(*db, *version, options.after_migration_step); !migrated) {
+      return migrated.error();
+    }
     if (auto wal = enable_wal(*db, in_memory); !wal) return wal.error();
   }
 

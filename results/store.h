@@ -47,6 +47,14 @@ struct RunRow {
 
 enum class OpenMode { kReadWrite, kReadOnly };
 
+// Options of Store::open that only tests set.
+struct OpenOptions {
+  // Test hook: called on the opening thread after each pending migration has been applied
+  // on the migrating connection, with the version it reached, while the migrations are not
+  // yet committed. Lets a test look at the file from another connection mid-migration.
+  std::function<void(int64_t version)> after_migration_step;
+};
+
 // Records of several runs, committed in one transaction in order (AsyncWriter's unit of work).
 //
 // With an owner (a launcher's host id), every operation's run must still be `running` under
@@ -80,8 +88,11 @@ class Store {
  public:
   // Opens (creating and migrating in kReadWrite) the database at `path` (":memory:" works).
   // A file that is not a stodepth database (another application's SQLite file, a text file,
-  // a newer schema) is refused with an Error and left untouched.
-  static Result<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode);
+  // a newer schema) is refused with an Error and left untouched. A database is created or
+  // migrated in one transaction: other connections see it as it was or at this build's
+  // schema version, never at one in between.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode,
+                                             const OpenOptions& options = {});
   ~Store();
 
   // Records the sweep; an existing sweep of the same name with another source_hash is an Error.

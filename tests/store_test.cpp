@@ -178,6 +178,41 @@ void require_refused(const std::string& path, const std::string& expected) {
   for (const char* suffix : {"-wal", "-shm", "-journal"}) CHECK_FALSE(fs::exists(path + suffix));
 }
 
+// What another connection reads of a file's identity. rc is SQLITE_OK when it read it, or
+// why it could not (SQLITE_BUSY: the file was locked).
+struct SeenIdentity {
+  int rc = SQLITE_OK;
+  int64_t application_id = 0, user_version = 0;
+};
+
+// The committed application_id and user_version, read through a fresh read-only connection
+// that never waits for a lock: it may run while the same thread holds the write lock, which
+// it would wait for forever. No REQUIRE: it runs inside Store::open.
+SeenIdentity read_committed_identity(const std::string& path) {
+  SeenIdentity seen;
+  sqlite3* db = nullptr;
+  seen.rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  if (seen.rc == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 0);
+    // One statement: both values come from one read transaction.
+    seen.rc = sqlite3_prepare_v2(
+        db, "SELECT application_id, user_version FROM pragma_application_id, pragma_user_version",
+        -1, &stmt, nullptr);
+  }
+  if (seen.rc == SQLITE_OK) {
+    seen.rc = sqlite3_step(stmt);
+    if (seen.rc == SQLITE_ROW) {
+      seen.rc = SQLITE_OK;
+      seen.application_id = sqlite3_column_int64(stmt, 0);
+      seen.user_version = sqlite3_column_int64(stmt, 1);
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);  // releases the read lock before the writer commits
+  return seen;
+}
+
 }  // namespace
 
 // --- Opening, schema, migrations --------------------------------------------------------------
@@ -940,6 +975,57 @@ TEST_CASE("store: a version 1 database migrates to the current schema with its d
   CHECK(raw.text("PRAGMA user_version") == std::to_string(schema_version()));
   CHECK(raw.text("SELECT wall_seconds FROM runs WHERE key = 'k'") == "3.5");
   CHECK(raw.text("SELECT count(*) FROM runs WHERE network_ms IS NULL") == "1");
+}
+
+TEST_CASE("store: a new database is created in one transaction, never seen half-migrated") {
+  // Between the migrations of a new file, another connection (e.g. `query`, read-only) looks
+  // at it. It must find no database yet or the current schema, never a committed version 1,
+  // which a read-only open refuses as "older than this build's".
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  std::vector<int64_t> steps;
+  std::vector<SeenIdentity> seen;
+  std::vector<std::string> read_only_opens;  // each open's error, empty when it opened
+  OpenOptions options;
+  options.after_migration_step = [&](int64_t version) {
+    steps.push_back(version);
+    seen.push_back(read_committed_identity(path));
+    auto reader = Store::open(path, OpenMode::kReadOnly);
+    read_only_opens.push_back(reader ? "" : reader.error().message);
+  };
+  auto store = Store::open(path, OpenMode::kReadWrite, options);
+  INFO((store ? "" : store.error().message));
+  REQUIRE(store.ok());
+
+  std::vector<int64_t> every_version;
+  for (int64_t v = 1; v <= schema_version(); ++v) every_version.push_back(v);
+  CHECK(steps == every_version);
+  int read = 0;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    const SeenIdentity& s = seen[i];
+    INFO("after the step to version " << steps[i] << " another connection read: rc " << s.rc
+                                      << ", application_id " << s.application_id
+                                      << ", user_version " << s.user_version);
+    if (s.rc == SQLITE_BUSY) continue;  // locked: nothing seen, nothing wrong
+    REQUIRE(s.rc == SQLITE_OK);
+    ++read;
+    const bool nothing_yet = s.application_id == 0 && s.user_version == 0;
+    const bool current = s.application_id == kApplicationId && s.user_version == schema_version();
+    CHECK((nothing_yet || current));
+  }
+  // Until it commits the migrating connection holds only RESERVED (a schema this small never
+  // spills to the file), which lets readers in: the checks above did run.
+  CHECK(read > 0);
+  for (const auto& error : read_only_opens) {
+    INFO("a read-only open during the migration: " << error);
+    CHECK_FALSE(contains(error, "older than"));
+  }
+
+  const SeenIdentity after = read_committed_identity(path);
+  CHECK(after.rc == SQLITE_OK);
+  CHECK(after.application_id == kApplicationId);
+  CHECK(after.user_version == schema_version());
+  CHECK(open_store(path, OpenMode::kReadOnly)->runs(std::nullopt)->empty());
 }
 
 TEST_CASE("store: finish_run records where the time went and the memory used") {
