@@ -116,7 +116,7 @@ void ResNet::build(Graph& g) {
   // stem: (N, C, H, W) -> (N, 16k, H, W)
   const int width0 = 16 * model_.width;
   g.stem_conv.emplace(ctx_, params_, "stem.conv", -1, g.input.get_desc(), width0, 3, 1, g.mode,
-                      sync);
+                      sync, InputGradient::kNotNeeded);
   const auto stem_desc = g.stem_conv->dst_desc();
   g.stem_bn.emplace(ctx_, params_, "stem.bn", -1, stem_desc, true, g.mode);
   g.stem_c = kept(stem_desc, "stem.c", "c1");
@@ -442,6 +442,25 @@ ResNet::MemoryUse ResNet::memory_use() {
     use.parameter_bytes += int64_t(p->value.get_desc().get_size() * 2 +
                                    p->velocity.size() * sizeof(float));
   return use;
+}
+
+std::vector<dnn::PrimitiveInfo> ResNet::primitives() const {
+  std::vector<dnn::PrimitiveInfo> out;
+  const auto collect = [&out](const OpList& ops) {
+    for (auto& info : ops.primitives()) out.push_back(std::move(info));
+  };
+  const auto collect_graph = [&](const Graph& g) {
+    for (const OpList* ops : {&g.weight_sync, &g.stem_fwd, &g.head_fwd, &g.head_bwd, &g.stem_bwd})
+      collect(*ops);
+    for (const Block& b : g.blocks)
+      for (const OpList* ops : {&b.residual_fwd, &b.shortcut_fwd, &b.kept_fwd, &b.dropped_fwd,
+                                &b.relu_bwd, &b.residual_bwd, &b.shortcut_bwd,
+                                &b.shortcut_accumulate_bwd})
+        collect(*ops);
+  };
+  collect_graph(*train_);
+  for (const auto& [n, g] : inference_) collect_graph(*g);
+  return out;
 }
 
 int64_t ResNet::residual_primitive_executions(int block) const {

@@ -50,6 +50,8 @@ class ResNet {
   // Loss and correct count on `n` examples in inference mode (all blocks, residuals scaled
   // by p_l, BN running statistics). Graphs are built once per distinct n and cached.
   dnn::LossValue evaluate(const float* images, const int32_t* labels, int n);
+  // Builds the inference graph for batches of n now (evaluate() does so on first use).
+  void prepare_evaluation(int n) { inference_graph(n); }
 
   dnn::ParamStore& params() { return params_; }
 
@@ -66,6 +68,9 @@ class ResNet {
   MemoryUse memory_use();
   // oneDNN primitives of block l's residual branch executed so far (forward + backward).
   int64_t residual_primitive_executions(int block) const;
+  // Every primitive of the training graph and of the inference graphs built so far, with
+  // the implementation oneDNN dispatched it to.
+  std::vector<dnn::PrimitiveInfo> primitives() const;
 
  private:
   struct Graph;

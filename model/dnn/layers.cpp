@@ -47,8 +47,8 @@ void BackwardWeights::record_gradient(OpList& ops) const {
 
 Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
            const memory::desc& src, int out_channels, int kernel, int stride, Mode mode,
-           OpList* weight_sync)
-    : ctx_(ctx), src_desc_(src) {
+           OpList* weight_sync, InputGradient input_gradient)
+    : ctx_(ctx) {
   const Dims in = src.dims();  // (N, Ci, H, W)
   const int pad = kernel / 2;
   const Dims out = {in[0], out_channels, (in[2] + 2 * pad - kernel) / stride + 1,
@@ -66,14 +66,22 @@ Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
   if (mode == Mode::kTrain) {
     weights_ = &params.get_or_create(name, fwd_pd_.weights_desc(), block, true, ctx.engine);
     weights_for_forward_ = weights_->value;
-    bwd_data_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_, strides,
-                     padding, padding},
-                    ctx.engine, fwd_pd_};
-    bwd_weights_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_,
-                        strides, padding, padding},
+    memory::desc bwd_data_weights = weights_->value.get_desc();
+    if (input_gradient == InputGradient::kNeeded) {
+      bwd_data_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_,
+                       strides, padding, padding},
+                      ctx.engine, fwd_pd_};
+      bwd_data_weights = bwd_data_pd_.weights_desc();
+    }
+    // The source layout is the primitive's choice: a jit kernel may not accept the one the
+    // forward reads (AVX2's backward-weights kernel takes a 1-channel image only as nChw8c,
+    // and the plain one would get the reference kernel, hundreds of times slower). Where
+    // the layouts agree, as between blocks, no reorder is recorded.
+    bwd_weights_pd_ = {{dnnl::algorithm::convolution_direct, f32_desc(in, Tag::any), any_weights,
+                        dst_desc_, strides, padding, padding},
                        ctx.engine, fwd_pd_};
-    backward_weights_ = {*weights_, bwd_data_pd_.weights_desc(),
-                         bwd_weights_pd_.diff_weights_desc(), ctx.engine};
+    backward_weights_ = {*weights_, bwd_data_weights, bwd_weights_pd_.diff_weights_desc(),
+                         ctx.engine};
   } else {
     weights_ = params.find(name);
     STODEPTH_CHECK(weights_ != nullptr, "inference conv needs the training network's weights");
@@ -89,6 +97,7 @@ void Conv::forward(OpList& ops, const memory& src, const memory& dst) const {
 }
 
 void Conv::backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const {
+  STODEPTH_CHECK(bwd_data_pd_, "backward_data on a conv built without an input gradient");
   const memory weights = backward_weights_.for_backward_data(ops);
   ops.add(dnnl::convolution_backward_data(bwd_data_pd_), {{DNNL_ARG_DIFF_DST, diff_dst},
                                                           {DNNL_ARG_WEIGHTS, weights},
@@ -96,8 +105,10 @@ void Conv::backward_data(OpList& ops, const memory& diff_dst, const memory& diff
 }
 
 void Conv::backward_weights(OpList& ops, const memory& src, const memory& diff_dst) {
+  const memory src_for_weights =
+      ops.add_reorder_if_needed(src, bwd_weights_pd_.src_desc(), ctx_.engine);
   ops.add(dnnl::convolution_backward_weights(bwd_weights_pd_),
-          {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
+          {{DNNL_ARG_SRC, src_for_weights}, {DNNL_ARG_DIFF_DST, diff_dst},
            {DNNL_ARG_DIFF_WEIGHTS, backward_weights_.diff()}});
   backward_weights_.record_gradient(ops);
 }

@@ -12,6 +12,10 @@ namespace stodepth::dnn {
 
 enum class Mode { kTrain, kInfer };
 
+// Whether a trained layer passes a gradient to its input: the stem's input, the images, needs
+// none, and its backward-data primitive is then neither built nor run.
+enum class InputGradient { kNeeded, kNotNeeded };
+
 // A trained layer's weights as its backward primitives use them: the backward-data primitive
 // may want the weights in another layout than the forward one (a reorder per step, e.g.
 // OIhw16i16o vs OIhw16o16i), and the backward-weights primitive may write the gradient in
@@ -40,20 +44,21 @@ class Conv {
   // the inference primitive wants another layout, a reorder is added to `weight_sync`.
   Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
        const memory::desc& src, int out_channels, int kernel, int stride, Mode mode,
-       OpList* weight_sync = nullptr);
+       OpList* weight_sync = nullptr, InputGradient input_gradient = InputGradient::kNeeded);
   const memory::desc& dst_desc() const { return dst_desc_; }
   Param& weights() { return *weights_; }
 
   void forward(OpList& ops, const memory& src, const memory& dst) const;
   void backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const;
-  // Writes the weight gradient into weights().grad.
+  // Writes the weight gradient into weights().grad. `src` is reordered first when the
+  // backward-weights primitive chose another layout for it (see the constructor).
   void backward_weights(OpList& ops, const memory& src, const memory& diff_dst);
 
  private:
   Context& ctx_;
   Param* weights_;
   memory weights_for_forward_;  // weights_->value, or its copy in the inference layout
-  memory::desc src_desc_, dst_desc_;
+  memory::desc dst_desc_;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
   dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;

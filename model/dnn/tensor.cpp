@@ -1,5 +1,7 @@
 #include "model/dnn/tensor.h"
 
+#include <oneapi/dnnl/dnnl_debug.h>
+
 #include <cstring>
 
 namespace stodepth::dnn {
@@ -85,6 +87,27 @@ memory OpList::add_reorder_if_needed(const memory& src, const memory::desc& desc
   memory dst(desc, engine);
   add(dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
   return dst;
+}
+
+std::vector<PrimitiveInfo> OpList::primitives() const {
+  const auto query_string = [](const_dnnl_primitive_desc_t pd, dnnl_query_t what) {
+    const char* text = nullptr;
+    dnnl_primitive_desc_query(pd, what, 0, &text);
+    return std::string(text ? text : "?");
+  };
+  std::vector<PrimitiveInfo> out;
+  for (const Op& op : ops_) {
+    if (op.host) continue;
+    const const_dnnl_primitive_desc_t pd = op.primitive.get_primitive_desc();
+    dnnl_primitive_kind_t kind = dnnl_undefined_primitive;
+    dnnl_prop_kind_t prop = dnnl_prop_kind_undef;
+    dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind);
+    dnnl_primitive_desc_query(pd, dnnl_query_prop_kind, 0, &prop);
+    std::string name = dnnl_prim_kind2str(kind);
+    if (prop != dnnl_prop_kind_undef) name += std::string(" ") + dnnl_prop_kind2str(prop);
+    out.push_back({std::move(name), query_string(pd, dnnl_query_impl_info_str)});
+  }
+  return out;
 }
 
 void OpList::execute(dnnl::stream& stream) const {

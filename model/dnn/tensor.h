@@ -70,6 +70,12 @@ class ParamStore {
   std::unordered_map<std::string, Param*> by_name_;
 };
 
+// What oneDNN dispatched one primitive to: its kind ("convolution backward_weights") and its
+// implementation ("jit:avx2", "brgemm:avx512_core", or "ref:any" for the reference kernels).
+struct PrimitiveInfo {
+  std::string kind, implementation;
+};
+
 // A list of operations recorded once and executed many times.
 class OpList {
  public:
@@ -82,6 +88,8 @@ class OpList {
   void execute(dnnl::stream& stream) const;
   // Executions of oneDNN primitives performed by this list so far.
   int64_t executed_primitives() const { return executed_; }
+  // The recorded primitives, in order (host ops aside).
+  std::vector<PrimitiveInfo> primitives() const;
 
  private:
   struct Op {
