@@ -20,7 +20,8 @@ ConvFlops conv_flops(const ModelConfig& model, InputShape input) {
   ConvFlops out;
   const int per_stage = (model.depth - 2) / 6;
   int64_t channels = 16 * model.width, h = input.height, w = input.width;
-  out.fixed = conv(input.channels, channels, 3, h, w);
+  out.stem = conv(input.channels, channels, 3, h, w);
+  out.fixed = out.stem;
   for (int l = 0; l < model.blocks(); ++l) {
     const int stage = l / per_stage;
     const int64_t width = int64_t(16 * model.width) << stage;
@@ -39,6 +40,10 @@ double expected_conv_flops(const ConvFlops& flops, const std::vector<double>& su
   double total = double(flops.fixed);
   for (size_t l = 0; l < flops.residual.size(); ++l) total += survival[l] * double(flops.residual[l]);
   return total;
+}
+
+double expected_training_flops(const ConvFlops& flops, const std::vector<double>& survival) {
+  return 3 * expected_conv_flops(flops, survival) - double(flops.stem);
 }
 
 double theoretical_speedup(const ModelConfig& model, InputShape input, SurvivalRule rule,

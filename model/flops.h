@@ -18,6 +18,7 @@ InputShape input_shape_of(const std::string& dataset);
 
 struct ConvFlops {
   int64_t fixed = 0;              // stem and projection shortcuts: run in every step
+  int64_t stem = 0;               // the stem's share of `fixed`
   std::vector<int64_t> residual;  // per block: its two 3×3 convolutions
 };
 
@@ -27,6 +28,10 @@ ConvFlops conv_flops(const ModelConfig& model, InputShape input);
 // Expected forward conv FLOPs per image under survival probabilities p (fixed + Σ p_l·r_l),
 // and the theoretical speedup of a step over the plain network's.
 double expected_conv_flops(const ConvFlops& flops, const std::vector<double>& survival);
+// Expected FLOPs of one training step per image: each convolution runs forward, backward-data
+// (but the stem, whose input needs no gradient) and backward-weights, each costing its forward
+// FLOPs. Batch norm, ReLU, pooling and the fc layer are left out (memory-bound or negligible).
+double expected_training_flops(const ConvFlops& flops, const std::vector<double>& survival);
 double theoretical_speedup(const ModelConfig& model, InputShape input, SurvivalRule rule,
                            double p_L);
 

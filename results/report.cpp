@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "model/dnn/tensor.h"
 #include "model/flops.h"
 #include "results/config_json.h"
 #include "results/csv.h"
@@ -536,20 +537,6 @@ std::vector<std::string> depth_lines(const TrainConfig& c) {
 
 // --------------------------------------------------------------------------- assembly
 
-std::string cpu_isa_name() {
-  switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::avx512_core_amx: return "AVX-512 + AMX";
-    case dnnl::cpu_isa::avx512_core_bf16: return "AVX-512 (bf16)";
-    case dnnl::cpu_isa::avx512_core_vnni: return "AVX-512 (VNNI)";
-    case dnnl::cpu_isa::avx512_core: return "AVX-512";
-    case dnnl::cpu_isa::avx2_vnni: return "AVX2 (VNNI)";
-    case dnnl::cpu_isa::avx2: return "AVX2";
-    case dnnl::cpu_isa::avx: return "AVX";
-    case dnnl::cpu_isa::sse41: return "SSE4.1";
-    default: return "other";
-  }
-}
-
 std::string header_html(const Comparison& c) {
   std::vector<std::string> counts;
   int total = 0;
@@ -576,7 +563,7 @@ std::string header_html(const Comparison& c) {
                                threads.empty() ? std::string("–")
                                                : fmt::format("{}", fmt::join(threads, ", ")),
                                dnnl::version()->major, dnnl::version()->minor,
-                               dnnl::version()->patch, cpu_isa_name())},
+                               dnnl::version()->patch, dnn::cpu_isa_name())},
        {"stodepth", STODEPTH_VERSION}},
       {false, false});
   out += "<details><summary>Sweep file</summary><pre>" + html::escape(c.sweep.source_text) +

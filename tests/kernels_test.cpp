@@ -22,18 +22,6 @@ using namespace stodepth;
 
 namespace {
 
-std::string isa_name(dnnl::cpu_isa isa) {
-  switch (isa) {
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    default: return fmt::format("isa {}", int(isa));
-  }
-}
-
 struct Network {
   InputShape input;
   ModelConfig model;
@@ -63,7 +51,7 @@ std::vector<std::string> reference_kernels(const Network& net) {
 }
 
 void check_no_reference_kernels(const Network& net) {
-  INFO(net.describe() << " at " << isa_name(dnnl::get_effective_cpu_isa()));
+  INFO(net.describe() << " at " << dnn::cpu_isa_name());
   CHECK(fmt::format("{}", fmt::join(reference_kernels(net), "; ")) == "");
 }
 
@@ -73,7 +61,7 @@ TEST_CASE("the ISA cap in the environment is in effect") {
   const char* cap = std::getenv("DNNL_MAX_CPU_ISA");
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
   WARN("oneDNN " << dnnl::version()->major << "." << dnnl::version()->minor << "."
-                 << dnnl::version()->patch << " runs at " << isa_name(isa)
+                 << dnnl::version()->patch << " runs at " << dnn::cpu_isa_name()
                  << (cap ? std::string(" (DNNL_MAX_CPU_ISA=") + cap + ")" : std::string()));
   REQUIRE(isa >= dnnl::cpu_isa::avx2);  // the project supports AVX2 and up
   if (cap && std::string(cap) == "AVX2") CHECK(isa == dnnl::cpu_isa::avx2);

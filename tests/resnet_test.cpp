@@ -259,4 +259,10 @@ TEST_CASE("convolution FLOPs and the theoretical speedup", "[flops]") {
   CHECK(theoretical_speedup(model, {1, 28, 28}, SurvivalRule::kLinear, 0.5) ==
         Approx(plain / expected));
   CHECK(theoretical_speedup(model, {1, 28, 28}, SurvivalRule::kLinear, 1.0) == Approx(1.0));
+  // A training step: forward, backward-data and backward-weights of every active convolution,
+  // except the stem's backward-data (18,289,152 forward FLOPs by hand; the stem 225,792).
+  CHECK(a.stem == a.fixed);
+  CHECK(expected_training_flops(a, survival_probabilities(SurvivalRule::kLinear, 1.0, 3)) ==
+        Approx(3 * 18289152.0 - 225792.0));
+  CHECK(expected_training_flops(a, p) == Approx(3 * expected - double(a.fixed)));
 }

@@ -60,6 +60,32 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
+// The machine's f32 limit as oneDNN reaches it: a square matmul large enough to be
+// compute-bound, on the same threads and ISA as the training. Median GFLOP/s of 5 runs.
+constexpr int kPeakMatmulSize = 2048;
+double measure_peak_gflops() {
+  dnn::Context ctx;
+  const int64_t n = kPeakMatmulSize;
+  const auto desc = dnn::f32_desc({n, n}, dnn::Tag::ab);
+  const dnnl::matmul::primitive_desc pd({desc, desc, desc}, ctx.engine);
+  const dnnl::matmul matmul(pd);
+  dnn::memory a = dnn::zeros(desc, ctx.engine), b = dnn::zeros(desc, ctx.engine),
+              c = dnn::zeros(desc, ctx.engine);
+  std::fill_n(dnn::ptr(a), n * n, 1.f);
+  std::fill_n(dnn::ptr(b), n * n, 0.5f);
+  const auto run_ms = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    matmul.execute(ctx.stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    ctx.stream.wait();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+        .count();
+  };
+  run_ms();  // warm-up: kernel generation, page faults
+  std::vector<double> gflops;
+  for (int r = 0; r < 5; ++r) gflops.push_back(2.0 * n * n * n / run_ms() / 1e6);
+  return median(gflops);
+}
+
 }  // namespace
 
 int run_bench(int argc, char** argv) {
@@ -87,11 +113,17 @@ int run_bench(int argc, char** argv) {
     return kExitBadInput;
   }
   const int threads = use_openmp_threads(f.threads);
-  fmt::print("oneDNN {}.{}.{}, {} threads, batch {}, input {}x{}x{}, shortcut {}, {} p_L={}\n",
-             dnnl::version()->major, dnnl::version()->minor, dnnl::version()->patch, threads,
-             f.batch, f.channels, f.size, f.size, f.shortcut, f.rule, f.p_L);
-  fmt::print("{:>6} {:>12} {:>12} {:>10} {:>10} {:>9} {:>9} {:>9}\n", "depth", "plain img/s",
-             "sd img/s", "plain ms", "sd ms", "speedup", "theory", "realized");
+  fmt::print("oneDNN {}.{}.{} at {}, {} threads, batch {}, input {}x{}x{}, shortcut {}, {} p_L={}\n",
+             dnnl::version()->major, dnnl::version()->minor, dnnl::version()->patch,
+             dnn::cpu_isa_name(), threads, f.batch, f.channels, f.size, f.size, f.shortcut,
+             f.rule, f.p_L);
+  const double peak_gflops = measure_peak_gflops();
+  fmt::print("f32 limit: {:.1f} GFLOP/s (oneDNN matmul {}^3). Share of it: training FLOPs per "
+             "image (conv forward + backward-data + backward-weights) x images/s\n",
+             peak_gflops, kPeakMatmulSize);
+  fmt::print("{:>6} {:>12} {:>12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11} {:>11}\n", "depth",
+             "plain img/s", "sd img/s", "plain ms", "sd ms", "speedup", "theory", "realized",
+             "plain limit", "sd limit");
   for (int depth : f.depths) {
     ModelConfig model;
     model.depth = depth;
@@ -110,11 +142,18 @@ int run_bench(int argc, char** argv) {
       ratios.push_back(plain_ms.back() / sd_ms.back());
     }
     const double p = median(plain_ms), s = median(sd_ms), speedup = median(ratios);
-    const double theory =
-        theoretical_speedup(model, {f.channels, f.size, f.size}, *rule, f.p_L);
-    fmt::print("{:>6} {:>12.1f} {:>12.1f} {:>10.1f} {:>10.1f} {:>8.3f}x {:>8.3f}x {:>8.1f}%\n",
+    const InputShape input{f.channels, f.size, f.size};
+    const double theory = theoretical_speedup(model, input, *rule, f.p_L);
+    const ConvFlops flops = conv_flops(model, input);
+    const auto share_of_limit = [&](const Runner& runner, double step_ms) {
+      const double images_per_s = f.batch * 1000 / step_ms;
+      return 100 * expected_training_flops(flops, runner.survival) * images_per_s /
+             (peak_gflops * 1e9);
+    };
+    fmt::print("{:>6} {:>12.1f} {:>12.1f} {:>10.1f} {:>10.1f} {:>8.3f}x {:>8.3f}x {:>8.1f}% "
+               "{:>10.1f}% {:>10.1f}%\n",
                depth, f.batch * 1000 / p, f.batch * 1000 / s, p, s, speedup, theory,
-               100 * speedup / theory);
+               100 * speedup / theory, share_of_limit(plain, p), share_of_limit(sd, s));
   }
   return kExitOk;
 }
