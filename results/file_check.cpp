@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <span>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -139,6 +139,32 @@ Error newer_schema_error(const std::string& path, int64_t version) {
 
 namespace {
 
+// Reads the first bytes of `path` through SQLite's own file layer, not a descriptor of our
+// own: closing any descriptor of a file drops every POSIX lock the process holds on it, so a
+// plain read while this process has the database open (a launcher opens its writer after its
+// store) would drop the connections' shared lock. Another process's closing connection then
+// believes itself the last one and checkpoints and deletes the WAL under the launcher, which
+// goes on writing into the unlinked file: readers see no progress and a crash loses it. The
+// unix VFS defers the close while the process holds locks on the file. Returns the bytes read.
+Result<size_t> read_prefix(const std::string& path, std::span<unsigned char> bytes) {
+  sqlite3_vfs* vfs = sqlite3_vfs_find(nullptr);
+  std::vector<char> storage(size_t(vfs->szOsFile));
+  auto* file = reinterpret_cast<sqlite3_file*>(storage.data());
+  int flags_out = 0;
+  if (vfs->xOpen(vfs, path.c_str(), file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB,
+                 &flags_out) != SQLITE_OK) {
+    if (file->pMethods) file->pMethods->xClose(file);
+    return Error{fmt::format("{}: cannot open for reading", path)};
+  }
+  sqlite3_int64 size = 0;
+  int rc = file->pMethods->xFileSize(file, &size);
+  const size_t wanted = std::min(bytes.size(), size_t(std::max<sqlite3_int64>(size, 0)));
+  if (rc == SQLITE_OK) rc = file->pMethods->xRead(file, bytes.data(), int(wanted), 0);
+  file->pMethods->xClose(file);
+  if (rc != SQLITE_OK) return Error{fmt::format("{}: cannot read (SQLite error {})", path, rc)};
+  return wanted;
+}
+
 Result<FileState> inspect_once(const std::string& path) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
@@ -151,10 +177,9 @@ Result<FileState> inspect_once(const std::string& path) {
   if (size == 0) return FileState::kEmpty;
 
   std::array<unsigned char, kHeaderSize> bytes{};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{fmt::format("{}: cannot open for reading", path)};
-  in.read(reinterpret_cast<char*>(bytes.data()), bytes.size());
-  if (size_t(in.gcount()) < kHeaderSize) return not_sqlite_error(path);
+  auto read = read_prefix(path, bytes);
+  if (!read) return read.error();
+  if (*read < kHeaderSize) return not_sqlite_error(path);
   const auto header = parse_header(bytes);
   if (!header) return not_sqlite_error(path);
 

@@ -640,6 +640,26 @@ TEST_CASE("store: a reader sees committed rows while a writer holds a transactio
   CHECK(run_row(*reader, "r2").state == RunState::kRunning);
 }
 
+TEST_CASE("store: opening a database the process already has open keeps the WAL alive") {
+  // A launcher opens its store, then its writer on the same file. Inspecting the file for the
+  // second open once closed a descriptor of our own, dropping the process's POSIX locks: the
+  // next reader in another process then took itself for the last connection and deleted the
+  // WAL the launcher kept writing into (readers saw no progress; a crash lost it).
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  auto first = store_with_runs(path);
+  auto second = open_store(path);
+  REQUIRE(fs::exists(path + "-wal"));
+  // Another process (a fresh one: a forked child would inherit SQLite's view of our locks), as
+  // a user's `sqlite3 results.db` would be: it opens, reads and closes.
+  const std::string shell = "sqlite3 '" + path + "' 'SELECT count(*) FROM runs' >/dev/null";
+  REQUIRE(std::system(shell.c_str()) == 0);
+  CHECK(fs::exists(path + "-wal"));
+  require_ok(first->append_iterations("r1", iterations(1, 5)));
+  Raw reader(path);
+  CHECK(reader.text("SELECT count(*) FROM iterations") == "5");
+}
+
 // --- select() ---------------------------------------------------------------------------------
 
 TEST_CASE("store: select runs read-only queries and refuses everything else") {
