@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
-#include <map>
 #include <string>
 
 #include <fmt/format.h>
