@@ -6,12 +6,12 @@
 #include <fstream>
 #include <sstream>
 
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "model/rng.h"
 #include "results/report.h"
+#include "tests/temp_dir.h"
 
 using namespace stodepth;
 using namespace stodepth::results;
@@ -122,9 +122,8 @@ TEST_CASE("the comparison finds the direction and size of each effect", "[report
 
 TEST_CASE("the report has every section, and text from the database is escaped", "[report]") {
   auto store = generated("evil", "<script>alert(1)</script> & friends");
-  const fs::path dir = fs::temp_directory_path() / fmt::format("stodepth_report_test_{}", getpid());
-  fs::create_directories(dir);
-  auto files = write_report(*store, ReportOptions{}, (dir / "evil.html").string());
+  stodepth::testing::TempDir dir;
+  auto files = write_report(*store, ReportOptions{}, dir.file("evil.html"));
   REQUIRE(files.ok());
   const std::string html = read(files->html);
   for (const char* heading : {">Sweep<", ">Accuracy<", ">Variance<", ">Training time<"})
@@ -147,7 +146,6 @@ TEST_CASE("the report has every section, and text from the database is escaped",
   CHECK(md.find("| ResNet-20 | SD linear p_L = 0.5 | 5 |") != std::string::npos);
   REQUIRE(files->csv.size() == 3);
   CHECK(read(files->csv[0]).rfind("pair,arm,n,accuracy %", 0) == 0);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("an unfinished sweep is reported with what exists, marked", "[report]") {
@@ -162,11 +160,10 @@ TEST_CASE("an unfinished sweep is reported with what exists, marked", "[report]"
   REQUIRE(comparison.ok());
   CHECK_FALSE(comparison->complete);
   CHECK(comparison->pairs.at(0).sd.n == 5);  // the queued run is not counted
-  const fs::path dir = fs::temp_directory_path() / fmt::format("stodepth_partial_{}", getpid());
-  auto files = write_report(*store, {}, (dir / "partial.html").string());
+  stodepth::testing::TempDir dir;
+  auto files = write_report(*store, {}, dir.file("partial.html"));
   REQUIRE(files.ok());
   CHECK(read(files->html).find("Incomplete sweep") != std::string::npos);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("runs that differ in a setting without a column are not pooled", "[report]") {
