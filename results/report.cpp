@@ -69,13 +69,6 @@ std::string arm_label(const TrainConfig& c) {
                         : fmt::format("SD {} p_L = {}", to_string(c.sd.rule), c.sd.p_L);
 }
 
-// Per-run series the report needs, loaded once.
-struct RunSeries {
-  std::vector<double> eval_iterations, test_accuracy, test_loss;
-  std::vector<double> iterations, learning_rate;
-  int64_t steps_per_epoch = 0;  // iterations recorded in epoch 1
-};
-
 std::vector<double> values(const std::vector<const RunRow*>& runs,
                            std::optional<double> RunRow::*field) {
   std::vector<double> out;
@@ -141,12 +134,13 @@ class Builder {
       for (const RunRow& r : arm.runs)
         if (auto s = load(r.key); !s) return s.error();
     pair_arms(c);
+    c.series = std::move(series_);
     return c;
   }
 
+ private:
   const RunSeries& series(const std::string& key) const { return series_.at(key); }
 
- private:
   Status load(const std::string& key) {
     auto curve = store_.curve(key);
     if (!curve) return curve.error();
@@ -362,11 +356,11 @@ std::string shortcut_of(const TrainConfig& c) { return to_string(c.model.shortcu
 struct SeedBand {
   std::vector<double> x, mean, low, high;
 };
-SeedBand across_seeds(const Builder& b, const Arm& arm, size_t window) {
+SeedBand across_seeds(const Comparison& c, const Arm& arm, size_t window) {
   std::vector<std::vector<double>> smoothed;
   std::vector<double> x;
   for (const RunRow* r : arm.done()) {
-    const auto& s = b.series(r->key);
+    const auto& s = c.series.at(r->key);
     smoothed.push_back(stats::moving_average(s.test_accuracy, window));
     if (s.eval_iterations.size() > x.size()) x = s.eval_iterations;
   }
@@ -423,7 +417,7 @@ const RunRow* first_done_with_seed(const Arm& arm, uint64_t seed) {
   return nullptr;
 }
 
-std::string pair_charts(const Builder& b, const Pair& p, const ReportOptions& o) {
+std::string pair_charts(const Comparison& c, const Pair& p, const ReportOptions& o) {
   std::string out;
   // The first seed both arms finished, so that the two runs share data order.
   const RunRow *base = nullptr, *sd = nullptr;
@@ -443,12 +437,12 @@ std::string pair_charts(const Builder& b, const Pair& p, const ReportOptions& o)
       chart.y2_label = "learning rate";
       int color = 0;
       for (const auto& [arm, run] : {std::pair{p.baseline, base}, std::pair{p.stochastic, sd}}) {
-        const auto& s = b.series(run->key);
+        const auto& s = c.series.at(run->key);
         add_run_series(chart, arm->label, color++, s.eval_iterations,
                        loss ? s.test_loss : s.test_accuracy, o.window);
       }
-      svg::Series lr = make_series("learning rate", b.series(base->key).iterations,
-                                   b.series(base->key).learning_rate);
+      svg::Series lr = make_series("learning rate", c.series.at(base->key).iterations,
+                                   c.series.at(base->key).learning_rate);
       lr.secondary_axis = true;
       lr.dashed = true;
       lr.color = 7;
@@ -466,7 +460,7 @@ std::string pair_charts(const Builder& b, const Pair& p, const ReportOptions& o)
   int color = 0;
   size_t arms_with_seeds = 0;
   for (const Arm* arm : {p.baseline, p.stochastic}) {
-    const auto band = across_seeds(b, *arm, o.window);
+    const auto band = across_seeds(c, *arm, o.window);
     arms_with_seeds += arm->done().size() >= 2;
     svg::Series s = make_series(
         fmt::format("{} (mean ± std over {} seeds)", arm->label, arm->done().size()), band.x,
@@ -615,13 +609,8 @@ Result<Comparison> compare(Store& store, const ReportOptions& options) {
   return Builder(store, options).build();
 }
 
-Result<ReportFiles> write_report(Store& store, const ReportOptions& options,
+Result<ReportFiles> write_report(const Comparison& c, const ReportOptions& options,
                                  const std::string& html_path) {
-  Builder builder(store, options);
-  auto built = builder.build();
-  if (!built) return built.error();
-  const Comparison& c = *built;
-
   const std::vector<Table> tables = {accuracy_table(c), variance_table(c, options),
                                      timing_table(c), grouped_table(c, "schedule", schedule_of),
                                      grouped_table(c, "shortcut", shortcut_of)};
@@ -633,11 +622,11 @@ Result<ReportFiles> write_report(Store& store, const ReportOptions& options,
   for (const Pair& p : c.pairs)
     body += html::section(
         fmt::format("{}: {} vs {}", p.short_title, p.stochastic->label, p.baseline->label),
-        "<p>" + html::escape(p.title) + "</p>" + pair_charts(builder, p, options));
+        "<p>" + html::escape(p.title) + "</p>" + pair_charts(c, p, options));
   const auto final_accuracy = [](const RunRow& r) { return r.final_test_accuracy; };
   // Training time of an epoch: step time × the steps the run took in its first epoch.
   const auto epoch_seconds = [&](const RunRow& r) -> std::optional<double> {
-    const auto steps = builder.series(r.key).steps_per_epoch;
+    const auto steps = c.series.at(r.key).steps_per_epoch;
     if (!r.mean_step_ms || steps == 0) return std::nullopt;
     return *r.mean_step_ms * double(steps) / 1000;
   };

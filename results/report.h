@@ -3,6 +3,7 @@
 // self-contained HTML file, a Markdown summary and CSV tables.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,12 +49,21 @@ struct Pair {
   std::optional<double> realized_speedup, theoretical_speedup;
 };
 
+// Per-run series the charts and the within-run statistics need, loaded once.
+struct RunSeries {
+  std::vector<double> eval_iterations, test_accuracy, test_loss;
+  std::vector<double> iterations, learning_rate;
+  int64_t steps_per_epoch = 0;  // iterations recorded in epoch 1
+};
+
+// Everything a report shows, read and computed once; the renderings only format it.
 struct Comparison {
   SweepRecord sweep;
   std::vector<Arm> arms;
   std::vector<Pair> pairs;
   std::vector<std::pair<std::string, int>> status_counts;
   bool complete = true;  // every run done, failed or diverged
+  std::map<std::string, RunSeries> series;  // by run key, every run of the arms
 };
 
 Result<Comparison> compare(Store& store, const ReportOptions& options);
@@ -63,9 +73,9 @@ struct ReportFiles {
   std::vector<std::string> csv;
 };
 
-// Writes `html_path`, and beside it the same name with .md and -accuracy.csv,
-// -variance.csv, -timing.csv.
-Result<ReportFiles> write_report(Store& store, const ReportOptions& options,
+// Renders `comparison` (built by compare() with the same options) into `html_path`, and
+// beside it the same name with .md and -accuracy.csv, -variance.csv, -timing.csv.
+Result<ReportFiles> write_report(const Comparison& comparison, const ReportOptions& options,
                                  const std::string& html_path);
 
 }  // namespace stodepth::results

@@ -123,7 +123,9 @@ TEST_CASE("the comparison finds the direction and size of each effect", "[report
 TEST_CASE("the report has every section, and text from the database is escaped", "[report]") {
   auto store = generated("evil", "<script>alert(1)</script> & friends");
   stodepth::testing::TempDir dir;
-  auto files = write_report(*store, ReportOptions{}, dir.file("evil.html"));
+  auto comparison = compare(*store, ReportOptions{});
+  REQUIRE(comparison.ok());
+  auto files = write_report(*comparison, ReportOptions{}, dir.file("evil.html"));
   REQUIRE(files.ok());
   const std::string html = read(files->html);
   for (const char* heading : {">Sweep<", ">Accuracy<", ">Variance<", ">Training time<"})
@@ -161,7 +163,7 @@ TEST_CASE("an unfinished sweep is reported with what exists, marked", "[report]"
   CHECK_FALSE(comparison->complete);
   CHECK(comparison->pairs.at(0).sd.n == 5);  // the queued run is not counted
   stodepth::testing::TempDir dir;
-  auto files = write_report(*store, {}, dir.file("partial.html"));
+  auto files = write_report(*comparison, {}, dir.file("partial.html"));
   REQUIRE(files.ok());
   CHECK(read(files->html).find("Incomplete sweep") != std::string::npos);
 }

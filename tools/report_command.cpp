@@ -40,18 +40,18 @@ int run_report(int argc, char** argv) {
     fmt::print(stderr, "stodepth report: {}\n", held.error().message);
     return kExitBadInput;
   }
+  auto comparison = results::compare(**store, options);
+  if (!comparison) {
+    fmt::print(stderr, "stodepth report: {}\n", comparison.error().message);
+    return kExitBadInput;
+  }
   std::string html_path = output;
   if (output.empty()) {
-    auto comparison = results::compare(**store, options);
-    if (!comparison) {
-      fmt::print(stderr, "stodepth report: {}\n", comparison.error().message);
-      return kExitBadInput;
-    }
     html_path = fmt::format("out/reports/{}.html", comparison->sweep.name);
   } else if (format == "md") {
     html_path = std::filesystem::path(output).replace_extension(".html").string();
   }
-  auto files = results::write_report(**store, options, html_path);
+  auto files = results::write_report(*comparison, options, html_path);
   if (!files) {
     fmt::print(stderr, "stodepth report: {}\n", files.error().message);
     return kExitBadInput;
