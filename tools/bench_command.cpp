@@ -145,15 +145,15 @@ int run_bench(int argc, char** argv) {
     const InputShape input{f.channels, f.size, f.size};
     const double theory = theoretical_speedup(model, input, *rule, f.p_L);
     const ConvFlops flops = conv_flops(model, input);
-    const auto share_of_limit = [&](const Runner& runner, double step_ms) {
-      const double images_per_s = f.batch * 1000 / step_ms;
+    const double plain_ips = f.batch * 1000 / p, sd_ips = f.batch * 1000 / s;
+    const auto share_of_limit = [&](const Runner& runner, double images_per_s) {
       return 100 * expected_training_flops(flops, runner.survival) * images_per_s /
              (peak_gflops * 1e9);
     };
     fmt::print("{:>6} {:>12.1f} {:>12.1f} {:>10.1f} {:>10.1f} {:>8.3f}x {:>8.3f}x {:>8.1f}% "
                "{:>10.1f}% {:>10.1f}%\n",
-               depth, f.batch * 1000 / p, f.batch * 1000 / s, p, s, speedup, theory,
-               100 * speedup / theory, share_of_limit(plain, p), share_of_limit(sd, s));
+               depth, plain_ips, sd_ips, p, s, speedup, theory, 100 * speedup / theory,
+               share_of_limit(plain, plain_ips), share_of_limit(sd, sd_ips));
   }
   return kExitOk;
 }
