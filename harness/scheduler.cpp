@@ -16,6 +16,7 @@
 #include <tbb/task_group.h>
 
 #include "model/checkpoint.h"
+#include "model/trainer.h"
 #include "model/flops.h"
 #include "model/survival.h"
 #include "results/writer.h"
@@ -149,9 +150,8 @@ Result<int64_t> checkpoint_iteration(const std::string& path, const std::string&
                                      LaunchObserver& observer) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return int64_t{0};
-  bool damaged = false;
-  auto checkpoint = read_checkpoint(path, &damaged);
-  if (!checkpoint && !damaged) return checkpoint.error();
+  auto checkpoint = read_checkpoint(path);
+  if (!checkpoint && checkpoint.error().kind != ErrorKind::kDamaged) return checkpoint.error();
   if (checkpoint && checkpoint->identity == key) return checkpoint->iteration;
   observer.on_notice(fmt::format(
       "{}; deleted, run {} starts from its beginning",
@@ -184,9 +184,9 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
   // Checked before the database is touched: a mistyped --only writes nothing.
   if (std::none_of(sweep.jobs.begin(), sweep.jobs.end(),
                    [&](const sweeps::Job& job) { return selected(job.key, options.only); }))
-    return Error{fmt::format("--only: no job of sweep '{}' has a key starting with {} "
+    return bad_input(fmt::format("--only: no job of sweep '{}' has a key starting with {} "
                              "(see 'launch --dry-run')",
-                             sweep.name, fmt::join(options.only, " or "))};
+                             sweep.name, fmt::join(options.only, " or ")));
   auto opened = results::Store::open(options.db_path, results::OpenMode::kReadWrite);
   if (!opened) return opened.error();
   std::unique_ptr<results::Store> control = std::move(*opened);
@@ -330,16 +330,21 @@ Result<LaunchSummary> launch(const sweeps::Sweep& sweep, const LaunchOptions& op
           run = *result;
           state = state_of(run.status);
           message = run.message;
-          if (run.storage_failed) stop_for_storage(run.message);
         } else {
           message = result.error().message;
+          // A checkpoint could not be written: the run resumes from its last good one later,
+          // and no more work starts on this storage.
+          if (result.error().kind == ErrorKind::kStorage) {
+            state = results::RunState::kInterrupted;
+            stop_for_storage(message);
+          }
         }
       } catch (const std::exception& e) {  // oneDNN or allocation failure: this job only
         message = fmt::format("internal error: {}", e.what());
       }
     }
-    writer.enqueue_finish(job.key, state, state == results::RunState::kFailed ? nullptr : &run,
-                          message);
+    const bool trained = run.iterations > 0 || state != results::RunState::kFailed;
+    writer.enqueue_finish(job.key, state, trained ? &run : nullptr, message);
     // The checkpoint goes once the final state is committed. Interrupted and failed runs keep
     // it: they resume from it (a failure may be passing, e.g. memory).
     const bool finished =

@@ -31,7 +31,8 @@ uint32_t crc32_of(const std::vector<char>& bytes) {
 }
 
 Error io_error(const std::string& path, const char* what) {
-  return Error{fmt::format("{}: cannot {} the checkpoint: {}", path, what, std::strerror(errno))};
+  return storage_error(
+      fmt::format("{}: cannot {} the checkpoint: {}", path, what, std::strerror(errno)));
 }
 
 // Writes all of `data` to `fd`, retrying short writes.
@@ -94,17 +95,15 @@ Status write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   return ok_status();
 }
 
-Result<Checkpoint> read_checkpoint(const std::string& path, bool* damaged_file) {
-  if (damaged_file) *damaged_file = false;
+Result<Checkpoint> read_checkpoint(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error(path, "open");
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return io_error(path, "read");
-  const auto damaged = [&](const char* why) {
-    if (damaged_file) *damaged_file = true;
-    return Error{fmt::format("{}: not a usable checkpoint ({}); delete it to restart the run "
-                             "from its beginning",
-                             path, why)};
+  const auto damaged = [&](const std::string& why) {
+    return damaged_file(fmt::format(
+        "{}: not a usable checkpoint ({}); delete it to restart the run from its beginning",
+        path, why));
   };
   if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
     return damaged("no stodepth checkpoint header");
@@ -115,8 +114,7 @@ Result<Checkpoint> read_checkpoint(const std::string& path, bool* damaged_file) 
   header.get(size);
   header.get(crc);
   if (format != kCheckpointFormat)
-    return damaged(fmt::format("format {}, this build reads {}", format, kCheckpointFormat)
-                       .c_str());
+    return damaged(fmt::format("format {}, this build reads {}", format, kCheckpointFormat));
   if (size != bytes.size() - kHeaderBytes) return damaged("truncated");
   bytes.erase(bytes.begin(), bytes.begin() + kHeaderBytes);
   if (crc32_of(bytes) != crc) return damaged("checksum mismatch");

@@ -17,7 +17,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "model/result.h"
+#include "model/base/result.h"
 
 namespace stodepth {
 
@@ -107,8 +107,8 @@ struct Checkpoint {
 // Writes `checkpoint` to `path` atomically (see the header comment).
 Status write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 // Reads and verifies a checkpoint: a missing, unreadable, truncated, foreign or damaged file
-// is an Error naming the file. `damaged` (if given) tells the file was read but is not a
-// usable checkpoint, as opposed to not there or not readable.
-Result<Checkpoint> read_checkpoint(const std::string& path, bool* damaged = nullptr);
+// is an Error naming the file: kDamaged when the file was read but is not a usable
+// checkpoint, kStorage when it is not there or not readable.
+Result<Checkpoint> read_checkpoint(const std::string& path);
 
 }  // namespace stodepth

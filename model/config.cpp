@@ -45,38 +45,14 @@ std::optional<LrScheduleKind> parse_schedule(const std::string& s) {
 
 namespace {
 
-int edit_distance(const std::string& a, const std::string& b) {
-  std::vector<int> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = int(j);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    int diagonal = row[0];
-    row[0] = int(i);
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const int substitute = diagonal + (a[i - 1] != b[j - 1]);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
-    }
-  }
-  return row[b.size()];
-}
-
 bool finite_positive(double x) { return std::isfinite(x) && x > 0; }
 
 Error bad(const std::string& key, const std::string& message) {
-  return Error{fmt::format("{}: {}", key, message)};
+  return bad_input(fmt::format("{}: {}", key, message));
 }
 
 }  // namespace
 
-std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  int best_distance = std::max<int>(2, int(word.size()) / 3) + 1;
-  for (const auto& c : candidates) {
-    const int d = edit_distance(word, c);
-    if (d < best_distance) best = c, best_distance = d;
-  }
-  return best;
-}
 
 Status validate(const TrainConfig& c) {
   const int depth = c.model.depth;

@@ -10,7 +10,8 @@
 #include "model/data/batcher.h"
 #include "model/data/dataset.h"
 #include "model/lr_schedule.h"
-#include "model/result.h"
+#include "model/base/did_you_mean.h"
+#include "model/base/result.h"
 #include "model/survival.h"
 
 namespace stodepth {
@@ -77,8 +78,5 @@ Status validate(const TrainConfig& config);
 
 // Total training iterations: train.iterations, or epochs × batches per epoch.
 int64_t total_iterations(const TrainConfig& config, int64_t batches_per_epoch);
-
-// The closest candidate by edit distance, for "did you mean" hints; empty if none is close.
-std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace stodepth

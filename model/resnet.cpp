@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "model/check.h"
+#include "model/base/check.h"
 #include "model/dnn/layers.h"
 #include "model/dnn/shortcut.h"
 #include "model/rng.h"
@@ -406,7 +406,7 @@ void ResNet::save_state(ByteWriter& out) {
 
 Status ResNet::load_state(ByteReader& in) {
   const auto mismatch = [](const std::string& what) {
-    return Error{fmt::format("checkpoint does not fit this network ({})", what)};
+    return damaged_file(fmt::format("checkpoint does not fit this network ({})", what));
   };
   const auto params = params_.all();
   int64_t count = 0;

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <new>
 
 #include <fmt/format.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "model/checkpoint.h"
 #include "model/data/batcher.h"
@@ -19,15 +21,6 @@
 #include "model/sgd.h"
 
 namespace stodepth {
-
-const char* to_string(RunStatus s) {
-  switch (s) {
-    case RunStatus::kDone: return "done";
-    case RunStatus::kDiverged: return "diverged";
-    case RunStatus::kInterrupted: return "interrupted";
-  }
-  return "?";
-}
 
 namespace {
 
@@ -147,11 +140,11 @@ Status decode_state(const std::vector<char>& bytes, LoopState& s, ResNet& net,
   ByteReader in(bytes);
   int64_t saved_examples = 0, saved_batches = 0;
   if (!in.get(saved_examples) || !in.get(saved_batches))
-    return Error{"checkpoint: truncated training state"};
+    return damaged_file("checkpoint: truncated training state");
   if (saved_examples != train_examples || saved_batches != batches_per_epoch)
-    return Error{fmt::format("checkpoint: written for {} training examples in {} batches per "
+    return damaged_file(fmt::format("checkpoint: written for {} training examples in {} batches per "
                              "epoch, this dataset has {} in {}",
-                             saved_examples, saved_batches, train_examples, batches_per_epoch)};
+                             saved_examples, saved_batches, train_examples, batches_per_epoch));
   uint8_t has_final = 0;
   double final_accuracy = 0, final_loss = 0;
   in.get(s.gates);
@@ -168,13 +161,13 @@ Status decode_state(const std::vector<char>& bytes, LoopState& s, ResNet& net,
   in.get(has_final);
   in.get(final_accuracy);
   in.get(final_loss);
-  if (!in.ok()) return Error{"checkpoint: truncated training state"};
+  if (!in.ok()) return damaged_file("checkpoint: truncated training state");
   if (has_final) {
     s.summary.final_test_accuracy = final_accuracy;
     s.summary.final_test_loss = final_loss;
   }
   if (auto loaded = net.load_state(in); !loaded) return loaded;
-  if (!in.at_end()) return Error{"checkpoint: unexpected bytes after the training state"};
+  if (!in.at_end()) return damaged_file("checkpoint: unexpected bytes after the training state");
   return ok_status();
 }
 
@@ -188,14 +181,16 @@ int use_openmp_threads(int requested) {
   return threads;
 }
 
-Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset,
-                         MetricsSink& sink, const Checkpointing& checkpointing) {
+namespace {
+
+Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Dataset& dataset,
+                                   MetricsSink& sink, const Checkpointing& checkpointing) {
   if (auto status = validate(config); !status) return status.error();
   const auto& t = config.train;
   if (t.batch > dataset.train.size())
-    return Error{fmt::format("train.batch: {} is larger than the training set ({} examples)",
-                             t.batch, dataset.train.size())};
-  if (dataset.test.size() == 0) return Error{"dataset: the test split is empty"};
+    return bad_input(fmt::format("train.batch: {} is larger than the training set ({} examples)",
+                             t.batch, dataset.train.size()));
+  if (dataset.test.size() == 0) return bad_input("dataset: the test split is empty");
 
   const auto start = Clock::now();
   const int threads = use_openmp_threads(t.threads);
@@ -222,24 +217,24 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
   const bool checkpoints = !checkpointing.path.empty();
   const bool resume = checkpoints && std::filesystem::exists(checkpointing.path);
   if (checkpoints && !resume && checkpointing.resume_from > 0)
-    return Error{fmt::format("{}: the checkpoint to resume from (iteration {}) is gone",
-                             checkpointing.path, checkpointing.resume_from)};
+    return bad_input(fmt::format("{}: the checkpoint to resume from (iteration {}) is gone",
+                             checkpointing.path, checkpointing.resume_from));
   if (resume) {
     auto checkpoint = read_checkpoint(checkpointing.path);
     if (!checkpoint) return checkpoint.error();
     if (checkpoint->identity != checkpointing.identity ||
         checkpoint->iteration > plan.total_iterations)
-      return Error{fmt::format("{}: a checkpoint of another run ({}, iteration {}); delete it to "
+      return bad_input(fmt::format("{}: a checkpoint of another run ({}, iteration {}); delete it to "
                                "restart this run from its beginning",
-                               checkpointing.path, checkpoint->identity, checkpoint->iteration)};
+                               checkpointing.path, checkpoint->identity, checkpoint->iteration));
     if (checkpointing.resume_from >= 0 && checkpoint->iteration != checkpointing.resume_from)
-      return Error{fmt::format("{}: holds iteration {}, expected {} (changed by another process?)",
+      return bad_input(fmt::format("{}: holds iteration {}, expected {} (changed by another process?)",
                                checkpointing.path, checkpoint->iteration,
-                               checkpointing.resume_from)};
+                               checkpointing.resume_from));
     if (auto decoded = decode_state(checkpoint->state, state, net, dataset.train.size(),
                                     plan.batches_per_epoch);
         !decoded)
-      return Error{fmt::format("{}: {}", checkpointing.path, decoded.error().message)};
+      return damaged_file(fmt::format("{}: {}", checkpointing.path, decoded.error().message));
     gate_rng.set_state(state.gates);
     batcher.restore(state.batcher);
     test.set_cursor(state.test_cursor);
@@ -251,7 +246,8 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
   sink.on_start(plan);
 
   int64_t saved_at = plan.resumed_after;
-  // Saves the state after iteration `it`; false (with the summary marked) if it could not.
+  std::optional<Error> storage_failure;
+  // Saves the state after iteration `it`; false (with the failure kept) if it could not.
   auto save_checkpoint = [&](int64_t it) {
     if (!sink.before_checkpoint(it)) return true;  // records not durable: keep the last one
     state.gates = gate_rng.state();
@@ -263,9 +259,7 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
          encode_state(state, state.elapsed_ms + ms_since(start), net, dataset.train.size(),
                       plan.batches_per_epoch)});
     if (!written) {
-      summary.storage_failed = true;
-      summary.status = RunStatus::kInterrupted;
-      summary.message = written.error().message;
+      storage_failure = written.error();
       return false;
     }
     saved_at = it;
@@ -331,6 +325,8 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
         it < plan.total_iterations && !save_checkpoint(it))
       break;
   }
+  // The run resumes from its last good checkpoint once the storage is fixed.
+  if (storage_failure) return *storage_failure;
   summary.wall_seconds = (state.elapsed_ms + ms_since(start)) / 1000;
   summary.rss_at_end = resident_bytes();
   summary.peak_rss = peak_resident_bytes();
@@ -348,6 +344,23 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
     summary.mean_active_blocks = double(state.active_total) / double(summary.iterations);
   }
   return summary;
+}
+
+}  // namespace
+
+// The model's edge: what oneDNN or the allocator throws becomes an Error of this run only.
+Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset,
+                         MetricsSink& sink, const Checkpointing& checkpointing) {
+  try {
+    return train_unguarded(config, dataset, sink, checkpointing);
+  } catch (const dnnl::error& e) {
+    return internal_error(fmt::format("internal error in oneDNN: {} (status {})", e.what(),
+                                      int(e.status)));
+  } catch (const std::bad_alloc&) {
+    return internal_error("internal error: out of memory");
+  } catch (const std::exception& e) {
+    return internal_error(fmt::format("internal error: {}", e.what()));
+  }
 }
 
 }  // namespace stodepth

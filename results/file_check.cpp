@@ -55,17 +55,17 @@ std::optional<Header> parse_header(const std::array<unsigned char, kHeaderSize>&
 }
 
 Error not_sqlite_error(const std::string& path) {
-  return Error{fmt::format(
+  return bad_input(fmt::format(
       "{}: not an SQLite database, so not a stodepth results database (pass another --db, or "
       "move the file away)",
-      path)};
+      path));
 }
 
 Error corrupt_error(const std::string& path, const std::string& what) {
-  return Error{fmt::format(
+  return bad_input(fmt::format(
       "{}: truncated or corrupt SQLite database: {} (restore it from a backup, or pass another "
       "--db)",
-      path, what)};
+      path, what));
 }
 
 // A file cut short is whole pages shorter than its header says, or not whole pages at all.
@@ -124,17 +124,17 @@ Result<FileState> probe_unclaimed(const std::string& path) {
 }  // namespace
 
 Error foreign_database_error(const std::string& path, const std::string& what) {
-  return Error{fmt::format(
+  return bad_input(fmt::format(
       "{}: an SQLite database of another application ({}; stodepth's application_id is "
       "0x{:08X}), not a stodepth results database (pass another --db)",
-      path, what, uint32_t(kApplicationId))};
+      path, what, uint32_t(kApplicationId)));
 }
 
 Error newer_schema_error(const std::string& path, int64_t version) {
-  return Error{fmt::format(
+  return bad_input(fmt::format(
       "{}: created by a newer stodepth (schema version {}, this build knows up to {}) (upgrade "
       "stodepth, or pass another --db)",
-      path, version, schema_version())};
+      path, version, schema_version()));
 }
 
 namespace {
@@ -154,14 +154,14 @@ Result<size_t> read_prefix(const std::string& path, std::span<unsigned char> byt
   if (vfs->xOpen(vfs, path.c_str(), file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB,
                  &flags_out) != SQLITE_OK) {
     if (file->pMethods) file->pMethods->xClose(file);
-    return Error{fmt::format("{}: cannot open for reading", path)};
+    return storage_error(fmt::format("{}: cannot open for reading", path));
   }
   sqlite3_int64 size = 0;
   int rc = file->pMethods->xFileSize(file, &size);
   const size_t wanted = std::min(bytes.size(), size_t(std::max<sqlite3_int64>(size, 0)));
   if (rc == SQLITE_OK) rc = file->pMethods->xRead(file, bytes.data(), int(wanted), 0);
   file->pMethods->xClose(file);
-  if (rc != SQLITE_OK) return Error{fmt::format("{}: cannot read (SQLite error {})", path, rc)};
+  if (rc != SQLITE_OK) return storage_error(fmt::format("{}: cannot read (SQLite error {})", path, rc));
   return wanted;
 }
 
@@ -170,10 +170,10 @@ Result<FileState> inspect_once(const std::string& path) {
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) return FileState::kMissing;
   if (!fs::is_regular_file(status)) {
-    return Error{fmt::format("{}: not a regular file (pass a database file as --db)", path)};
+    return bad_input(fmt::format("{}: not a regular file (pass a database file as --db)", path));
   }
   const uintmax_t size = fs::file_size(path, ec);
-  if (ec) return Error{fmt::format("{}: cannot read: {}", path, ec.message())};
+  if (ec) return storage_error(fmt::format("{}: cannot read: {}", path, ec.message()));
   if (size == 0) return FileState::kEmpty;
 
   std::array<unsigned char, kHeaderSize> bytes{};

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "model/utf8.h"
+#include "model/base/utf8.h"
 
 namespace stodepth::results::html {
 namespace {

@@ -94,11 +94,11 @@ class Builder {
   Builder(Store& store, const ReportOptions& options) : store_(store), options_(options) {}
 
   Result<Comparison> build() {
-    if (options_.window < 1) return Error{"--window: must be >= 1 evaluation"};
-    if (!(options_.tail > 0 && options_.tail <= 1)) return Error{"--tail: must be in (0, 1]"};
+    if (options_.window < 1) return bad_input("--window: must be >= 1 evaluation");
+    if (!(options_.tail > 0 && options_.tail <= 1)) return bad_input("--tail: must be in (0, 1]");
     auto sweeps = store_.sweeps();
     if (!sweeps) return sweeps.error();
-    if (sweeps->empty()) return Error{"the database holds no sweep (run 'stodepth launch' first)"};
+    if (sweeps->empty()) return bad_input("the database holds no sweep (run 'stodepth launch' first)");
     Comparison c;
     if (options_.sweep) {
       auto it = std::find_if(sweeps->begin(), sweeps->end(),
@@ -107,10 +107,10 @@ class Builder {
         std::vector<std::string> names;
         for (const auto& s : *sweeps) names.push_back(s.name);
         const auto hint = closest_match(*options_.sweep, names);
-        return Error{fmt::format("--sweep: no sweep '{}' in the database{} (have: {})",
+        return bad_input(fmt::format("--sweep: no sweep '{}' in the database{} (have: {})",
                                  *options_.sweep,
                                  hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-                                 fmt::join(names, ", "))};
+                                 fmt::join(names, ", ")));
       }
       c.sweep = *it;
     } else {
@@ -598,8 +598,8 @@ Status write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();
-  if (!out) return Error{fmt::format("{}: cannot write the report (check the directory exists "
-                                     "and is writable)", path)};
+  if (!out) return bad_input(fmt::format("{}: cannot write the report (check the directory exists "
+                                     "and is writable)", path));
   return ok_status();
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "model/result.h"
+#include "model/base/result.h"
 #include "results/store.h"
 
 namespace stodepth::results {

@@ -107,7 +107,7 @@ Error Statement::error(int rc) const {
   const bool current = db && (sqlite3_errcode(db) & 0xff) == (rc & 0xff);
   const char* message = current ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   const char* sql = sqlite3_sql(stmt_);
-  return Error{fmt::format("{}: {}{} (in: {})", path_, message, storage_hint(rc), sql ? sql : "?")};
+  return storage_error(fmt::format("{}: {}{} (in: {})", path_, message, storage_hint(rc), sql ? sql : "?"));
 }
 
 // --- Database -------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ Result<Database> Database::open(const std::string& path, int flags, const std::s
     // On most failures SQLite still allocates a handle, which carries the message.
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);
-    return Error{fmt::format("{}: cannot open: {}", label, message)};
+    return bad_input(fmt::format("{}: cannot open: {}", label, message));
   }
   sqlite3_extended_result_codes(db, 1);
   return Database(db, label);
@@ -167,8 +167,8 @@ Result<int64_t> Database::query_int(const std::string& sql) {
 int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
 Error Database::error(std::string_view context) const {
-  return Error{fmt::format("{}: {}: {}{}", label_, context, sqlite3_errmsg(db_),
-                           storage_hint(sqlite3_errcode(db_)))};
+  return storage_error(fmt::format("{}: {}: {}{}", label_, context, sqlite3_errmsg(db_),
+                           storage_hint(sqlite3_errcode(db_))));
 }
 
 // --- Transaction ----------------------------------------------------------------------------

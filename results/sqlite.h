@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "model/result.h"
+#include "model/base/result.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

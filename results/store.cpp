@@ -157,10 +157,10 @@ Result<RunRow> decode_run(const Statement& s, const std::string& label) {
   const auto parsed_rule = parse_rule(rule);
   const auto parsed_schedule = parse_schedule(schedule);
   if (!state || !parsed_shortcut || !parsed_rule || !parsed_schedule) {
-    return Error{fmt::format(
+    return bad_input(fmt::format(
         "{}: run {}: unreadable status/shortcut/rule/schedule '{}'/'{}'/'{}'/'{}' (was the "
         "database edited by hand?)",
-        label, row.key, status, shortcut, rule, schedule)};
+        label, row.key, status, shortcut, rule, schedule));
   }
   row.state = *state;
   config.model.shortcut = *parsed_shortcut;
@@ -288,9 +288,9 @@ Status enable_wal(Database& db, bool in_memory) {
   if (!row) return row.error();
   const std::string mode = *row ? stmt->column_text(0) : "";
   if (mode != "wal" && !in_memory) {
-    return Error{fmt::format(
+    return bad_input(fmt::format(
         "{}: cannot use WAL journal mode (got '{}') (put the database on a local filesystem)",
-        db.label(), mode)};
+        db.label(), mode));
   }
   return db.exec("PRAGMA synchronous = FULL");
 }
@@ -318,8 +318,8 @@ std::string immutable_uri(const std::string& path) {
 }
 
 Error not_created_error(const std::string& path) {
-  return Error{fmt::format(
-      "{}: no results database there yet (check --db, or run a sweep to create it)", path)};
+  return bad_input(fmt::format(
+      "{}: no results database there yet (check --db, or run a sweep to create it)", path));
 }
 
 // --- select() -------------------------------------------------------------------------------
@@ -353,13 +353,13 @@ class ReadOnlyAuthorizer {
 
 Error query_error(sqlite3* db, int rc) {
   if ((rc & 0xff) == SQLITE_AUTH) {
-    return Error{fmt::format("query refused: {} (query sql is read-only)", sqlite3_errmsg(db))};
+    return bad_input(fmt::format("query refused: {} (query sql is read-only)", sqlite3_errmsg(db)));
   }
-  return Error{fmt::format("query: {}", sqlite3_errmsg(db))};
+  return bad_input(fmt::format("query: {}", sqlite3_errmsg(db)));
 }
 
 Error more_than_one_error() {
-  return Error{"query refused: more than one statement (query sql runs a single SELECT)"};
+  return bad_input("query refused: more than one statement (query sql runs a single SELECT)");
 }
 
 // True when `rest` holds only whitespace, comments and semicolons.
@@ -382,10 +382,10 @@ Result<Statement> prepare_query(Database& db, const std::string& sql) {
   const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), int(sql.size()), &raw, &tail);
   Statement stmt(raw, db.label());
   if (rc != SQLITE_OK) return query_error(db.handle(), rc);
-  if (raw == nullptr) return Error{"query: empty (give one SELECT statement)"};
+  if (raw == nullptr) return bad_input("query: empty (give one SELECT statement)");
   if (!nothing_after(db.handle(), tail, sql.data() + sql.size())) return more_than_one_error();
   if (!sqlite3_stmt_readonly(raw)) {
-    return Error{"query refused: statement writes (query sql is read-only)"};
+    return bad_input("query refused: statement writes (query sql is read-only)");
   }
   return stmt;
 }
@@ -408,10 +408,10 @@ struct Store::Impl {
     if (!file_id) return ok_status();
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || std::pair(st.st_dev, st.st_ino) != *file_id)
-      return Error{fmt::format("{}: the database file was deleted or replaced while in use; "
+      return storage_error(fmt::format("{}: the database file was deleted or replaced while in use; "
                                "stopping so that nothing more is written to a file nobody can "
                                "read (restore it, or launch again to start a new one)",
-                               path)};
+                               path));
     return ok_status();
   }
 
@@ -476,8 +476,8 @@ struct Store::Impl {
   Status finish(const std::string& key, RunState state, const RunSummary* s,
                 const std::string& error) {
     if (state == RunState::kQueued || state == RunState::kRunning) {
-      return Error{fmt::format("{}: run {}: finish_run needs a final state, not {}", path, key,
-                               to_string(state))};
+      return internal_error(fmt::format("{}: run {}: finish_run needs a final state, not {}", path, key,
+                               to_string(state)));
     }
     auto value = [s](double RunSummary::*m) -> std::optional<double> {
       if (!s) return std::nullopt;
@@ -506,7 +506,7 @@ struct Store::Impl {
                        time(&RunSummary::Time::record_ms), bytes(&RunSummary::model_bytes),
                        bytes(&RunSummary::peak_rss));
     if (!updated) return updated;
-    if (db.changes() == 0) return Error{fmt::format("{}: finish_run: no run {}", path, key)};
+    if (db.changes() == 0) return internal_error(fmt::format("{}: finish_run: no run {}", path, key));
     return ok_status();
   }
 
@@ -562,9 +562,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   if (!db) return db.error();
   // SQLite silently opens a write-protected file read-only; refuse before anything is written.
   if (!read_only && sqlite3_db_readonly(db->handle(), "main") == 1)
-    return Error{fmt::format("{}: the database is read-only (make the file and its directory "
+    return bad_input(fmt::format("{}: the database is read-only (make the file and its directory "
                              "writable, or pass another --db)",
-                             path)};
+                             path));
   if (auto configured = configure_connection(*db); !configured) return configured.error();
   // One read transaction: another launcher creating the file commits the application_id,
   // the version and the tables together, and they must be read together.
@@ -575,10 +575,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
 
   if (read_only) {
     if (*version != schema_version()) {
-      return Error{fmt::format(
+      return bad_input(fmt::format(
           "{}: schema version {} is older than this build's {} (open it once read-write, e.g. "
           "by running a sweep, to migrate it)",
-          path, *version, schema_version())};
+          path, *version, schema_version()));
     }
   } else {
     // Migrations run before WAL is enabled so that a new file's header (application_id,
@@ -613,10 +613,10 @@ Status Store::register_sweep(const SweepRecord& sweep) {
                         sweep.source_hash);
     }
     if (hashes->front() != sweep.source_hash) {
-      return Error{fmt::format(
+      return bad_input(fmt::format(
           "{}: sweep '{}' already exists in DB with a different definition (rename the sweep "
           "or use another --db)",
-          impl_->path, sweep.name)};
+          impl_->path, sweep.name));
     }
     return ok_status();
   });
@@ -695,9 +695,9 @@ Status Store::write_batch(const Batch& batch) {
         auto owned = impl_->count(kRunOwnedBy, key, batch.owner);
         if (!owned) return owned.error();
         if (*owned == 0)
-          return Error{fmt::format("{}: run {} is no longer held by this launcher ({}); another "
+          return storage_error(fmt::format("{}: run {} is no longer held by this launcher ({}); another "
                                    "launcher released it, so this one stops writing",
-                                   impl_->path, key, batch.owner)};
+                                   impl_->path, key, batch.owner));
       }
       auto applied = std::visit([&](const auto& o) { return impl_->apply(o); }, op);
       if (!applied) return applied;
@@ -708,7 +708,7 @@ Status Store::write_batch(const Batch& batch) {
 
 Status Store::hold_snapshot() {
   if (impl_->mode != OpenMode::kReadOnly)
-    return Error{fmt::format("{}: hold_snapshot needs a read-only store", impl_->path)};
+    return internal_error(fmt::format("{}: hold_snapshot needs a read-only store", impl_->path));
   if (auto begun = impl_->db.exec("BEGIN"); !begun) return begun;
   // A deferred transaction takes its snapshot at the first read.
   auto read = impl_->db.query_int("SELECT count(*) FROM sqlite_schema");

@@ -11,8 +11,9 @@
 #include <variant>
 #include <vector>
 
-#include "model/result.h"
-#include "model/trainer.h"
+#include "model/base/result.h"
+#include "model/config.h"
+#include "model/records.h"
 
 namespace stodepth::results {
 

@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "model/result.h"
-#include "model/trainer.h"
+#include "model/base/result.h"
+#include "model/records.h"
 #include "results/store.h"
 
 namespace stodepth::results {

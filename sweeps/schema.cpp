@@ -25,7 +25,7 @@ std::string describe(const YAML::Node& node) {
 }
 
 Error expected(const char* what, const YAML::Node& node) {
-  return Error{fmt::format("expected {}, got {}", what, describe(node))};
+  return bad_input(fmt::format("expected {}, got {}", what, describe(node)));
 }
 
 // Plain scalars only: a quoted "20" is a string, whatever it spells.
@@ -50,7 +50,7 @@ std::errc parse_all(std::string s, T& value) {
 }
 
 Error out_of_range(const YAML::Node& node) {
-  return Error{fmt::format("{} is out of range", node.Scalar())};
+  return bad_input(fmt::format("{} is out of range", node.Scalar()));
 }
 
 // A plain scalar read as T (int64_t or double); infinities and NaN are out of range.
@@ -79,7 +79,7 @@ Parser integer(Field field) {
     auto value = parse_integer(node);
     if (!value) return value.error();
     if (!std::in_range<FieldType<Field>>(*value))
-      return Error{fmt::format("{} is out of range", *value)};
+      return bad_input(fmt::format("{} is out of range", *value));
     return Apply([field, v = FieldType<Field>(*value)](TrainConfig& c) { field(c) = v; });
   };
 }
@@ -131,8 +131,8 @@ Parser choice(Field field, Parse parse, std::vector<std::string> names) {
     const auto value = node.IsScalar() ? parse(node.Scalar()) : std::nullopt;
     if (value) return Apply([field, v = *value](TrainConfig& c) { field(c) = v; });
     const std::string hint = node.IsScalar() ? closest_match(node.Scalar(), names) : "";
-    return Error{fmt::format("expected one of {}, got {}{}", fmt::join(names, ", "), describe(node),
-                             hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint))};
+    return bad_input(fmt::format("expected one of {}, got {}{}", fmt::join(names, ", "), describe(node),
+                             hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
   };
 }
 

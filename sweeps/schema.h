@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/result.h"
+#include "model/base/result.h"
 #include "sweeps/yaml_check.h"
 
 namespace stodepth::sweeps {

@@ -310,12 +310,12 @@ Result<Sweep> parse_sweep(const std::string& text, const std::string& filename,
 Result<Sweep> load_sweep_file(const std::string& path, const ExpandOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    return Error{fmt::format("{}: is a directory, not a sweep file (give the .yaml file)", path)};
+    return bad_input(fmt::format("{}: is a directory, not a sweep file (give the .yaml file)", path));
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{fmt::format("{}: cannot open the sweep file (does it exist?)", path)};
+  if (!in) return bad_input(fmt::format("{}: cannot open the sweep file (does it exist?)", path));
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) return Error{fmt::format("{}: cannot read the sweep file", path)};
+  if (in.bad()) return bad_input(fmt::format("{}: cannot read the sweep file", path));
   return parse_sweep(text.str(), path, options);
 }
 

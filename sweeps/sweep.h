@@ -48,7 +48,7 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/result.h"
+#include "model/base/result.h"
 
 namespace stodepth::sweeps {
 

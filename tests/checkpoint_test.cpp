@@ -32,7 +32,7 @@ struct RecordingSink : MetricsSink {
   }
   Status before_checkpoint(int64_t iteration) override {
     if (refuse_checkpoints_after >= 0 && iteration > refuse_checkpoints_after)
-      return Error{"not durable"};
+      return storage_error("not durable");
     checkpoints.push_back(iteration);
     return ok_status();
   }
@@ -110,6 +110,7 @@ TEST_CASE("checkpoint files round-trip and refuse damaged ones", "[checkpoint]")
       REQUIRE_FALSE(refused.ok());
       CHECK_THAT(refused.error().message, Catch::Contains(path) &&
                                               Catch::Contains("checksum mismatch"));
+      CHECK(refused.error().kind == ErrorKind::kDamaged);
     }
   }
   SECTION("a truncated file") {
@@ -117,12 +118,14 @@ TEST_CASE("checkpoint files round-trip and refuse damaged ones", "[checkpoint]")
     auto refused = read_checkpoint(path);
     REQUIRE_FALSE(refused.ok());
     CHECK_THAT(refused.error().message, Catch::Contains("truncated"));
+    CHECK(refused.error().kind == ErrorKind::kDamaged);
   }
   SECTION("a file that is not a checkpoint") {
     write_bytes(path, {'h', 'e', 'l', 'l', 'o'});
     auto refused = read_checkpoint(path);
     REQUIRE_FALSE(refused.ok());
     CHECK_THAT(refused.error().message, Catch::Contains("no stodepth checkpoint header"));
+    CHECK(refused.error().kind == ErrorKind::kDamaged);
   }
   SECTION("a missing file") {
     auto refused = read_checkpoint(dir.file("none.ckpt"));
@@ -223,10 +226,9 @@ TEST_CASE("a resumed run is bit-identical to an uninterrupted one", "[checkpoint
     RecordingSink first;
     auto stopped =
         train(config, small_synthetic(), first, {dir.file("missing/dir/run.ckpt"), "job-1", 10});
-    REQUIRE(stopped.ok());
-    CHECK(stopped->status == RunStatus::kInterrupted);
-    CHECK(stopped->storage_failed);
-    CHECK_THAT(stopped->message, Catch::Contains("missing/dir/run.ckpt.tmp: cannot create"));
+    REQUIRE_FALSE(stopped.ok());
+    CHECK(stopped.error().kind == ErrorKind::kStorage);
+    CHECK_THAT(stopped.error().message, Catch::Contains("missing/dir/run.ckpt.tmp: cannot create"));
     CHECK(first.iterations.size() == 10);
   }
   SECTION("a checkpoint of a different network is refused") {

@@ -110,12 +110,12 @@ int print_job_table(const sweeps::Sweep& sweep, const std::string& db_path) {
     auto store = results::Store::open(db_path, results::OpenMode::kReadOnly);
     if (!store) {
       fmt::print(stderr, "stodepth launch: {}\n", store.error().message);
-      return kExitBadInput;
+      return exit_code(store.error());
     }
     auto runs = (*store)->runs(std::nullopt);
     if (!runs) {
       fmt::print(stderr, "stodepth launch: {}\n", runs.error().message);
-      return kExitBadInput;
+      return exit_code(runs.error());
     }
     for (const auto& r : *runs) status[r.key] = to_string(r.state);
   }
@@ -177,7 +177,7 @@ int run_launch(int argc, char** argv) {
   auto sweep = sweeps::load_sweep_file(path, expand);
   if (!sweep) {
     fmt::print(stderr, "{}\n", sweep.error().message);
-    return kExitBadInput;
+    return exit_code(sweep.error());
   }
   if (dry_run) return print_job_table(*sweep, options.db_path);
 
@@ -194,7 +194,7 @@ int run_launch(int argc, char** argv) {
   display.finish();
   if (!summary) {
     fmt::print(stderr, "stodepth launch: {}\n", summary.error().message);
-    return kExitBadInput;
+    return exit_code(summary.error());
   }
   fmt::print("sweep {}: ran {} (done {}, failed {}, diverged {}, interrupted {}{}), skipped {} "
              "already finished{}; results in {}\n",

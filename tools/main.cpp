@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "model/config.h"
+#include "model/base/did_you_mean.h"
 #include "tools/commands.h"
 
 namespace {

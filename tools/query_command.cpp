@@ -75,13 +75,13 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_where(
   for (const auto& item : items) {
     const auto eq = item.find('=');
     if (eq == std::string::npos)
-      return Error{fmt::format("--where {}: expected KEY=VALUE (e.g. depth=56)", item)};
+      return bad_input(fmt::format("--where {}: expected KEY=VALUE (e.g. depth=56)", item));
     const std::string key = item.substr(0, eq);
     if (std::find(kWhereKeys.begin(), kWhereKeys.end(), key) == kWhereKeys.end()) {
       const auto hint = closest_match(key, kWhereKeys);
-      return Error{fmt::format("--where: unknown key '{}'{} (one of: {})", key,
+      return bad_input(fmt::format("--where: unknown key '{}'{} (one of: {})", key,
                                hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-                               fmt::join(kWhereKeys, ", "))};
+                               fmt::join(kWhereKeys, ", ")));
     }
     out.emplace_back(key, item.substr(eq + 1));
   }
@@ -116,16 +116,16 @@ Result<TextTable> runs_table(results::Store& store, const QueryFlags& f) {
 }
 
 Result<TextTable> curve_table(results::Store& store, const QueryFlags& f) {
-  if (f.every < 1) return Error{"--every: must be >= 1"};
+  if (f.every < 1) return bad_input("--every: must be >= 1");
   auto rows = store.runs(std::nullopt);
   if (!rows) return rows.error();
   std::vector<std::string> hits;
   for (const auto& r : *rows)
     if (r.key.rfind(f.run, 0) == 0) hits.push_back(r.key);
-  if (hits.empty()) return Error{fmt::format("no run with key '{}' (see 'query runs')", f.run)};
+  if (hits.empty()) return bad_input(fmt::format("no run with key '{}' (see 'query runs')", f.run));
   if (hits.size() > 1)
-    return Error{fmt::format("key prefix '{}' matches {} runs; give more characters", f.run,
-                             hits.size())};
+    return bad_input(fmt::format("key prefix '{}' matches {} runs; give more characters", f.run,
+                             hits.size()));
   auto curve = store.curve(hits[0]);
   if (!curve) return curve.error();
   TextTable t;
@@ -254,11 +254,11 @@ int run_query(int argc, char** argv) {
   auto store = results::Store::open(f.db, results::OpenMode::kReadOnly);
   if (!store) {
     fmt::print(stderr, "stodepth query: {}\n", store.error().message);
-    return kExitBadInput;
+    return exit_code(store.error());
   }
   if (auto held = (*store)->hold_snapshot(); !held) {
     fmt::print(stderr, "stodepth query: {}\n", held.error().message);
-    return kExitBadInput;
+    return exit_code(held.error());
   }
   Result<TextTable> table = runs->parsed()      ? runs_table(**store, f)
                             : curve->parsed()   ? curve_table(**store, f)
@@ -266,7 +266,7 @@ int run_query(int argc, char** argv) {
                                                 : sql_table(**store, f);
   if (!table) {
     fmt::print(stderr, "stodepth query: {}\n", table.error().message);
-    return kExitBadInput;
+    return exit_code(table.error());
   }
   print_table(stdout, *table, *format);
   return kExitOk;

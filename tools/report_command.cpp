@@ -34,16 +34,16 @@ int run_report(int argc, char** argv) {
   auto store = results::Store::open(db, results::OpenMode::kReadOnly);
   if (!store) {
     fmt::print(stderr, "stodepth report: {}\n", store.error().message);
-    return kExitBadInput;
+    return exit_code(store.error());
   }
   if (auto held = (*store)->hold_snapshot(); !held) {
     fmt::print(stderr, "stodepth report: {}\n", held.error().message);
-    return kExitBadInput;
+    return exit_code(held.error());
   }
   auto comparison = results::compare(**store, options);
   if (!comparison) {
     fmt::print(stderr, "stodepth report: {}\n", comparison.error().message);
-    return kExitBadInput;
+    return exit_code(comparison.error());
   }
   std::string html_path = output;
   if (output.empty()) {
@@ -54,7 +54,7 @@ int run_report(int argc, char** argv) {
   auto files = results::write_report(*comparison, options, html_path);
   if (!files) {
     fmt::print(stderr, "stodepth report: {}\n", files.error().message);
-    return kExitBadInput;
+    return exit_code(files.error());
   }
   fmt::print("report: {}\nsummary: {}\n", files->html, files->markdown);
   for (const auto& csv : files->csv) fmt::print("table: {}\n", csv);

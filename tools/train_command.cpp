@@ -94,19 +94,19 @@ int run_train(int argc, char** argv) {
   auto config = resolve(flags);
   if (!config) {
     fmt::print(stderr, "stodepth train: {}\n", config.error().message);
-    return kExitBadInput;
+    return exit_code(config.error());
   }
   auto dataset = data::load_dataset(config->data);
   if (!dataset) {
     fmt::print(stderr, "stodepth train: {}\n", dataset.error().message);
-    return kExitBadInput;
+    return exit_code(dataset.error());
   }
   ConsoleSink sink(config->train.batch);
   auto summary = train(*config, *dataset, sink);
   sink.finish();
   if (!summary) {
     fmt::print(stderr, "stodepth train: {}\n", summary.error().message);
-    return kExitBadInput;
+    return exit_code(summary.error());
   }
   print_summary(*config, *summary);
   switch (summary->status) {

@@ -68,9 +68,9 @@ Result<T> parse_choice(const std::string& flag, const std::string& value,
                        std::optional<T> parsed, const std::vector<std::string>& choices) {
   if (parsed) return *parsed;
   const std::string hint = closest_match(value, choices);
-  return Error{fmt::format("{}: unknown value '{}'{} (one of: {})", flag, value,
+  return bad_input(fmt::format("{}: unknown value '{}'{} (one of: {})", flag, value,
                            hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-                           fmt::join(choices, ", "))};
+                           fmt::join(choices, ", ")));
 }
 
 // Config keys (as in sweep files) and the flags that set them, for error messages.
@@ -91,7 +91,7 @@ const std::vector<std::pair<std::string, std::string>> kKeyFlags = {
 Error with_flag_name(const Error& error) {
   for (const auto& [key, flag] : kKeyFlags)
     if (error.message.rfind(key + ":", 0) == 0)
-      return Error{flag + error.message.substr(key.size())};
+      return bad_input(flag + error.message.substr(key.size()));
   return error;
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <new>
 
+#include "model/base/did_you_mean.h"
 #include "model/data/dataset.h"
 
 namespace stodepth::data {
@@ -13,44 +14,25 @@ namespace {
 
 constexpr int64_t kSyntheticTrain = 6000, kSyntheticTest = 1000;
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);  // distances from a[0..i) to b[0..j)
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t substitute = diagonal + (a[i - 1] != b[j - 1]);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
-    }
-  }
-  return row[b.size()];
-}
-
 Error unknown_name(const std::string& name) {
   const auto& names = dataset_names();
-  const auto closest = std::min_element(names.begin(), names.end(), [&](auto& a, auto& b) {
-    return edit_distance(name, a) < edit_distance(name, b);
-  });
-  const std::string hint = edit_distance(name, *closest) <= std::max<size_t>(2, name.size() / 3)
-                               ? fmt::format("; did you mean '{}'?", *closest)
-                               : "";
-  return Error{fmt::format("dataset: unknown name '{}' (valid: {}){}", name,
-                           fmt::join(names, ", "), hint)};
+  const std::string closest = closest_match(name, names);
+  const std::string hint = closest.empty() ? "" : fmt::format("; did you mean '{}'?", closest);
+  return bad_input(fmt::format("dataset: unknown name '{}' (valid: {}){}", name,
+                           fmt::join(names, ", "), hint));
 }
 
 // The directory to read `name` from, checked to exist.
 Result<fs::path> data_dir(const DataOptions& options) {
   const bool fashion = options.name == "fashion-mnist";
   if (options.dir.empty() && !fashion)
-    return Error{fmt::format("dataset: {} needs a data directory (pass --data-dir)", options.name)};
+    return bad_input(fmt::format("dataset: {} needs a data directory (pass --data-dir)", options.name));
   const fs::path dir = options.dir.empty() ? fs::path(kFashionMnistDir) : fs::path(options.dir);
   std::error_code ec;
   if (fs::is_directory(dir, ec)) return dir;
   const std::string fix = fashion ? "install it: apt-get install dataset-fashion-mnist, or pass --data-dir"
                                   : "pass --data-dir with the extracted dataset";
-  return Error{fmt::format("{}: {} directory not found ({})", dir.string(), options.name, fix)};
+  return bad_input(fmt::format("{}: {} directory not found ({})", dir.string(), options.name, fix));
 }
 
 // `file` or `file.gz` in dir.
@@ -58,8 +40,8 @@ Result<std::string> find_file(const fs::path& dir, const std::string& file) {
   std::error_code ec;
   for (const std::string& candidate : {file + ".gz", file})
     if (fs::exists(dir / candidate, ec)) return (dir / candidate).string();
-  return Error{fmt::format("{}[.gz]: file not found (pass --data-dir with the complete dataset)",
-                           (dir / file).string())};
+  return bad_input(fmt::format("{}[.gz]: file not found (pass --data-dir with the complete dataset)",
+                           (dir / file).string()));
 }
 
 Result<Split> load_idx_split(const fs::path& dir, const std::string& prefix) {
@@ -106,7 +88,7 @@ Result<Dataset> load_cifar(const DataOptions& options, const fs::path& dir) {
 }
 
 Status check_subset_sign(const char* key, int64_t n) {
-  if (n < 0) return Error{fmt::format("{}: must be >= 0 (0 means the whole split), got {}", key, n)};
+  if (n < 0) return bad_input(fmt::format("{}: must be >= 0 (0 means the whole split), got {}", key, n));
   return ok_status();
 }
 
@@ -114,8 +96,8 @@ Status check_subset_sign(const char* key, int64_t n) {
 Status apply_subset(const char* key, int64_t n, int64_t image_elems, Split& split) {
   if (n == 0) return ok_status();
   if (n > split.size())
-    return Error{fmt::format("{}: {} exceeds the {} examples of the split (lower it or use 0 for all)",
-                             key, n, split.size())};
+    return bad_input(fmt::format("{}: {} exceeds the {} examples of the split (lower it or use 0 for all)",
+                             key, n, split.size()));
   split.labels.resize(static_cast<size_t>(n));
   split.images.resize(static_cast<size_t>(n * image_elems));
   split.labels.shrink_to_fit();
@@ -156,8 +138,8 @@ Result<Dataset> load_dataset(const DataOptions& options) try {
     return s.error();
   return dataset;
 } catch (const std::bad_alloc&) {
-  return Error{fmt::format("dataset: out of memory loading {} (use train_subset/test_subset?)",
-                           options.name)};
+  return bad_input(fmt::format("dataset: out of memory loading {} (use train_subset/test_subset?)",
+                           options.name));
 }
 
 }  // namespace stodepth::data

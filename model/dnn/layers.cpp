@@ -1,6 +1,6 @@
 #include "model/dnn/layers.h"
 
-#include "model/check.h"
+#include "model/base/check.h"
 
 namespace stodepth::dnn {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "model/check.h"
+#include "model/base/check.h"
 
 namespace stodepth::dnn {
 namespace {

@@ -1,4 +1,4 @@
-#include "model/utf8.h"
+#include "model/base/utf8.h"
 
 namespace stodepth {
 
