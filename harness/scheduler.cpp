@@ -19,7 +19,7 @@
 #include "model/trainer.h"
 #include "model/flops.h"
 #include "model/survival.h"
-#include "results/writer.h"
+#include "results/store/writer.h"
 
 namespace stodepth::harness {
 

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "model/rng.h"
-#include "results/store.h"
+#include "results/store/store.h"
 #include "tests/temp_dir.h"
 
 using namespace stodepth;

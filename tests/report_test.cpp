@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "model/rng.h"
-#include "results/report.h"
+#include "results/report/report.h"
 #include "tests/temp_dir.h"
 
 using namespace stodepth;

@@ -1,7 +1,7 @@
 // Tests for results/stats: every statistic against reference values computed independently
 // with Python 3.11 + SciPy 1.10.1 / NumPy 1.24.2 (Debian 12 python3-scipy); the script's
 // expressions are quoted next to each constant. Closed forms where noted.
-#include "results/stats.h"
+#include "results/stats/stats.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -14,10 +14,10 @@
 #include <thread>
 #include <vector>
 
-#include "results/schema.h"
-#include "results/config_json.h"
-#include "results/store.h"
-#include "results/writer.h"
+#include "results/store/schema.h"
+#include "results/store/config_json.h"
+#include "results/store/store.h"
+#include "results/store/writer.h"
 #include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 // Tests for the report's building blocks: HTML escaping and builders (results/html.h) and SVG
 // charts (results/svg.h): tick choice, well-formed and escaped output, series drawing, NaN
 // gaps, the secondary axis, empty charts and decimation of long series.
-#include "results/svg.h"
+#include "results/report/svg.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "results/html.h"
+#include "results/report/html.h"
 
 using namespace stodepth::results;
 

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include "results/config_json.h"
-#include "results/store.h"
+#include "results/store/config_json.h"
+#include "results/store/store.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
 #include "tools/table.h"

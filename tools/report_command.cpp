@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include "results/report.h"
+#include "results/report/report.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
 

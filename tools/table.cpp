@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "results/csv.h"
+#include "model/base/csv.h"
 
 namespace stodepth::cli {
 
@@ -56,11 +56,11 @@ void print_table(std::FILE* out, const TextTable& t, TableFormat format, size_t 
   switch (format) {
     case TableFormat::kCsv: {
       std::vector<std::string> header;
-      for (const auto& c : t.columns) header.push_back(results::csv_field(c));
+      for (const auto& c : t.columns) header.push_back(csv_field(c));
       fmt::print(out, "{}\n", fmt::join(header, ","));
       for (const auto& row : t.rows) {
         std::vector<std::string> fields;
-        for (const auto& v : row) fields.push_back(results::csv_field(cell(v)));
+        for (const auto& v : row) fields.push_back(csv_field(cell(v)));
         fmt::print(out, "{}\n", fmt::join(fields, ","));
       }
       return;

@@ -1,4 +1,4 @@
-#include "results/svg.h"
+#include "results/report/svg.h"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 #include <limits>
 #include <string_view>
 
-#include "results/html.h"
+#include "results/report/html.h"
 
 namespace stodepth::results::svg {
 namespace {

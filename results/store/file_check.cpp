@@ -1,4 +1,4 @@
-#include "results/file_check.h"
+#include "results/store/file_check.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -16,8 +16,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "results/schema.h"
-#include "results/sqlite.h"
+#include "results/store/schema.h"
+#include "results/store/sqlite.h"
 
 namespace stodepth::results {
 namespace {

@@ -1,4 +1,4 @@
-#include "results/schema.h"
+#include "results/store/schema.h"
 
 #include <array>
 

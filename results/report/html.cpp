@@ -1,4 +1,4 @@
-#include "results/html.h"
+#include "results/report/html.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "results/stats.h"
+#include "results/stats/stats.h"
 
 #include <algorithm>
 #include <boost/math/distributions/fisher_f.hpp>

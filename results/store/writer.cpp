@@ -1,4 +1,4 @@
-#include "results/writer.h"
+#include "results/store/writer.h"
 
 #include <algorithm>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "results/config_json.h"
+#include "results/store/config_json.h"
 
 #include <map>
 #include <set>

@@ -17,7 +17,7 @@
 
 #include "model/base/result.h"
 #include "model/records.h"
-#include "results/store.h"
+#include "results/store/store.h"
 
 namespace stodepth::results {
 

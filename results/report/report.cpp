@@ -1,4 +1,4 @@
-#include "results/report.h"
+#include "results/report/report.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,11 +14,11 @@
 
 #include "model/dnn/tensor.h"
 #include "model/flops.h"
-#include "results/config_json.h"
-#include "results/csv.h"
-#include "results/html.h"
-#include "results/stats.h"
-#include "results/svg.h"
+#include "results/store/config_json.h"
+#include "model/base/csv.h"
+#include "results/report/html.h"
+#include "results/stats/stats.h"
+#include "results/report/svg.h"
 
 namespace stodepth::results {
 

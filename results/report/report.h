@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "model/base/result.h"
-#include "results/store.h"
+#include "results/store/store.h"
 
 namespace stodepth::results {
 

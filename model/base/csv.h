@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace stodepth::results {
+namespace stodepth {
 
 // `field` quoted when it holds a comma, quote or line break; quotes doubled.
 inline std::string csv_field(std::string_view field) {
@@ -17,4 +17,4 @@ inline std::string csv_field(std::string_view field) {
   return out + "\"";
 }
 
-}  // namespace stodepth::results
+}  // namespace stodepth

@@ -1,4 +1,4 @@
-#include "results/store.h"
+#include "results/store/store.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -11,9 +11,9 @@
 
 #include <fmt/format.h>
 
-#include "results/file_check.h"
-#include "results/schema.h"
-#include "results/sqlite.h"
+#include "results/store/file_check.h"
+#include "results/store/schema.h"
+#include "results/store/sqlite.h"
 
 namespace stodepth::results {
 
