@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "harness/machine.h"
+#include "model/base/check.h"
 #include "model/flops.h"
 #include "model/survival.h"
 
@@ -47,7 +48,9 @@ bool DataOptionsLess::operator()(const data::DataOptions& a, const data::DataOpt
 }
 
 const data::Dataset& Plan::dataset_of(const sweeps::Job& job) const {
-  return *datasets.at(job.config.data);
+  const auto it = datasets.find(job.config.data);
+  STODEPTH_CHECK(it != datasets.end(), "dataset_of: not a job the plan runs");
+  return *it->second;
 }
 
 namespace {

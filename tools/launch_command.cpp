@@ -102,7 +102,7 @@ class LaunchDisplay : public harness::LaunchObserver {
 
 // --dry-run: the expanded jobs with their status in the database ("new" if absent), then
 // the plan's refusal if `launch` would refuse it (the same line and exit code).
-int print_job_table(const sweeps::Sweep& sweep, const harness::LaunchOptions& options) {
+int print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& options) {
   auto plan = harness::plan_dry_run(sweep, options);
   if (!plan) {
     fmt::print(stderr, "stodepth launch: {}\n", plan.error().message);
@@ -174,7 +174,7 @@ int run_launch(int argc, char** argv) {
     fmt::print(stderr, "{}\n", sweep.error().message);
     return exit_code(sweep.error());
   }
-  if (dry_run) return print_job_table(*sweep, options);
+  if (dry_run) return print_dry_run(*sweep, options);
 
   struct sigaction action = {};
   action.sa_handler = on_stop_signal;
