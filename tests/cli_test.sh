@@ -48,6 +48,27 @@ expect 2 "--jobs and --threads-per-job must be >= 0" launch "$dir/s.yaml" --db "
 expect 2 "--checkpoint-every must be >= 0" launch "$dir/s.yaml" --db "$dir/x.db" --checkpoint-every -1
 expect 2 "--only: no job of sweep 't' has a key starting with zzzz" launch "$dir/s.yaml" --db "$dir/x.db" --only zzzz
 [ ! -e "$dir/x.db" ] || { echo "FAIL: a refused launch created $dir/x.db"; failures=$((failures + 1)); }
+# A sweep whose dataset.dir is missing: one line naming the directory and the fix, exit 2, no
+# database (nor its directory); the dry run refuses it with the same line.
+printf 'name: d\nbase:\n  dataset: {name: cifar10, dir: %s/no-cifar}\n  model: {depth: 8}\n  train: {iterations: 2}\n' "$dir" >"$dir/d.yaml"
+expect 2 "^stodepth launch: .*/no-cifar: dataset.dir of sweep 'd' \(cifar10\) not found \(.*set dataset.dir in the sweep file" launch "$dir/d.yaml" --db "$dir/sub/d.db"
+err=$("$bin" launch "$dir/d.yaml" --db "$dir/sub/d.db" 2>&1 >/dev/null)
+[ "$(grep -c '' <<<"$err")" -eq 1 ] || { echo "FAIL: missing dataset.dir: want one line, got: $err"; failures=$((failures + 1)); }
+[ ! -e "$dir/sub" ] || { echo "FAIL: a launch refused for its dataset created $dir/sub"; failures=$((failures + 1)); }
+dry_err=$("$bin" launch "$dir/d.yaml" --db "$dir/sub/d.db" --dry-run 2>&1 >/dev/null)
+[ $? -eq 2 ] && [ "$dry_err" = "$err" ] || { echo "FAIL: dry run of a missing dataset.dir: want exit 2 and '$err', got: $dry_err"; failures=$((failures + 1)); }
+# A sweep edited after it ran (one more seed): launch and its dry run refuse it alike, and the
+# dry run still prints the job table; the database is unchanged.
+"$bin" launch "$dir/s.yaml" --db "$dir/x.db" --quiet >/dev/null 2>&1 || { echo "FAIL: launch of $dir/s.yaml"; failures=$((failures + 1)); }
+sed -i 's/^seeds: \[1\]$/seeds: [1, 2]/' "$dir/s.yaml"
+before=$(sha256sum <"$dir/x.db")
+expect 2 "^stodepth launch: .*x.db: sweep 't' already exists in DB with a different definition" launch "$dir/s.yaml" --db "$dir/x.db"
+err=$("$bin" launch "$dir/s.yaml" --db "$dir/x.db" 2>&1 >/dev/null)
+out=$("$bin" launch "$dir/s.yaml" --db "$dir/x.db" --dry-run 2>"$dir/dry.err")
+code=$?
+[ "$code" -eq 2 ] && [ "$(cat "$dir/dry.err")" = "$err" ] || { echo "FAIL: dry run of an edited sweep: want exit 2 and '$err', got exit $code: $(cat "$dir/dry.err")"; failures=$((failures + 1)); }
+grep -q "^2 jobs in sweep 't'" <<<"$out" || { echo "FAIL: dry run of an edited sweep lacks its job table: $out"; failures=$((failures + 1)); }
+[ "$(sha256sum <"$dir/x.db")" = "$before" ] || { echo "FAIL: a refused launch changed $dir/x.db"; failures=$((failures + 1)); }
 rm -rf "$dir"
 "$bin" train --help | grep -q -- "--eval-every" || { echo "FAIL: --help lacks --eval-every"; failures=$((failures + 1)); }
 

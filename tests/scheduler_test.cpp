@@ -1,65 +1,139 @@
+// launch(): a refused plan is refused as the dry run refuses it and reaches no executor; an
+// accepted plan reaches the executor registered, with a runner setup of plain values.
 #include "harness/scheduler.h"
 
 #include <catch2/catch.hpp>
 
-using stodepth::harness::choose_layout;
-using stodepth::harness::LaunchOptions;
+#include <filesystem>
+#include <fstream>
+
+#include "harness/machine.h"
+#include "harness/tbb_executor.h"
+#include "tests/temp_dir.h"
+
+using namespace stodepth;
+using stodepth::testing::TempDir;
 
 namespace {
 
-LaunchOptions with(int jobs, int threads_per_job) {
-  LaunchOptions options;
-  options.jobs = jobs;
-  options.threads_per_job = threads_per_job;
-  return options;
+sweeps::Sweep parse(const std::string& seeds) {
+  auto sweep = sweeps::parse_sweep(
+      "name: s\n"
+      "base:\n"
+      "  dataset: {name: synthetic, train_subset: 256, test_subset: 64}\n"
+      "  model: {depth: 8}\n"
+      "  train: {iterations: 2, batch: 32}\n"
+      "  eval: {every: 1, batch: 32}\n"
+      "seeds: " + seeds + "\n",
+      "s.yaml");
+  REQUIRE(sweep);
+  return std::move(*sweep);
 }
+
+// Records what launch() hands over instead of running anything.
+struct RecordingExecutor : harness::Executor {
+  int calls = 0;
+  size_t to_run = 0;
+  harness::Layout layout;
+  harness::RunnerSetup setup;
+  Result<harness::LaunchSummary> execute(const harness::Plan& plan,
+                                         const harness::RunnerSetup& s,
+                                         harness::JobObserver&) override {
+    ++calls;
+    to_run = plan.to_run.size();
+    layout = plan.layout;
+    setup = s;
+    harness::LaunchSummary summary;
+    summary.skipped = plan.finished;
+    return summary;
+  }
+};
+
+struct PlanSeen : harness::LaunchObserver {
+  std::string described;
+  void on_plan(const harness::Plan& plan) override { described = harness::describe(plan); }
+};
 
 }  // namespace
 
-TEST_CASE("by default every core runs its own training") {
-  const auto layout = choose_layout(LaunchOptions{}, /*sweep_jobs=*/8, /*cores=*/2);
-  CHECK(layout.jobs == 2);
-  CHECK(layout.threads_per_job == 1);
-  const auto wide = choose_layout(LaunchOptions{}, 100, 16);
-  CHECK(wide.jobs == 16);
-  CHECK(wide.threads_per_job == 1);
+TEST_CASE("launch refuses an edited sweep with the dry run's line and runs nothing") {
+  TempDir dir;
+  harness::LaunchOptions options;
+  options.db_path = dir.file("results.db");
+  const auto sweep = parse("[1, 2]");
+  harness::TbbExecutor tbb;
+  PlanSeen seen;
+  auto first = harness::launch(sweep, options, tbb, seen);
+  REQUIRE(first);
+  CHECK(first->done == 2);
+
+  const auto edited = parse("[1, 2, 3]");
+  auto dry = harness::plan_dry_run(edited, options);
+  REQUIRE(dry);
+  REQUIRE(dry->refusal);
+  RecordingExecutor executor;
+  PlanSeen refused_seen;
+  auto refused = harness::launch(edited, options, executor, refused_seen);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message == dry->refusal->message);
+  CHECK(refused.error().kind == ErrorKind::kBadInput);
+  CHECK(executor.calls == 0);
+  CHECK(refused_seen.described.empty());
 }
 
-TEST_CASE("by default a sweep of fewer jobs than cores shares the cores") {
-  const auto single = choose_layout(LaunchOptions{}, /*sweep_jobs=*/1, /*cores=*/2);
-  CHECK(single.jobs == 1);
-  CHECK(single.threads_per_job == 2);
-  const auto three = choose_layout(LaunchOptions{}, 3, 12);
-  CHECK(three.jobs == 3);
-  CHECK(three.threads_per_job == 4);
-  const auto none = choose_layout(LaunchOptions{}, 0, 4);  // no jobs: still a valid layout
-  CHECK(none.jobs == 1);
-  CHECK(none.threads_per_job == 4);
+TEST_CASE("launch hands the registered plan and a runner setup of plain values over") {
+  TempDir dir;
+  harness::LaunchOptions options;
+  options.db_path = dir.file("results.db");
+  options.jobs = 2;
+  options.threads_per_job = 3;
+  options.retry_failed = true;
+  options.checkpoint_every = 7;
+  const auto sweep = parse("[1, 2, 3]");
+  RecordingExecutor executor;
+  PlanSeen seen;
+  auto summary = harness::launch(sweep, options, executor, seen);
+  REQUIRE(summary);
+  REQUIRE(executor.calls == 1);
+  CHECK(executor.to_run == 3);
+  CHECK(seen.described == "3 jobs to run, 0 already finished; 2 at a time, 3 threads each");
+  CHECK(executor.setup.db_path == options.db_path);
+  CHECK(executor.setup.checkpoint_dir == harness::checkpoint_dir(options.db_path));
+  CHECK(executor.setup.host == harness::launcher_id());
+  CHECK(executor.setup.machine.threads == 3);
+  CHECK(executor.setup.machine.onednn_version == harness::collect_machine_facts(3).onednn_version);
+  CHECK(executor.setup.retry_failed);
+  CHECK(executor.setup.checkpoint_every == 7);
+  CHECK_FALSE(executor.setup.keep_checkpoints);
+  // Registered: the database holds the sweep's runs, queued.
+  auto store = results::Store::open(options.db_path, results::OpenMode::kReadOnly);
+  REQUIRE(store);
+  auto runs = (*store)->runs(sweep.name);
+  REQUIRE(runs);
+  CHECK(runs->size() == 3);
+  for (const auto& r : *runs) CHECK(r.state == results::RunState::kQueued);
 }
 
-TEST_CASE("threads per job alone decides how many jobs fit") {
-  const auto layout = choose_layout(with(0, 2), 10, 8);
-  CHECK(layout.jobs == 4);
-  CHECK(layout.threads_per_job == 2);
-  const auto more_than_cores = choose_layout(with(0, 4), 10, 2);
-  CHECK(more_than_cores.jobs == 1);
-  CHECK(more_than_cores.threads_per_job == 4);
-}
+TEST_CASE("launch removes the checkpoints a crash left behind finished runs") {
+  TempDir dir;
+  harness::LaunchOptions options;
+  options.db_path = dir.file("results.db");
+  const auto sweep = parse("[1]");
+  harness::TbbExecutor tbb;
+  PlanSeen seen;
+  REQUIRE(harness::launch(sweep, options, tbb, seen));
+  const std::string leftover =
+      harness::checkpoint_path(harness::checkpoint_dir(options.db_path), sweep.jobs[0].key);
+  std::ofstream(leftover) << "left by a crash";
 
-TEST_CASE("explicit jobs are kept, threads split the cores among them") {
-  const auto layout = choose_layout(with(1, 0), 8, 2);
-  CHECK(layout.jobs == 1);
-  CHECK(layout.threads_per_job == 2);
-  const auto over = choose_layout(with(4, 0), 2, 2);  // the user's choice, even if idle
-  CHECK(over.jobs == 4);
-  CHECK(over.threads_per_job == 1);
-  const auto both = choose_layout(with(3, 2), 8, 2);
-  CHECK(both.jobs == 3);
-  CHECK(both.threads_per_job == 2);
-}
-
-TEST_CASE("an unknown core count counts as one core") {
-  const auto layout = choose_layout(LaunchOptions{}, 8, 0);
-  CHECK(layout.jobs == 1);
-  CHECK(layout.threads_per_job == 1);
+  options.keep_checkpoints = true;
+  RecordingExecutor executor;
+  REQUIRE(harness::launch(sweep, options, executor, seen));
+  CHECK(std::filesystem::exists(leftover));
+  CHECK(seen.described == "0 jobs to run, 1 already finished; 1 at a time, " +
+                              std::to_string(executor.layout.threads_per_job) + " thread" +
+                              (executor.layout.threads_per_job == 1 ? "" : "s") + " each");
+  options.keep_checkpoints = false;
+  REQUIRE(harness::launch(sweep, options, executor, seen));
+  CHECK_FALSE(std::filesystem::exists(leftover));
 }

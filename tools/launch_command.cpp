@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <filesystem>
+#include <cstdio>
 #include <map>
 #include <mutex>
 
@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/scheduler.h"
+#include "harness/tbb_executor.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
 #include "tools/progress.h"
@@ -39,13 +40,9 @@ class LaunchDisplay : public harness::LaunchObserver {
  public:
   explicit LaunchDisplay(bool quiet) : progress_(stderr), quiet_(quiet) {}
 
-  void on_plan(int to_run, int already_done, int jobs, int threads_per_job) override {
-    total_ = to_run;
-    if (!quiet_)
-      progress_.note(fmt::format("{} jobs to run, {} already finished; {} at a time, {} thread{} "
-                                 "each",
-                                 to_run, already_done, jobs, threads_per_job,
-                                 threads_per_job == 1 ? "" : "s"));
+  void on_plan(const harness::Plan& plan) override {
+    total_ = int(plan.to_run.size());
+    if (!quiet_) progress_.note(harness::describe(plan));
   }
   void on_job_start(const sweeps::Job& job) override {
     std::lock_guard lock(mutex_);
@@ -103,38 +100,36 @@ class LaunchDisplay : public harness::LaunchObserver {
   int total_ = 0, finished_ = 0;
 };
 
-// --dry-run: the expanded jobs with their status in the database ("new" if absent).
-int print_job_table(const sweeps::Sweep& sweep, const std::string& db_path) {
-  std::map<std::string, std::string> status;
-  if (std::filesystem::exists(db_path)) {
-    auto store = results::Store::open(db_path, results::OpenMode::kReadOnly);
-    if (!store) {
-      fmt::print(stderr, "stodepth launch: {}\n", store.error().message);
-      return exit_code(store.error());
-    }
-    auto runs = (*store)->runs(std::nullopt);
-    if (!runs) {
-      fmt::print(stderr, "stodepth launch: {}\n", runs.error().message);
-      return exit_code(runs.error());
-    }
-    for (const auto& r : *runs) status[r.key] = to_string(r.state);
+// --dry-run: the expanded jobs with their status in the database ("new" if absent), then
+// the plan's refusal if `launch` would refuse it (the same line and exit code).
+int print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& options) {
+  auto plan = harness::plan_dry_run(sweep, options);
+  if (!plan) {
+    fmt::print(stderr, "stodepth launch: {}\n", plan.error().message);
+    return exit_code(plan.error());
   }
+  const auto& stored = plan->stored.runs;
   TextTable t;
   t.columns = {"key", "dataset", "depth", "width", "shortcut", "rule", "p_L", "schedule",
                "lr", "batch", "epochs", "iterations", "seed", "status"};
   for (const auto& job : sweep.jobs) {
     const auto& c = job.config;
-    const auto it = status.find(job.key);
+    const auto it = stored.find(job.key);
     t.rows.push_back({job.key, c.data.name, std::to_string(c.model.depth),
                       std::to_string(c.model.width), to_string(c.model.shortcut),
                       to_string(c.sd.rule), fmt::format("{}", c.sd.p_L),
                       to_string(c.train.lr.kind), fmt::format("{}", c.train.lr.base),
                       std::to_string(c.train.batch), std::to_string(c.train.epochs),
                       std::to_string(c.train.iterations), std::to_string(c.train.seed),
-                      it == status.end() ? "new" : it->second});
+                      it == stored.end() ? "new" : to_string(it->second.state)});
   }
   print_table(stdout, t, TableFormat::kTable);
   fmt::print("{} jobs in sweep '{}'\n", sweep.jobs.size(), sweep.name);
+  if (plan->refusal) {
+    std::fflush(stdout);
+    fmt::print(stderr, "stodepth launch: {}\n", plan->refusal->message);
+    return exit_code(*plan->refusal);
+  }
   return kExitOk;
 }
 
@@ -179,18 +174,16 @@ int run_launch(int argc, char** argv) {
     fmt::print(stderr, "{}\n", sweep.error().message);
     return exit_code(sweep.error());
   }
-  if (dry_run) return print_job_table(*sweep, options.db_path);
+  if (dry_run) return print_dry_run(*sweep, options);
 
-  const auto parent = std::filesystem::path(options.db_path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   struct sigaction action = {};
   action.sa_handler = on_stop_signal;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 
   LaunchDisplay display(quiet);
-  auto summary = harness::launch(*sweep, options, display);
+  harness::TbbExecutor executor;
+  auto summary = harness::launch(*sweep, options, executor, display);
   display.finish();
   if (!summary) {
     fmt::print(stderr, "stodepth launch: {}\n", summary.error().message);
@@ -217,9 +210,9 @@ int run_launch(int argc, char** argv) {
                share(t.update_ms), share(t.record_ms), share(summary->writer_busy_ms),
                summary->writer_transactions);
   }
-  if (!summary->storage_error.empty()) {
-    fmt::print(stderr, "stodepth launch: stopped: {}\n", summary->storage_error);
-    return kExitInternal;
+  if (summary->storage_error) {
+    fmt::print(stderr, "stodepth launch: stopped: {}\n", summary->storage_error->message);
+    return exit_code(*summary->storage_error);
   }
   if (harness::stop_requested()) return kExitInterrupted;
   return summary->failed + summary->diverged > 0 ? kExitJobsFailed : kExitOk;
