@@ -23,8 +23,8 @@ struct ReportOptions {
 
 // One arm: the runs of one configuration across seeds.
 struct Arm {
-  std::string label;  // e.g. "SD linear p_L = 0.5" (arm_label in pairing.h)
-  TrainConfig config;  // the first run's (seed aside, all runs share it)
+  std::string label;         // e.g. "SD linear p_L = 0.5" (arm_label in pairing.h)
+  TrainConfig config;        // the first run's (seed aside, all runs share it)
   std::vector<RunRow> runs;  // every run, whatever its state
   std::vector<const RunRow*> done() const;
 };
@@ -45,7 +45,7 @@ struct Pair {
   const Arm* baseline = nullptr;
   const Arm* stochastic = nullptr;
   ArmStats base, sd;
-  std::optional<double> welch_p;              // final accuracy, SD vs baseline
+  std::optional<double> welch_p;                     // final accuracy, SD vs baseline
   std::optional<double> within_ratio, across_ratio;  // SD std / ResNet std
   std::optional<double> brown_forsythe_p, f_within_p, f_across_p;
   std::optional<double> realized_speedup, theoretical_speedup;
@@ -65,7 +65,7 @@ struct Comparison {
   std::vector<Arm> arms;
   std::vector<Pair> pairs;
   std::vector<std::pair<std::string, int>> status_counts;
-  bool complete = true;  // every run done, failed or diverged
+  bool complete = true;                     // every run done, failed or diverged
   std::map<std::string, RunSeries> series;  // by run key, every run of the arms
   MachineFacts machine;  // the header's machine line (cores, ISA, oneDNN version)
 };

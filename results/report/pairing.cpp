@@ -1,8 +1,8 @@
 #include "results/report/pairing.h"
 
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 #include "results/store/config_json.h"
 

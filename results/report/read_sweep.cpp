@@ -1,9 +1,9 @@
 #include "results/report/read_sweep.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "model/base/did_you_mean.h"
 
@@ -13,7 +13,8 @@ namespace {
 Result<SweepRecord> find_sweep(Store& store, const std::optional<std::string>& name) {
   auto sweeps = store.sweeps();
   if (!sweeps) return sweeps.error();
-  if (sweeps->empty()) return bad_input("the database holds no sweep (run 'stodepth launch' first)");
+  if (sweeps->empty())
+    return bad_input("the database holds no sweep (run 'stodepth launch' first)");
   if (!name) return sweeps->back();
   auto it = std::find_if(sweeps->begin(), sweeps->end(),
                          [&](const SweepRecord& s) { return s.name == *name; });

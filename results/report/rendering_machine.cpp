@@ -1,9 +1,9 @@
 #include "results/report/rendering_machine.h"
 
-#include <thread>
-
 #include <fmt/format.h>
+
 #include <oneapi/dnnl/dnnl.hpp>
+#include <thread>
 
 #include "model/dnn/tensor.h"
 

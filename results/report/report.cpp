@@ -1,10 +1,10 @@
 #include "results/report/report.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "results/report/pair_statistics.h"
 #include "results/report/pairing.h"
@@ -33,8 +33,11 @@ Status write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();
-  if (!out) return bad_input(fmt::format("{}: cannot write the report (check the directory exists "
-                                     "and is writable)", path));
+  if (!out)
+    return bad_input(
+        fmt::format("{}: cannot write the report (check the directory exists "
+                    "and is writable)",
+                    path));
   return ok_status();
 }
 

@@ -1,11 +1,11 @@
 #include "results/report/report_charts.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <functional>
 #include <map>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "results/report/pair_statistics.h"
 #include "results/report/pairing.h"
@@ -64,8 +64,7 @@ void add_run_series(svg::Chart& chart, const std::string& label, int color,
     const double s = std::isfinite(sd[i]) ? sd[i] : 0.0;
     low[i] = ma[i] - s, high[i] = ma[i] + s;
   }
-  svg::Series smooth =
-      make_series(fmt::format("{} (moving average ± rolling std)", label), x, ma);
+  svg::Series smooth = make_series(fmt::format("{} (moving average ± rolling std)", label), x, ma);
   smooth.band_low = low;
   smooth.band_high = high;
   smooth.color = color;
@@ -124,9 +123,9 @@ std::optional<Figure> across_seeds_figure(const Comparison& c, const Pair& p, si
   for (const Arm* arm : {p.baseline, p.stochastic}) {
     const auto band = across_seeds(c, *arm, window);
     arms_with_seeds += arm->done().size() >= 2;
-    svg::Series s = make_series(
-        fmt::format("{} (mean ± std over {} seeds)", arm->label, arm->done().size()), band.x,
-        band.mean);
+    svg::Series s =
+        make_series(fmt::format("{} (mean ± std over {} seeds)", arm->label, arm->done().size()),
+                    band.x, band.mean);
     s.band_low = band.low;
     s.band_high = band.high;
     s.color = color++;
@@ -206,10 +205,11 @@ std::vector<Figure> pair_figures(const Comparison& c, const Pair& p, size_t wind
 
 std::vector<Figure> survival_figures(const Comparison& c) {
   std::vector<Figure> figures;
-  add_parameter_figure(c,
-                       {"Final accuracy against p_L", "p_L (survival probability of the last block)",
-                        "final test accuracy (fraction)", p_L_of, p_L_lines, final_accuracy},
-                       figures);
+  add_parameter_figure(
+      c,
+      {"Final accuracy against p_L", "p_L (survival probability of the last block)",
+       "final test accuracy (fraction)", p_L_of, p_L_lines, final_accuracy},
+      figures);
   return figures;
 }
 
@@ -227,8 +227,7 @@ std::vector<Figure> depth_figures(const Comparison& c) {
                        figures);
   add_parameter_figure(c,
                        {"Training time per epoch against depth", "depth (layers)",
-                        "seconds per epoch (training steps)", depth_of, depth_lines,
-                        epoch_seconds},
+                        "seconds per epoch (training steps)", depth_of, depth_lines, epoch_seconds},
                        figures);
   return figures;
 }

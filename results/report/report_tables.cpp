@@ -1,9 +1,9 @@
 #include "results/report/report_tables.h"
 
+#include <fmt/format.h>
+
 #include <map>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "results/report/html.h"
 #include "results/report/pair_statistics.h"
@@ -28,18 +28,18 @@ std::string p_value(std::optional<double> p) {
 }
 
 Table accuracy_table(const Comparison& c) {
-  Table t{"accuracy", "Accuracy",
-          "Final test accuracy over seeds (done runs): mean, sample std, Student-t 95% CI, best; "
-          "error = 100 − accuracy, the paper's framing. Welch's t-test compares each "
-          "stochastic-depth arm with its baseline.",
-          {"pair", "arm", "n", "accuracy %", "std (pp)", "95% CI %", "best %", "error %",
-           "Welch p"},
-          {},
-          {false, false, true, true, true, false, true, true, true}};
+  Table t{
+      "accuracy",
+      "Accuracy",
+      "Final test accuracy over seeds (done runs): mean, sample std, Student-t 95% CI, best; "
+      "error = 100 − accuracy, the paper's framing. Welch's t-test compares each "
+      "stochastic-depth arm with its baseline.",
+      {"pair", "arm", "n", "accuracy %", "std (pp)", "95% CI %", "best %", "error %", "Welch p"},
+      {},
+      {false, false, true, true, true, false, true, true, true}};
   for (const Pair& p : c.pairs)
-    for (const auto& [arm, s, welch] :
-         {std::tuple{p.baseline, &p.base, std::optional<double>()},
-          std::tuple{p.stochastic, &p.sd, p.welch_p}}) {
+    for (const auto& [arm, s, welch] : {std::tuple{p.baseline, &p.base, std::optional<double>()},
+                                        std::tuple{p.stochastic, &p.sd, p.welch_p}}) {
       std::optional<double> err;
       if (s->accuracy_mean) err = 1 - *s->accuracy_mean;
       t.rows.push_back(
@@ -52,7 +52,8 @@ Table accuracy_table(const Comparison& c) {
 }
 
 Table variance_table(const Comparison& c, const ReportOptions& o) {
-  Table t{"variance", "Variance",
+  Table t{"variance",
+          "Variance",
           fmt::format("Within-run: std of the test-batch accuracy around its moving average "
                       "(window {}) over the last {:.0f}% of training, mean over seeds. "
                       "Across seeds: std of the final accuracy. Ratios are SD / ResNet. "
@@ -61,23 +62,23 @@ Table variance_table(const Comparison& c, const ReportOptions& o) {
                       "independent); F also of the final accuracies across seeds "
                       "(p small: the variances differ).",
                       o.window, 100 * o.tail),
-          {"pair", "arm", "within-run std (pp)", "ratio", "across-seed std (pp)", "ratio",
-           "BF p", "F p within", "F p seeds"},
+          {"pair", "arm", "within-run std (pp)", "ratio", "across-seed std (pp)", "ratio", "BF p",
+           "F p within", "F p seeds"},
           {},
           {false, false, true, true, true, true, true, true, true}};
   for (const Pair& p : c.pairs) {
     t.rows.push_back({p.short_title, p.baseline->label, percent(p.base.within_run_std, 3), "1",
                       percent(p.base.accuracy_std, 3), "1", "", "", ""});
     t.rows.push_back({p.short_title, p.stochastic->label, percent(p.sd.within_run_std, 3),
-                      num(p.within_ratio, 3), percent(p.sd.accuracy_std, 3),
-                      num(p.across_ratio, 3), p_value(p.brown_forsythe_p), p_value(p.f_within_p),
-                      p_value(p.f_across_p)});
+                      num(p.within_ratio, 3), percent(p.sd.accuracy_std, 3), num(p.across_ratio, 3),
+                      p_value(p.brown_forsythe_p), p_value(p.f_within_p), p_value(p.f_across_p)});
   }
   return t;
 }
 
 Table timing_table(const Comparison& c) {
-  Table t{"timing", "Training time",
+  Table t{"timing",
+          "Training time",
           "Mean over done runs. Speedup = ResNet step time / SD step time; theoretical = "
           "expected convolution FLOPs of a step, plain over stochastic.",
           {"pair", "arm", "step ms", "wall s", "images/s", "speedup", "theoretical",
@@ -88,10 +89,10 @@ Table timing_table(const Comparison& c) {
     t.rows.push_back({p.short_title, p.baseline->label, num(p.base.step_ms),
                       num(p.base.wall_seconds), num(p.base.images_per_second), "1", "1",
                       num(p.base.mean_active), num(p.base.expected_active)});
-    t.rows.push_back({p.short_title, p.stochastic->label, num(p.sd.step_ms),
-                      num(p.sd.wall_seconds), num(p.sd.images_per_second),
-                      num(p.realized_speedup, 3), num(p.theoretical_speedup, 3),
-                      num(p.sd.mean_active), num(p.sd.expected_active)});
+    t.rows.push_back({p.short_title, p.stochastic->label, num(p.sd.step_ms), num(p.sd.wall_seconds),
+                      num(p.sd.images_per_second), num(p.realized_speedup, 3),
+                      num(p.theoretical_speedup, 3), num(p.sd.mean_active),
+                      num(p.sd.expected_active)});
   }
   return t;
 }
@@ -99,9 +100,11 @@ Table timing_table(const Comparison& c) {
 // Accuracy difference and speedup grouped by one varied parameter (schedule or shortcut).
 Table grouped_table(const Comparison& c, const std::string& what,
                     std::string (*value_of)(const TrainConfig&)) {
-  Table t{what, fmt::format("By {}", what),
+  Table t{what,
+          fmt::format("By {}", what),
           fmt::format("Pairs grouped by {}: mean final accuracy of each arm and the mean "
-                      "difference SD − ResNet (percentage points).", what),
+                      "difference SD − ResNet (percentage points).",
+                      what),
           {what, "pairs", "ResNet %", "SD %", "SD − ResNet (pp)", "speedup"},
           {},
           {false, true, true, true, true, true}};
