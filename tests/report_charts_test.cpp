@@ -61,17 +61,31 @@ TEST_CASE("a pair without a common seed or a second seed has fewer charts") {
 }
 
 TEST_CASE("final accuracy against p_L: the plain ResNet ends each rule's line") {
-  const Comparison c = testing::small_comparison();
+  Comparison c = testing::small_comparison();
+  const double spread = std::sqrt(2 * 0.01 * 0.01);  // std of {0.92, 0.94} and {0.89, 0.91}
+  {
+    const auto figures = survival_figures(c);
+    REQUIRE(figures.size() == 1);
+    // The uniform line would have the plain point only: not drawn.
+    const auto& series = figures[0].chart.series;
+    REQUIRE(series.size() == 1);
+    CHECK(series[0].label == "synthetic ResNet-20 linear");
+    check_near(series[0].x, {0.5, 1.0});
+    check_near(series[0].y, {0.93, 0.90});
+    check_near(*series[0].error, {spread, spread});
+  }
+  // A uniform arm (its pairs are not needed here, so the arms may move).
+  Arm uniform = c.arms[1];
+  uniform.config.sd.rule = SurvivalRule::kUniform;
+  uniform.config.sd.p_L = 0.8;
+  c.arms.push_back(uniform);
   const auto figures = survival_figures(c);
   REQUIRE(figures.size() == 1);
   const auto& series = figures[0].chart.series;
-  // The uniform line has the plain point only, so only the linear line is drawn.
-  REQUIRE(series.size() == 1);
-  CHECK(series[0].label == "synthetic ResNet-20 linear");
-  check_near(series[0].x, {0.5, 1.0});
-  check_near(series[0].y, {0.93, 0.90});
-  const double spread = std::sqrt(2 * 0.01 * 0.01);  // std of {0.92, 0.94} and {0.89, 0.91}
-  check_near(*series[0].error, {spread, spread});
+  REQUIRE(series.size() == 2);
+  CHECK(series[1].label == "synthetic ResNet-20 uniform");
+  check_near(series[1].x, {0.8, 1.0});
+  check_near(series[1].y, {0.93, 0.90});
 }
 
 TEST_CASE("against depth: accuracy and epoch time, one line per arm with two depths") {
