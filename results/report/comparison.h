@@ -67,7 +67,9 @@ struct Comparison {
   std::vector<std::pair<std::string, int>> status_counts;
   bool complete = true;                     // every run done, failed or diverged
   std::map<std::string, RunSeries> series;  // by run key, every run of the arms
-  MachineFacts machine;  // the header's machine line (cores, ISA, oneDNN version)
+  // The header's machine line (cores, ISA, oneDNN version): for now the rendering machine's
+  // (rendering_machine.h), to be replaced by the facts the runs record.
+  MachineFacts machine;
 };
 
 }  // namespace stodepth::results
