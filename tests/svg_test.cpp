@@ -1,150 +1,29 @@
-// Tests for the report's building blocks: HTML escaping and builders (results/html.h) and SVG
-// charts (results/svg.h): tick choice, well-formed and escaped output, series drawing, NaN
-// gaps, the secondary axis, empty charts and decimation of long series.
+// Tests for the report's SVG charts (results/report/svg.h): tick choice, well-formed and
+// escaped output, series drawing, NaN gaps, the secondary axis, empty charts and decimation
+// of long series.
 #include "results/report/svg.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <cctype>
 #include <cmath>
 #include <limits>
 #include <random>
-#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "results/report/html.h"
+#include "tests/markup_checks.h"
 
 using namespace stodepth::results;
+using stodepth::testing::count;
+using stodepth::testing::valid_utf8;
+using stodepth::testing::xml_error;
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-size_t count(std::string_view haystack, std::string_view needle) {
-  size_t n = 0;
-  for (size_t at = haystack.find(needle); at != std::string_view::npos;
-       at = haystack.find(needle, at + needle.size())) {
-    ++n;
-  }
-  return n;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const int n = c < 0x80                 ? 1
-                  : c >= 0xC2 && c <= 0xDF ? 2
-                  : c >= 0xE0 && c <= 0xEF ? 3
-                  : c >= 0xF0 && c <= 0xF4 ? 4
-                                           : 0;
-    if (n == 0 || i + size_t(n) > s.size()) return false;
-    for (int k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + size_t(k)]) & 0xC0) != 0x80) return false;
-    }
-    i += size_t(n);
-  }
-  return true;
-}
-
-// A small well-formedness checker for the SVG output: one root element, balanced and
-// properly nested tags, quoted and unique attributes, no raw '<' or '>' in text or attribute
-// values, and only the five predefined or numeric entity references. Returns "" when fine.
-std::string xml_error(std::string_view doc) {
-  const auto is_entity = [](std::string_view at) {  // at starts with '&'
-    const size_t semicolon = at.find(';');
-    if (semicolon == std::string_view::npos) return false;
-    const std::string_view name = at.substr(1, semicolon - 1);
-    if (name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos") {
-      return true;
-    }
-    const bool hex = name.substr(0, 2) == "#x";
-    const std::string_view digits = name.substr(hex ? 2 : 1);
-    return name.substr(0, 1) == "#" && !digits.empty() &&
-           digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") ==
-               std::string_view::npos;
-  };
-  const auto is_name_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' ||
-           c == '.';
-  };
-  const auto check_text = [&](std::string_view text) -> std::string {
-    for (size_t i = 0; i < text.size(); ++i) {
-      if (text[i] == '<' || text[i] == '>') return "raw < or > in text: " + std::string(text);
-      if (text[i] == '&' && !is_entity(text.substr(i))) {
-        return "bad entity reference in: " + std::string(text);
-      }
-    }
-    return "";
-  };
-  std::vector<std::string> open;
-  int roots = 0;
-  size_t i = 0;
-  while (i < doc.size()) {
-    const size_t lt = doc.find('<', i);
-    const std::string_view text = doc.substr(i, lt == std::string_view::npos ? doc.npos : lt - i);
-    if (open.empty() && text.find_first_not_of(" \t\r\n") != std::string_view::npos) {
-      return "text outside the root element";
-    }
-    if (auto e = check_text(text); !e.empty()) return e;
-    if (lt == std::string_view::npos) break;
-    i = lt + 1;
-    if (doc.substr(i, 3) == "!--") {
-      const size_t end = doc.find("-->", i);
-      if (end == doc.npos) return "unterminated comment";
-      i = end + 3;
-      continue;
-    }
-    const bool closing = i < doc.size() && doc[i] == '/';
-    if (closing) ++i;
-    const size_t name_start = i;
-    while (i < doc.size() && is_name_char(doc[i])) ++i;
-    const std::string name(doc.substr(name_start, i - name_start));
-    if (name.empty()) return "a tag without a name";
-    if (closing) {
-      if (i >= doc.size() || doc[i] != '>') return "bad end tag </" + name;
-      if (open.empty() || open.back() != name) return "mismatched </" + name + ">";
-      open.pop_back();
-      ++i;
-      continue;
-    }
-    std::set<std::string> attributes;
-    for (;;) {
-      while (i < doc.size() && std::isspace(static_cast<unsigned char>(doc[i]))) ++i;
-      if (i >= doc.size()) return "unterminated tag <" + name;
-      if (doc.substr(i, 2) == "/>") {
-        i += 2;
-        if (open.empty()) ++roots;
-        break;
-      }
-      if (doc[i] == '>') {
-        ++i;
-        if (open.empty()) ++roots;
-        open.push_back(name);
-        break;
-      }
-      const size_t attribute_start = i;
-      while (i < doc.size() && is_name_char(doc[i])) ++i;
-      const std::string attribute(doc.substr(attribute_start, i - attribute_start));
-      if (attribute.empty() || i + 1 >= doc.size() || doc[i] != '=' ||
-          (doc[i + 1] != '"' && doc[i + 1] != '\'')) {
-        return "bad attribute in <" + name;
-      }
-      if (!attributes.insert(attribute).second) return "duplicate attribute " + attribute;
-      const char quote = doc[i + 1];
-      const size_t end = doc.find(quote, i + 2);
-      if (end == doc.npos) return "unterminated attribute value";
-      if (auto e = check_text(doc.substr(i + 2, end - i - 2)); !e.empty()) return e;
-      i = end + 1;
-    }
-  }
-  if (!open.empty()) return "unclosed <" + open.back() + ">";
-  if (roots != 1) return "not exactly one root element";
-  return "";
-}
 
 // The values of attribute `name` in the elements whose opening tag contains `marker`.
 std::vector<std::string> attributes(std::string_view svg, std::string_view marker,
@@ -206,91 +85,6 @@ svg::Chart basic_chart() {
 }
 
 }  // namespace
-
-// ---- html ----
-
-TEST_CASE("escape neutralises markup, quotes and ampersands") {
-  CHECK(html::escape("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;");
-  CHECK(html::escape(R"(" onload="x" ')") == "&quot; onload=&quot;x&quot; &#39;");
-  CHECK(html::escape("a & b &amp; c") == "a &amp; b &amp;amp; c");
-  CHECK(html::escape("plain p_L = 0.5, ±σ, ✓") == "plain p_L = 0.5, ±σ, ✓");
-  CHECK(html::escape("") == "");
-}
-
-TEST_CASE("escape replaces invalid UTF-8 and XML-forbidden controls with U+FFFD") {
-  const std::string fffd = "\xEF\xBF\xBD";
-  CHECK(html::escape("a\xFF"
-                     "b") == "a" + fffd + "b");
-  CHECK(html::escape("\xC0\xAF") == fffd + fffd);             // overlong '/'
-  CHECK(html::escape("\xED\xA0\x80") == fffd + fffd + fffd);  // a UTF-16 surrogate
-  CHECK(html::escape("\xE2\x82") == fffd);                    // truncated €, one maximal prefix
-  CHECK(html::escape("\xE2\x82<") == fffd + "&lt;");          // the '<' is not swallowed
-  CHECK(html::escape("\xF4\x90\x80\x80").find("\xF4") == std::string::npos);  // > U+10FFFF
-  CHECK(html::escape(std::string("a\0b\x1B", 4)) == "a" + fffd + "b" + fffd);
-  CHECK(html::escape("tab\tnewline\n") == "tab\tnewline\n");
-  CHECK(html::escape("\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80");  // a 4-byte emoji survives
-  std::string garbage;
-  for (int c = 0; c < 256; ++c) garbage += char(c);
-  CHECK(valid_utf8(html::escape(garbage)));
-}
-
-TEST_CASE("format_number") {
-  CHECK(html::format_number(kNaN, 3) == "\u2013");
-  CHECK(html::format_number(kInf, 3) == "\u221E");
-  CHECK(html::format_number(-kInf, 3) == "-\u221E");
-  CHECK(html::format_number(0.912345, 3) == "0.912");
-  CHECK(html::format_number(0.9996, 3) == "1.00");
-  CHECK(html::format_number(12.5, 4) == "12.50");
-  CHECK(html::format_number(1234.6, 3) == "1235");
-  CHECK(html::format_number(-0.04567, 2) == "-0.046");
-  CHECK(html::format_number(0.0, 3) == "0");
-  CHECK(html::format_number(-0.0, 3) == "0");
-  CHECK(html::format_number(2.5e-6, 2) == "2.5e-06");
-}
-
-TEST_CASE("table escapes cells and right-aligns numeric columns") {
-  const std::string t = html::table(
-      {"sweep", "accuracy"}, {{"<script>x</script>", "0.91"}, {"a&b", "0.92"}}, {false, true});
-  CHECK(t.find("<script") == std::string::npos);
-  CHECK(t.find("<td>&lt;script&gt;x&lt;/script&gt;</td>") != std::string::npos);
-  CHECK(t.find("<td>a&amp;b</td>") != std::string::npos);
-  CHECK(t.find("<th class=\"num\">accuracy</th>") != std::string::npos);
-  CHECK(count(t, "<td class=\"num\">") == 2);
-  CHECK(count(t, "<tr>") == 3);
-  CHECK(xml_error(t) == "");
-}
-
-TEST_CASE("section and figure escape their text, not their inner HTML") {
-  const std::string s = html::section("A <b> & C", "<p>inner</p>");
-  CHECK(s.find("<h2>A &lt;b&gt; &amp; C</h2>") != std::string::npos);
-  CHECK(s.find("<p>inner</p>") != std::string::npos);
-  CHECK(xml_error(s) == "");
-  CHECK(html::figure("<svg/>", "p_L < 1").find("<figcaption>p_L &lt; 1</figcaption>") !=
-        std::string::npos);
-  CHECK(html::figure("<svg/>", "").find("figcaption") == std::string::npos);
-}
-
-TEST_CASE("page is self-contained: CSP, no script, nothing fetched") {
-  svg::Chart chart = basic_chart();
-  const std::string body = html::section("Curves", html::figure(svg::render(chart), "caption"));
-  const std::string p = html::page("Report <script>alert(1)</script>", body);
-  CHECK(p.rfind("<!DOCTYPE html>", 0) == 0);
-  CHECK(p.find("<meta charset=\"utf-8\">") != std::string::npos);
-  CHECK(p.find("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-               "style-src 'unsafe-inline'; img-src data:\">") != std::string::npos);
-  CHECK(p.find("<script") == std::string::npos);
-  CHECK(p.find("<title>Report &lt;script&gt;alert(1)&lt;/script&gt;</title>") != std::string::npos);
-  // The SVG namespace names, it does not fetch: the only URL allowed.
-  const std::string xmlns = "xmlns=\"http://www.w3.org/2000/svg\"";
-  std::string rest = p;
-  for (size_t at; (at = rest.find(xmlns)) != std::string::npos;) rest.erase(at, xmlns.size());
-  CHECK(count(p, xmlns) == 1);
-  CHECK(rest.find("http://") == std::string::npos);
-  CHECK(rest.find("https://") == std::string::npos);
-  CHECK(rest.find("url(") == std::string::npos);
-  CHECK(rest.find("@import") == std::string::npos);
-  CHECK(count(p, "</html>") == 1);
-}
 
 // ---- nice ticks ----
 

@@ -31,20 +31,15 @@ int run_report(int argc, char** argv) {
     fmt::print(stderr, "stodepth report: --format: unknown '{}' (one of: html, md)\n", format);
     return kExitBadInput;
   }
+  const auto fail = [](const Error& error) {
+    fmt::print(stderr, "stodepth report: {}\n", error.message);
+    return exit_code(error);
+  };
   auto store = results::Store::open(db, results::OpenMode::kReadOnly);
-  if (!store) {
-    fmt::print(stderr, "stodepth report: {}\n", store.error().message);
-    return exit_code(store.error());
-  }
-  if (auto held = (*store)->hold_snapshot(); !held) {
-    fmt::print(stderr, "stodepth report: {}\n", held.error().message);
-    return exit_code(held.error());
-  }
+  if (!store) return fail(store.error());
+  if (auto held = (*store)->hold_snapshot(); !held) return fail(held.error());
   auto comparison = results::compare(**store, options);
-  if (!comparison) {
-    fmt::print(stderr, "stodepth report: {}\n", comparison.error().message);
-    return exit_code(comparison.error());
-  }
+  if (!comparison) return fail(comparison.error());
   std::string html_path = output;
   if (output.empty()) {
     html_path = fmt::format("out/reports/{}.html", comparison->sweep.name);
@@ -52,10 +47,7 @@ int run_report(int argc, char** argv) {
     html_path = std::filesystem::path(output).replace_extension(".html").string();
   }
   auto files = results::write_report(*comparison, options, html_path);
-  if (!files) {
-    fmt::print(stderr, "stodepth report: {}\n", files.error().message);
-    return exit_code(files.error());
-  }
+  if (!files) return fail(files.error());
   fmt::print("report: {}\nsummary: {}\n", files->html, files->markdown);
   for (const auto& csv : files->csv) fmt::print("table: {}\n", csv);
   return kExitOk;

@@ -1,70 +1,20 @@
 // `stodepth report`: the comparison of plain ResNets (p_L = 1) and stochastic depth that a
 // sweep's database holds — curves, variance, accuracy, training time — as one
 // self-contained HTML file, a Markdown summary and CSV tables.
+//
+// compare() reads the sweep (read_sweep.h), groups and pairs its runs (pairing.h) and adds
+// the statistics (pair_statistics.h); write_report() lays out the tables (report_tables.h),
+// renders each format (render_html.h, render_markdown.h, render_csv.h) and writes the files.
 #pragma once
 
-#include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/base/result.h"
+#include "results/report/comparison.h"
 #include "results/store/store.h"
 
 namespace stodepth::results {
-
-struct ReportOptions {
-  std::optional<std::string> sweep;  // default: the sweep created last
-  size_t window = 20;                // moving-average window, in evaluations
-  double tail = 0.25;                // fraction of training for the within-run variance
-};
-
-// One arm: the runs of one configuration across seeds.
-struct Arm {
-  std::string label;  // e.g. "SD linear p_L=0.5"
-  TrainConfig config;  // the first run's (seed aside, all runs share it)
-  std::vector<RunRow> runs;  // every run, whatever its state
-  std::vector<const RunRow*> done() const;
-};
-
-// Statistics of one arm in a pair, from its done runs.
-struct ArmStats {
-  size_t n = 0;  // done runs (seeds)
-  std::optional<double> accuracy_mean, accuracy_std, ci_low, ci_high, best;
-  std::optional<double> within_run_std;  // mean over seeds of the tail residual std
-  std::optional<double> step_ms, wall_seconds, images_per_second;
-  std::optional<double> mean_active, expected_active;
-};
-
-// A stochastic-depth arm and the plain arm with the same other parameters.
-struct Pair {
-  std::string title;  // the shared parameters, e.g. "fashion-mnist ResNet-20, shortcut A, ..."
-  std::string short_title;  // only what differs between the sweep's pairs, e.g. "ResNet-56"
-  const Arm* baseline = nullptr;
-  const Arm* stochastic = nullptr;
-  ArmStats base, sd;
-  std::optional<double> welch_p;              // final accuracy, SD vs baseline
-  std::optional<double> within_ratio, across_ratio;  // SD std / ResNet std
-  std::optional<double> brown_forsythe_p, f_within_p, f_across_p;
-  std::optional<double> realized_speedup, theoretical_speedup;
-};
-
-// Per-run series the charts and the within-run statistics need, loaded once.
-struct RunSeries {
-  std::vector<double> eval_iterations, test_accuracy, test_loss;
-  std::vector<double> iterations, learning_rate;
-  int64_t steps_per_epoch = 0;  // iterations recorded in epoch 1
-};
-
-// Everything a report shows, read and computed once; the renderings only format it.
-struct Comparison {
-  SweepRecord sweep;
-  std::vector<Arm> arms;
-  std::vector<Pair> pairs;
-  std::vector<std::pair<std::string, int>> status_counts;
-  bool complete = true;  // every run done, failed or diverged
-  std::map<std::string, RunSeries> series;  // by run key, every run of the arms
-};
 
 Result<Comparison> compare(Store& store, const ReportOptions& options);
 

@@ -1,0 +1,26 @@
+// Which runs are compared with which: runs of one configuration across seeds form an arm,
+// and each stochastic-depth arm is paired with the plain ResNet arm (p_L = 1) that shares
+// every other setting, including those without a column of their own (config JSON).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "results/report/comparison.h"
+
+namespace stodepth::results {
+
+// p_L = 1: every block always survives, a plain ResNet whatever the survival rule.
+bool is_baseline(const TrainConfig& config);
+
+// "ResNet (p_L = 1)" or e.g. "SD linear p_L = 0.5".
+std::string arm_label(const TrainConfig& config);
+
+// Runs in arms, arms in the order their first run comes; plain runs of any rule share one.
+std::vector<Arm> group_into_arms(const std::vector<RunRow>& runs);
+
+// One Pair per stochastic arm that has a baseline, in arm order, with its titles; the
+// statistics are left to add_statistics (pair_statistics.h). Pairs point into `arms`.
+std::vector<Pair> pair_arms(const std::vector<Arm>& arms);
+
+}  // namespace stodepth::results

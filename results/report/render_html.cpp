@@ -1,0 +1,84 @@
+#include "results/report/render_html.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "results/report/html.h"
+#include "results/report/report_charts.h"
+#include "results/report/svg.h"
+
+namespace stodepth::results {
+namespace {
+
+// E.g. "8 cores; 2, 4 threads per job; oneDNN 2.6.3 (AVX2)"; the threads are the runs'.
+std::string machine_line(const Comparison& c) {
+  std::set<int> threads;
+  for (const Arm& arm : c.arms)
+    for (const RunRow& r : arm.runs)
+      if (r.threads > 0) threads.insert(r.threads);
+  return fmt::format(
+      "{} cores; {} threads per job; oneDNN {} ({})", c.machine.cores,
+      threads.empty() ? std::string("–") : fmt::format("{}", fmt::join(threads, ", ")),
+      c.machine.onednn_version, c.machine.isa);
+}
+
+std::string header_html(const Comparison& c) {
+  std::vector<std::string> counts;
+  int total = 0;
+  for (const auto& [state, n] : c.status_counts) {
+    counts.push_back(fmt::format("{} {}", n, state));
+    total += n;
+  }
+  std::string out;
+  if (!c.complete)
+    out += fmt::format(
+        "<p class=\"warning\"><strong>Incomplete sweep:</strong> {}. Statistics "
+        "use the done runs only.</p>",
+        html::escape(fmt::format("{}", fmt::join(counts, ", "))));
+  out += html::table({"", ""},
+                     {{"sweep", c.sweep.name},
+                      {"description", c.sweep.description},
+                      {"runs", fmt::format("{} ({})", total, fmt::join(counts, ", "))},
+                      {"machine", machine_line(c)},
+                      {"stodepth", STODEPTH_VERSION}},
+                     {false, false});
+  out += "<details><summary>Sweep file</summary><pre>" + html::escape(c.sweep.source_text) +
+         "</pre></details>";
+  return out;
+}
+
+std::string table_html(const Table& t) {
+  if (t.rows.empty()) return "";
+  return html::section(
+      t.title, "<p>" + html::escape(t.caption) + "</p>" + html::table(t.header, t.rows, t.numeric));
+}
+
+std::string figures_html(const std::vector<Figure>& figures) {
+  std::string out;
+  for (const Figure& f : figures) out += html::figure(svg::render(f.chart), f.caption);
+  return out;
+}
+
+}  // namespace
+
+std::string render_html(const Comparison& c, const std::vector<Table>& tables,
+                        const ReportOptions& options) {
+  std::string body = html::section("Sweep", header_html(c));
+  if (c.pairs.empty())
+    body +=
+        "<p>No stochastic-depth configuration has a plain baseline (p_L = 1) with the "
+        "same other parameters in this sweep, so there is nothing to compare yet.</p>";
+  for (const Table& t : tables) body += table_html(t);
+  for (const Pair& p : c.pairs)
+    body += html::section(
+        fmt::format("{}: {} vs {}", p.short_title, p.stochastic->label, p.baseline->label),
+        "<p>" + html::escape(p.title) + "</p>" + figures_html(pair_figures(c, p, options.window)));
+  if (const auto survival = survival_figures(c); !survival.empty())
+    body += html::section("Survival probability", figures_html(survival));
+  if (const auto depth = depth_figures(c); !depth.empty())
+    body += html::section("Depth", figures_html(depth));
+  return html::page(report_title(c), body);
+}
+
+}  // namespace stodepth::results

@@ -1,0 +1,235 @@
+#include "results/report/report_charts.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <optional>
+
+#include "results/report/pair_statistics.h"
+#include "results/report/pairing.h"
+#include "results/stats/stats.h"
+
+namespace stodepth::results {
+namespace {
+
+// Mean and std across seeds of the per-seed moving averages, aligned by evaluation index.
+struct SeedBand {
+  std::vector<double> x, mean, low, high;
+};
+SeedBand across_seeds(const Comparison& c, const Arm& arm, size_t window) {
+  std::vector<std::vector<double>> smoothed;
+  std::vector<double> x;
+  for (const RunRow* r : arm.done()) {
+    const auto& s = c.series.at(r->key);
+    smoothed.push_back(stats::moving_average(s.test_accuracy, window));
+    if (s.eval_iterations.size() > x.size()) x = s.eval_iterations;
+  }
+  SeedBand band;
+  for (size_t i = 0; i < x.size(); ++i) {
+    std::vector<double> at;
+    for (const auto& s : smoothed)
+      if (i < s.size()) at.push_back(s[i]);
+    const auto m = mean_of(at);
+    if (!m) continue;
+    const auto s = stats::summarize(at);
+    const double sd = s ? s->stddev : 0.0;
+    band.x.push_back(x[i]);
+    band.mean.push_back(*m);
+    band.low.push_back(*m - sd);
+    band.high.push_back(*m + sd);
+  }
+  return band;
+}
+
+svg::Series make_series(std::string label, std::vector<double> x, std::vector<double> y) {
+  svg::Series s;
+  s.label = std::move(label);
+  s.x = std::move(x);
+  s.y = std::move(y);
+  return s;
+}
+
+// A run's evaluated metric: raw points faint, moving average, ± rolling std band.
+void add_run_series(svg::Chart& chart, const std::string& label, int color,
+                    const std::vector<double>& x, const std::vector<double>& y, size_t window) {
+  svg::Series raw = make_series("", x, y);
+  raw.style = svg::Series::kFaintPoints;
+  raw.color = color;
+  const auto ma = stats::moving_average(y, window);
+  const auto sd = stats::rolling_stddev(y, window);
+  std::vector<double> low(ma.size()), high(ma.size());
+  for (size_t i = 0; i < ma.size(); ++i) {
+    const double s = std::isfinite(sd[i]) ? sd[i] : 0.0;
+    low[i] = ma[i] - s, high[i] = ma[i] + s;
+  }
+  svg::Series smooth = make_series(fmt::format("{} (moving average ± rolling std)", label), x, ma);
+  smooth.band_low = low;
+  smooth.band_high = high;
+  smooth.color = color;
+  chart.series.push_back(std::move(raw));
+  chart.series.push_back(std::move(smooth));
+}
+
+const RunRow* first_done_with_seed(const Arm& arm, uint64_t seed) {
+  for (const RunRow* r : arm.done())
+    if (r->config.train.seed == seed) return r;
+  return nullptr;
+}
+
+// The baseline and stochastic runs of the first seed both arms finished, so that the two
+// runs share data order; nullopt if there is none.
+std::optional<std::pair<const RunRow*, const RunRow*>> common_seed_runs(const Pair& p) {
+  for (const RunRow* base : p.baseline->done())
+    if (const RunRow* sd = first_done_with_seed(*p.stochastic, base->config.train.seed))
+      return std::pair{base, sd};
+  return std::nullopt;
+}
+
+Figure seed_curve_figure(const Comparison& c, const Pair& p, const RunRow& base, const RunRow& sd,
+                         bool loss, size_t window) {
+  svg::Chart chart;
+  chart.title = fmt::format("Test-batch {} per iteration, seed {}", loss ? "loss" : "accuracy",
+                            base.config.train.seed);
+  chart.x_label = "iteration";
+  chart.y_label = loss ? "test loss (cross-entropy)" : "test accuracy (fraction)";
+  chart.y2_label = "learning rate";
+  int color = 0;
+  for (const auto& [arm, run] : {std::pair{p.baseline, &base}, std::pair{p.stochastic, &sd}}) {
+    const auto& s = c.series.at(run->key);
+    add_run_series(chart, arm->label, color++, s.eval_iterations,
+                   loss ? s.test_loss : s.test_accuracy, window);
+  }
+  const RunSeries& schedule = c.series.at(base.key);
+  svg::Series lr = make_series("learning rate", schedule.iterations, schedule.learning_rate);
+  lr.secondary_axis = true;
+  lr.dashed = true;
+  lr.color = 7;
+  chart.series.push_back(std::move(lr));
+  return {std::move(chart),
+          fmt::format("Raw test-batch values (faint), moving average over {} evaluations, ± "
+                      "rolling standard deviation band.",
+                      window)};
+}
+
+std::optional<Figure> across_seeds_figure(const Comparison& c, const Pair& p, size_t window) {
+  svg::Chart chart;
+  chart.title = "Test accuracy across seeds (moving average)";
+  chart.x_label = "iteration";
+  chart.y_label = "test accuracy (fraction)";
+  int color = 0;
+  size_t arms_with_seeds = 0;
+  for (const Arm* arm : {p.baseline, p.stochastic}) {
+    const auto band = across_seeds(c, *arm, window);
+    arms_with_seeds += arm->done().size() >= 2;
+    svg::Series s =
+        make_series(fmt::format("{} (mean ± std over {} seeds)", arm->label, arm->done().size()),
+                    band.x, band.mean);
+    s.band_low = band.low;
+    s.band_high = band.high;
+    s.color = color++;
+    chart.series.push_back(std::move(s));
+  }
+  if (arms_with_seeds == 0) return std::nullopt;
+  return Figure{std::move(chart),
+                "Per-seed moving averages, then mean and ± one standard deviation across seeds "
+                "at each iteration."};
+}
+
+// A per-run metric (mean ± std over seeds) against a parameter; `lines_of` names the lines a
+// configuration's runs belong to.
+struct ChartSpec {
+  std::string title, x_label, y_label;
+  double (*x_of)(const TrainConfig&);
+  std::vector<std::string> (*lines_of)(const TrainConfig&);
+  std::function<std::optional<double>(const RunRow&)> metric;
+};
+
+// Appends the chart to `figures` if some line has two points.
+void add_parameter_figure(const Comparison& c, const ChartSpec& spec,
+                          std::vector<Figure>& figures) {
+  std::map<std::string, std::map<double, std::vector<double>>> lines;
+  for (const Arm& arm : c.arms)
+    for (const RunRow* r : arm.done())
+      if (const auto y = spec.metric(*r))
+        for (const std::string& line : spec.lines_of(arm.config))
+          lines[line][spec.x_of(arm.config)].push_back(*y);
+  svg::Chart chart;
+  chart.title = spec.title;
+  chart.x_label = spec.x_label;
+  chart.y_label = spec.y_label;
+  for (const auto& [label, points] : lines) {
+    if (points.size() < 2) continue;
+    svg::Series s = make_series(label, {}, {});
+    s.style = svg::Series::kLineMarkers;
+    s.error = std::vector<double>();
+    for (const auto& [x, values] : points) {
+      const auto summary = stats::summarize(values);
+      s.x.push_back(x);
+      s.y.push_back(*mean_of(values));
+      s.error->push_back(summary ? summary->stddev : 0.0);
+    }
+    chart.series.push_back(std::move(s));
+  }
+  if (chart.series.empty()) return;
+  figures.push_back({std::move(chart), "Mean ± standard deviation over seeds (done runs)."});
+}
+
+double p_L_of(const TrainConfig& c) { return c.sd.p_L; }
+double depth_of(const TrainConfig& c) { return c.model.depth; }
+// p_L lines: one per rule and depth; the plain ResNet (p_L = 1) ends every rule's line.
+std::vector<std::string> p_L_lines(const TrainConfig& c) {
+  const auto line = [&](SurvivalRule rule) {
+    return fmt::format("{} ResNet-{} {}", c.data.name, c.model.depth, to_string(rule));
+  };
+  if (is_baseline(c)) return {line(SurvivalRule::kLinear), line(SurvivalRule::kUniform)};
+  return {line(c.sd.rule)};
+}
+std::vector<std::string> depth_lines(const TrainConfig& c) {
+  return {fmt::format("{} {}", c.data.name, arm_label(c))};
+}
+
+std::optional<double> final_accuracy(const RunRow& r) { return r.final_test_accuracy; }
+
+}  // namespace
+
+std::vector<Figure> pair_figures(const Comparison& c, const Pair& p, size_t window) {
+  std::vector<Figure> figures;
+  if (const auto runs = common_seed_runs(p))
+    for (const bool loss : {false, true})
+      figures.push_back(seed_curve_figure(c, p, *runs->first, *runs->second, loss, window));
+  if (auto seeds = across_seeds_figure(c, p, window)) figures.push_back(std::move(*seeds));
+  return figures;
+}
+
+std::vector<Figure> survival_figures(const Comparison& c) {
+  std::vector<Figure> figures;
+  add_parameter_figure(
+      c,
+      {"Final accuracy against p_L", "p_L (survival probability of the last block)",
+       "final test accuracy (fraction)", p_L_of, p_L_lines, final_accuracy},
+      figures);
+  return figures;
+}
+
+std::vector<Figure> depth_figures(const Comparison& c) {
+  // Training time of an epoch: step time × the steps the run took in its first epoch.
+  const auto epoch_seconds = [&](const RunRow& r) -> std::optional<double> {
+    const auto steps = c.series.at(r.key).steps_per_epoch;
+    if (!r.mean_step_ms || steps == 0) return std::nullopt;
+    return *r.mean_step_ms * double(steps) / 1000;
+  };
+  std::vector<Figure> figures;
+  add_parameter_figure(c,
+                       {"Final accuracy against depth", "depth (layers)",
+                        "final test accuracy (fraction)", depth_of, depth_lines, final_accuracy},
+                       figures);
+  add_parameter_figure(c,
+                       {"Training time per epoch against depth", "depth (layers)",
+                        "seconds per epoch (training steps)", depth_of, depth_lines, epoch_seconds},
+                       figures);
+  return figures;
+}
+
+}  // namespace stodepth::results

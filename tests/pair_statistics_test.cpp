@@ -1,0 +1,102 @@
+// The statistics of a pair (results/report/pair_statistics.h) from hand-built arms whose
+// numbers can be checked by hand.
+#include "results/report/pair_statistics.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+using namespace stodepth;
+using namespace stodepth::results;
+
+namespace {
+
+RunRow run(const std::string& key, double p_L, RunState state, double accuracy, double step_ms) {
+  RunRow r;
+  r.key = key;
+  r.state = state;
+  r.config.data.name = "synthetic";
+  r.config.model.depth = 20;
+  r.config.sd.p_L = p_L;
+  r.final_test_accuracy = accuracy;
+  r.mean_step_ms = step_ms;
+  return r;
+}
+
+// A flat curve at 0.8 with a repeating wiggle of `amplitude`: its within-run noise scales
+// with the amplitude.
+RunSeries wiggle(double amplitude) {
+  RunSeries s;
+  for (int i = 0; i < 40; ++i) {
+    s.eval_iterations.push_back(i + 1);
+    s.test_accuracy.push_back(0.8 + amplitude * double(i % 3 - 1));
+  }
+  return s;
+}
+
+struct Fixture {
+  Arm base{"ResNet (p_L = 1)", {}, {}}, sd{"SD linear p_L = 0.5", {}, {}};
+  std::map<std::string, RunSeries> series;
+  Pair pair;
+  Fixture() {
+    base.runs = {run("b1", 1.0, RunState::kDone, 0.90, 100),
+                 run("b2", 1.0, RunState::kDone, 0.92, 100)};
+    sd.runs = {run("s1", 0.5, RunState::kDone, 0.93, 80), run("s2", 0.5, RunState::kDone, 0.95, 80),
+               run("s3", 0.5, RunState::kFailed, 0.10, 1)};  // not a done run: left out
+    base.config = base.runs[0].config;
+    sd.config = sd.runs[0].config;
+    for (const char* key : {"b1", "b2"}) series[key] = wiggle(0.01);
+    for (const char* key : {"s1", "s2", "s3"}) series[key] = wiggle(0.02);
+    pair.baseline = &base;
+    pair.stochastic = &sd;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("mean_of") {
+  CHECK_FALSE(mean_of({}).has_value());
+  CHECK(*mean_of({1, 2, 6}) == Approx(3));
+}
+
+TEST_CASE("each arm: final accuracy over its done runs, and its mean timing") {
+  Fixture f;
+  add_statistics(f.pair, f.series, ReportOptions{});
+  const double spread = std::sqrt(2 * 0.01 * 0.01);  // sample std of {x − 0.01, x + 0.01}
+  CHECK(f.pair.base.n == 2);
+  CHECK(*f.pair.base.accuracy_mean == Approx(0.91));
+  CHECK(*f.pair.base.accuracy_std == Approx(spread));
+  CHECK(*f.pair.base.best == Approx(0.92));
+  CHECK(*f.pair.sd.accuracy_mean == Approx(0.94));
+  CHECK(f.pair.sd.n == 2);
+  CHECK(*f.pair.sd.best == Approx(0.95));
+  // The Student-t interval is centred on the mean.
+  CHECK((*f.pair.sd.ci_low + *f.pair.sd.ci_high) / 2 == Approx(0.94));
+  CHECK(*f.pair.sd.ci_low < 0.93);
+  CHECK(*f.pair.sd.step_ms == Approx(80));
+  CHECK(*f.pair.realized_speedup == Approx(100.0 / 80.0));
+  CHECK(*f.pair.across_ratio == Approx(1.0));  // the same spread in both arms
+  CHECK(*f.pair.theoretical_speedup > 1.0);    // fewer blocks active on average
+}
+
+TEST_CASE("within-run noise: twice the wiggle, twice the std") {
+  Fixture f;
+  ReportOptions options;
+  options.window = 4;
+  options.tail = 0.5;
+  add_statistics(f.pair, f.series, options);
+  REQUIRE(f.pair.base.within_run_std.has_value());
+  CHECK(*f.pair.base.within_run_std > 0);
+  CHECK(*f.pair.within_ratio == Approx(2.0));
+}
+
+TEST_CASE("without two done runs per arm, the spreads and tests are unknown") {
+  Fixture f;
+  f.base.runs.pop_back();
+  add_statistics(f.pair, f.series, ReportOptions{});
+  CHECK(f.pair.base.n == 1);
+  CHECK(*f.pair.base.accuracy_mean == Approx(0.90));
+  CHECK_FALSE(f.pair.base.accuracy_std.has_value());
+  CHECK_FALSE(f.pair.base.ci_low.has_value());
+  CHECK_FALSE(f.pair.welch_p.has_value());
+  CHECK_FALSE(f.pair.across_ratio.has_value());
+}

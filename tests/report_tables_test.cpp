@@ -1,0 +1,111 @@
+// The report's tables (results/report/report_tables.h) from a hand-built Comparison: which
+// statistic lands in which cell, and in what format.
+#include "results/report/report_tables.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/small_comparison.h"
+
+using namespace stodepth;
+using namespace stodepth::results;
+using Row = std::vector<std::string>;
+
+namespace {
+
+const Table& table_named(const std::vector<Table>& tables, const std::string& name) {
+  for (const Table& t : tables)
+    if (t.name == name) return t;
+  FAIL("no table " << name);
+  return tables.front();
+}
+
+}  // namespace
+
+TEST_CASE("the tables come in a fixed order, the grouped ones empty unless varied") {
+  const Comparison c = testing::small_comparison();
+  const auto tables = report_tables(c, {});
+  REQUIRE(tables.size() == 5);
+  CHECK(tables[0].name == "accuracy");
+  CHECK(tables[1].name == "variance");
+  CHECK(tables[2].name == "timing");
+  CHECK(tables[3].title == "By schedule");
+  CHECK(tables[4].title == "By shortcut");
+  CHECK(tables[3].rows.empty());
+  CHECK(tables[4].rows.empty());
+  for (const Table& t : tables) {
+    CHECK(t.numeric.size() == t.header.size());
+    for (const Row& row : t.rows) CHECK(row.size() == t.header.size());
+  }
+  CHECK(report_title(c) == "stodepth report: small");
+}
+
+TEST_CASE("accuracy: percentages with two decimals, error = 100 - accuracy, Welch p on SD") {
+  const Comparison c = testing::small_comparison();
+  const auto tables = report_tables(c, {});
+  const Table& t = table_named(tables, "accuracy");
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0] == Row{"ResNet-20", "ResNet (p_L = 1)", "2", "90.00", "1.00", "88.00 – 92.00",
+                         "91.00", "10.00", ""});
+  CHECK(t.rows[1] == Row{"ResNet-20", "SD linear p_L = 0.5", "2", "93.00", "2.00", "90.00 – 96.00",
+                         "94.00", "7.00", "<0.0001"});
+}
+
+TEST_CASE("accuracy: missing statistics show as a dash") {
+  Comparison c = testing::small_comparison();
+  c.pairs[0].sd = ArmStats{};
+  c.pairs[0].welch_p = 0.04321;
+  const auto tables = report_tables(c, {});
+  const Table& t = table_named(tables, "accuracy");
+  CHECK(t.rows[1] ==
+        Row{"ResNet-20", "SD linear p_L = 0.5", "0", "–", "–", "–", "–", "–", "0.0432"});
+}
+
+TEST_CASE("variance: spreads in points with three decimals, ratios to the baseline") {
+  const Comparison c = testing::small_comparison();
+  ReportOptions options;
+  options.window = 7;
+  options.tail = 0.5;
+  const auto tables = report_tables(c, options);
+  const Table& t = table_named(tables, "variance");
+  CHECK_THAT(t.caption, Catch::Contains("(window 7) over the last 50% of training"));
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0] == Row{"ResNet-20", "ResNet (p_L = 1)", "0.500", "1", "1.000", "1", "", "", ""});
+  CHECK(t.rows[1] == Row{"ResNet-20", "SD linear p_L = 0.5", "1.000", "2.00", "2.000", "2.00",
+                         "0.0123", "0.5000", "–"});
+}
+
+TEST_CASE("timing: four significant digits, speedups three") {
+  const Comparison c = testing::small_comparison();
+  const auto tables = report_tables(c, {});
+  const Table& t = table_named(tables, "timing");
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0] ==
+        Row{"ResNet-20", "ResNet (p_L = 1)", "100.0", "40.00", "1280", "1", "1", "9.000", "9.000"});
+  CHECK(t.rows[1] == Row{"ResNet-20", "SD linear p_L = 0.5", "80.00", "32.00", "1600", "1.25",
+                         "1.33", "6.500", "6.750"});
+}
+
+TEST_CASE("grouped by schedule: mean accuracies, signed difference and speedup per group") {
+  Comparison c = testing::small_comparison();
+  // Two more pairs sharing the first's arms but for the schedule of the stochastic arm.
+  Arm cosine = *c.pairs[0].stochastic;
+  cosine.config.train.lr.kind = LrScheduleKind::kCosine;
+  Pair cosine_pair = c.pairs[0];
+  cosine_pair.stochastic = &cosine;
+  cosine_pair.base.accuracy_mean = 0.80;
+  cosine_pair.sd.accuracy_mean = 0.86;
+  cosine_pair.realized_speedup = 1.5;
+  Pair second_step = c.pairs[0];
+  second_step.base.accuracy_mean = 0.70;
+  second_step.sd.accuracy_mean = 0.71;
+  second_step.realized_speedup = std::nullopt;  // left out of the mean speedup
+  c.pairs.push_back(cosine_pair);
+  c.pairs.push_back(second_step);
+  const auto tables = report_tables(c, {});
+  const Table& t = table_named(tables, "schedule");
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0] == Row{"cosine", "1", "80.00", "86.00", "+6.00", "1.50"});
+  // step: ResNet (90 + 70) / 2, SD (93 + 71) / 2, difference (3 + 1) / 2.
+  CHECK(t.rows[1] == Row{"step", "2", "80.00", "82.00", "+2.00", "1.25"});
+  CHECK(table_named(tables, "shortcut").rows.empty());  // all shortcut A
+}
