@@ -161,7 +161,8 @@ Result<TrainConfig> parse_config_json(std::string_view json) {
   } catch (const Json::parse_error& e) {
     return bad_input(fmt::format("not JSON ({})", e.what()));
   }
-  if (!tree.is_object()) return bad_input(fmt::format("expected an object, got {}", describe(tree)));
+  if (!tree.is_object())
+    return bad_input(fmt::format("expected an object, got {}", describe(tree)));
   TrainConfig config;
   std::optional<Error> error;
   std::set<std::string> fields, sections;

@@ -86,9 +86,24 @@ TEST_CASE("canonical text stored by earlier builds reads back and is written ide
   // Copied from databases written before the codec (the quickstart and a 36-run grid), and
   // from `launch --dry-run` configs of sweeps/lr-schedules.yaml (milestones, warmup, floor).
   const std::vector<std::string> stored = {
-      R"({"dataset":{"name":"fashion-mnist","synthetic_seed":0,"test_subset":0,"train_subset":10000},"eval":{"batch":400,"every":10},"model":{"depth":20,"shortcut":"A","width":1},"stochastic_depth":{"p_L":0.5,"rule":"linear"},"train":{"augment":{"crop_pad":0,"flip":false},"batch":128,"epochs":3,"iterations":0,"lr":{"base":0.1,"floor":0,"gamma":0.1,"milestones":[],"schedule":"cosine","warmup":0},"momentum":0.9,"nesterov":true,"seed":1,"weight_decay":0.0001}})",
-      R"({"dataset":{"name":"synthetic","synthetic_seed":0,"test_subset":200,"train_subset":600},"eval":{"batch":100,"every":2},"model":{"depth":8,"shortcut":"A","width":1},"stochastic_depth":{"p_L":0.8,"rule":"uniform"},"train":{"augment":{"crop_pad":0,"flip":false},"batch":50,"epochs":2,"iterations":0,"lr":{"base":0.05,"floor":0,"gamma":0.1,"milestones":[],"schedule":"cosine","warmup":0},"momentum":0.9,"nesterov":true,"seed":1,"weight_decay":0.0001}})",
-      R"({"dataset":{"name":"synthetic","synthetic_seed":0,"test_subset":200,"train_subset":600},"eval":{"batch":100,"every":2},"model":{"depth":8,"shortcut":"A","width":1},"stochastic_depth":{"p_L":1,"rule":"linear"},"train":{"augment":{"crop_pad":0,"flip":false},"batch":50,"epochs":2,"iterations":0,"lr":{"base":0.05,"floor":0,"gamma":0.1,"milestones":[],"schedule":"cosine","warmup":0},"momentum":0.9,"nesterov":true,"seed":3,"weight_decay":0.0001}})",
+      R"({"dataset":{"name":"fashion-mnist","synthetic_seed":0,"test_subset":0,)"
+      R"("train_subset":10000},"eval":{"batch":400,"every":10},"model":{"depth":20,)"
+      R"("shortcut":"A","width":1},"stochastic_depth":{"p_L":0.5,"rule":"linear"},)"
+      R"("train":{"augment":{"crop_pad":0,"flip":false},"batch":128,"epochs":3,"iterations":0,)"
+      R"("lr":{"base":0.1,"floor":0,"gamma":0.1,"milestones":[],"schedule":"cosine","warmup":0},)"
+      R"("momentum":0.9,"nesterov":true,"seed":1,"weight_decay":0.0001}})",
+      R"({"dataset":{"name":"synthetic","synthetic_seed":0,"test_subset":200,"train_subset":600},)"
+      R"("eval":{"batch":100,"every":2},"model":{"depth":8,"shortcut":"A","width":1},)"
+      R"("stochastic_depth":{"p_L":0.8,"rule":"uniform"},"train":{"augment":{"crop_pad":0,)"
+      R"("flip":false},"batch":50,"epochs":2,"iterations":0,"lr":{"base":0.05,"floor":0,)"
+      R"("gamma":0.1,"milestones":[],"schedule":"cosine","warmup":0},"momentum":0.9,)"
+      R"("nesterov":true,"seed":1,"weight_decay":0.0001}})",
+      R"({"dataset":{"name":"synthetic","synthetic_seed":0,"test_subset":200,"train_subset":600},)"
+      R"("eval":{"batch":100,"every":2},"model":{"depth":8,"shortcut":"A","width":1},)"
+      R"("stochastic_depth":{"p_L":1,"rule":"linear"},"train":{"augment":{"crop_pad":0,)"
+      R"("flip":false},"batch":50,"epochs":2,"iterations":0,"lr":{"base":0.05,"floor":0,)"
+      R"("gamma":0.1,"milestones":[],"schedule":"cosine","warmup":0},"momentum":0.9,)"
+      R"("nesterov":true,"seed":3,"weight_decay":0.0001}})",
   };
   for (const std::string& json : stored) {
     INFO(json);

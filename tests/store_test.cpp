@@ -1097,11 +1097,15 @@ void write_version_2_database(const std::string& path) {
         job.config_json + "', '" + status + "')");
     raw.exec("INSERT INTO sweep_runs (sweep, key) VALUES ('old', '" + job.key + "')");
   }
-  raw.exec("UPDATE runs SET host = 'box:41', threads = 2, wall_seconds = 3.5, network_ms = 7.25, "
-           "final_test_accuracy = 0.875 WHERE key = 'k1'");
-  raw.exec("INSERT INTO iterations (run, iteration, epoch, lr, loss, train_accuracy, active_blocks, "
-           "step_ms) VALUES ('k1', 1, 1, 0.1, 2.5, 0.25, 9, 1.5), ('k1', 2, 1, 0.1, 2.25, 0.5, 8, 1.5)");
-  raw.exec("INSERT INTO test_evals (run, epoch, iteration, accuracy, loss) VALUES ('k1', 1, 2, 0.75, 1)");
+  raw.exec(
+      "UPDATE runs SET host = 'box:41', threads = 2, wall_seconds = 3.5, network_ms = 7.25, "
+      "final_test_accuracy = 0.875 WHERE key = 'k1'");
+  raw.exec(
+      "INSERT INTO iterations (run, iteration, epoch, lr, loss, train_accuracy, active_blocks, "
+      "step_ms) VALUES ('k1', 1, 1, 0.1, 2.5, 0.25, 9, 1.5), ('k1', 2, 1, 0.1, 2.25, 0.5, 8, 1.5)");
+  raw.exec(
+      "INSERT INTO test_evals (run, epoch, iteration, accuracy, loss) "
+      "VALUES ('k1', 1, 2, 0.75, 1)");
 }
 
 void check_version_2_rows(Store& store) {
@@ -1175,8 +1179,9 @@ TEST_CASE("store: record_machine stores a claimed run's machine, and a new claim
 
   MachineFacts unknown;  // what the launcher could not find out is stored as NULL
   require_ok(store->record_machine("r1", unknown));
-  CHECK(store->select("SELECT count(*) FROM runs WHERE key = 'r1' AND cpu_model IS NULL AND "
-                      "cores IS NULL")->rows[0][0] == "1");
+  auto nulls = store->select(
+      "SELECT count(*) FROM runs WHERE key = 'r1' AND cpu_model IS NULL AND cores IS NULL");
+  CHECK(nulls->rows[0][0] == "1");
 
   auto not_running = store->record_machine("r2", sample_machine());
   REQUIRE_FALSE(not_running.ok());
@@ -1209,7 +1214,8 @@ TEST_CASE("store: RunRow::config is the whole config_json, checked against the c
                    "edited by hand?)"));
   }
   SECTION("a config_json edited by hand") {
-    Raw(path).exec("UPDATE runs SET config_json = replace(config_json, '\"width\":2', '\"width\":\"2\"')");
+    Raw(path).exec(
+        "UPDATE runs SET config_json = replace(config_json, '\"width\":2', '\"width\":\"2\"')");
     auto rows = open_store(path, OpenMode::kReadOnly)->runs(std::nullopt);
     REQUIRE_FALSE(rows.ok());
     CHECK(contains(rows.error().message,

@@ -26,7 +26,9 @@ bool is_json_number(const std::string& s) {
 }
 
 // A JSON string literal for a cell or column name: invalid UTF-8 replaced, \n \r \t short.
-std::string json_text(const std::string& s) { return json_string(s, ShortEscapes::kNewlineReturnTab); }
+std::string json_text(const std::string& s) {
+  return json_string(s, ShortEscapes::kNewlineReturnTab);
+}
 
 std::string utf8_truncate(const std::string& s, size_t max) {
   if (s.size() <= max) return s;

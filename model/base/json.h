@@ -12,7 +12,7 @@
 
 namespace stodepth {
 
-using Json = nlohmann::json;                // objects ordered by key
+using Json = nlohmann::json;                 // objects ordered by key
 using OrderedJson = nlohmann::ordered_json;  // objects in insertion (document) order
 
 // Which control characters a JSON string writes as two-character escapes; the others are

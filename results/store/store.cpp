@@ -130,8 +130,10 @@ std::string select_runs_sql(bool of_sweep, int64_t schema) {
       parameter_column_list("r."),
       schema >= 3 ? "r.cpu_model, r.isa, r.cores, r.onednn_version" : "NULL, NULL, NULL, NULL");
   if (of_sweep) {
-    return fmt::format("SELECT {} FROM sweep_runs AS l JOIN runs AS r ON r.key = l.key "
-                       "WHERE l.sweep = ?1 ORDER BY l.rowid", columns);
+    return fmt::format(
+        "SELECT {} FROM sweep_runs AS l JOIN runs AS r ON r.key = l.key "
+        "WHERE l.sweep = ?1 ORDER BY l.rowid",
+        columns);
   }
   return fmt::format("SELECT {} FROM runs AS r ORDER BY r.sweep, r.rowid", columns);
 }
@@ -182,8 +184,8 @@ Result<RunRow> decode_run(const Statement& s, const std::string& label) {
   const std::string status = s.column_text(c++);
   row.config_json = s.column_text(c++);
   auto edited = [&](const std::string& what) {
-    return bad_input(fmt::format("{}: run {}: {} (was the database edited by hand?)", label,
-                                 row.key, what));
+    return bad_input(
+        fmt::format("{}: run {}: {} (was the database edited by hand?)", label, row.key, what));
   };
   const auto state = parse_run_state(status);
   if (!state) return edited(fmt::format("unreadable status '{}'", status));
@@ -447,7 +449,7 @@ struct Store::Impl {
   Database db;
   std::string path;
   OpenMode mode = OpenMode::kReadWrite;
-  std::string select_all_runs, select_sweep_runs;  // select_runs_sql for the file's schema
+  std::string select_all_runs, select_sweep_runs;         // select_runs_sql for the file's schema
   std::unordered_map<const char*, Statement> statements;  // keyed by the SQL texts' addresses
   std::optional<Database> query_db;  // select()'s read-only connection, opened on first use
   // The file opened (device, inode): SQLite keeps writing to a file that was deleted or
@@ -679,7 +681,8 @@ Status Store::add_jobs(const std::vector<JobRecord>& jobs) {
       stmt.bind(++index, job.key);
       stmt.bind(++index, job.sweep);
       for (const ParameterColumn& column : parameter_columns())
-        std::visit([&](const auto& value) { stmt.bind(++index, value); }, column.stored(job.config));
+        std::visit([&](const auto& value) { stmt.bind(++index, value); },
+                   column.stored(job.config));
       stmt.bind(++index, job.config_json);
       if (auto inserted = stmt.run(); !inserted) return inserted;
       if (auto linked = impl_->run(kLinkRun, job.sweep, job.key); !linked) return linked;
@@ -721,13 +724,13 @@ Result<Store::Claim> Store::claim_run(const std::string& key, bool retry_failed,
 
 Status Store::record_machine(const std::string& key, const MachineFacts& facts) {
   return impl_->in_transaction([&]() -> Status {
-    auto updated = impl_->run(kRecordMachine, key, text_or_null(facts.cpu_model),
-                              text_or_null(facts.isa), count_or_null(facts.cores),
-                              text_or_null(facts.onednn_version));
+    auto updated =
+        impl_->run(kRecordMachine, key, text_or_null(facts.cpu_model), text_or_null(facts.isa),
+                   count_or_null(facts.cores), text_or_null(facts.onednn_version));
     if (!updated) return updated;
     if (impl_->db.changes() == 0) {
-      return internal_error(fmt::format("{}: record_machine: run {} is not running (claim it first)",
-                                        impl_->path, key));
+      return internal_error(fmt::format(
+          "{}: record_machine: run {} is not running (claim it first)", impl_->path, key));
     }
     return ok_status();
   });
@@ -781,8 +784,8 @@ Status Store::hold_snapshot() {
 }
 
 Result<std::vector<RunRow>> Store::runs(const std::optional<std::string>& sweep) {
-  auto stmt = impl_->statement(sweep ? impl_->select_sweep_runs.c_str()
-                                     : impl_->select_all_runs.c_str());
+  auto stmt =
+      impl_->statement(sweep ? impl_->select_sweep_runs.c_str() : impl_->select_all_runs.c_str());
   if (!stmt) return stmt.error();
   if (sweep) (*stmt)->bind(1, *sweep);
   std::vector<RunRow> rows;
