@@ -45,13 +45,6 @@ void for_each_field(Config& c, Field&& field) {
   field("eval.batch", c.eval.batch);
 }
 
-// "train.lr.base" → "/train/lr/base".
-Json::json_pointer pointer(std::string_view path) {
-  std::string text;
-  for (const char ch : path) text += ch == '.' ? '/' : ch;
-  return Json::json_pointer("/" + text);
-}
-
 // --- Writing --------------------------------------------------------------------------------
 
 template <typename T>
@@ -149,7 +142,7 @@ std::optional<std::string> unknown_key(const Json& object, const std::string& pr
 std::string canonical_config_json(const TrainConfig& config) {
   Json tree;
   for_each_field(config, [&](std::string_view path, const auto& member) {
-    tree[pointer(path)] = value_of(member);
+    tree[settings_pointer(path)] = value_of(member);
   });
   return compact_json(tree);
 }
@@ -171,7 +164,7 @@ Result<TrainConfig> parse_config_json(std::string_view json) {
     for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.', dot + 1))
       sections.emplace(path.substr(0, dot));
     if (error) return;
-    const Json::json_pointer at = pointer(path);
+    const Json::json_pointer at = settings_pointer(path);
     if (!tree.contains(at)) {
       error = bad_input(fmt::format("{}: missing", path));
     } else if (Problem p = read_value(tree.at(at), member)) {

@@ -36,6 +36,12 @@ std::string json_number(double x) {
   return fmt::format("{}", x == 0 ? 0.0 : x);
 }
 
+Json::json_pointer settings_pointer(std::string_view dotted_path) {
+  std::string pointer = "/";
+  for (const char ch : dotted_path) pointer += ch == '.' ? '/' : ch;
+  return Json::json_pointer(pointer);
+}
+
 namespace {
 
 template <typename J>

@@ -29,6 +29,9 @@ std::string json_string(std::string_view text, ShortEscapes short_escapes);
 // prints it (1 not 1.0, 1e+16, 1e-05), -0 as 0, and NaN or infinities as null.
 std::string json_number(double x);
 
+// The JSON pointer of a dotted settings path: "train.lr.base" → /train/lr/base.
+Json::json_pointer settings_pointer(std::string_view dotted_path);
+
 // Compact JSON text (no spaces) with numbers as json_number and the integers as fmt prints
 // them, strings as json_string(…, kNewlineTab), objects in the value's own key order.
 std::string compact_json(const Json& value);

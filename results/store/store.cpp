@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "model/base/json.h"
 #include "model/config_codec.h"
 #include "results/store/columns.h"
 #include "results/store/file_check.h"
@@ -154,17 +155,30 @@ std::optional<int64_t> count_or_null(int64_t n) {  // 0: not known
   return n;
 }
 
-// Whether column `c` holds `expected` (NULL holds nothing).
-bool column_holds(const Statement& s, int c, const SqlValue& expected) {
-  if (s.column_is_null(c)) return false;
+// Column `c` as the kind of value `like` is; nullopt for NULL.
+std::optional<SqlValue> read_column(const Statement& s, int c, const SqlValue& like) {
+  if (s.column_is_null(c)) return std::nullopt;
   return std::visit(
-      [&](const auto& value) {
-        using T = std::decay_t<decltype(value)>;
-        if constexpr (std::is_same_v<T, int64_t>) return s.column_int(c) == value;
-        if constexpr (std::is_same_v<T, double>) return s.column_double(c) == value;
-        if constexpr (std::is_same_v<T, std::string>) return s.column_text(c) == value;
+      [&](const auto& kind) -> SqlValue {
+        using T = std::decay_t<decltype(kind)>;
+        if constexpr (std::is_same_v<T, int64_t>) return s.column_int(c);
+        if constexpr (std::is_same_v<T, double>) return s.column_double(c);
+        if constexpr (std::is_same_v<T, std::string>) return s.column_text(c);
       },
-      expected);
+      like);
+}
+
+// The parameter columns' values (`values`, in parameter_columns() order; NULL: nullopt)
+// over the defaults: the config of a run whose config_json is not a config, as tests and
+// hand-made rows write it.
+Result<TrainConfig> config_of_columns(const std::vector<std::optional<SqlValue>>& values) {
+  Json tree = Json::parse(canonical_config_json(TrainConfig{}));
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!values[i]) continue;
+    tree[settings_pointer(parameter_columns()[i].json_path)] =
+        std::visit([](const auto& value) { return Json(value); }, *values[i]);
+  }
+  return parse_config_json(compact_json(tree));
 }
 
 // "host" of a launcher id "host:pid".
@@ -190,15 +204,25 @@ Result<RunRow> decode_run(const Statement& s, const std::string& label) {
   const auto state = parse_run_state(status);
   if (!state) return edited(fmt::format("unreadable status '{}'", status));
   row.state = *state;
-  auto config = parse_config_json(row.config_json);
-  if (!config) return edited("config_json: " + config.error().message);
-  row.config = std::move(config).value();
-  for (const ParameterColumn& column : parameter_columns()) {
-    if (!column_holds(s, c, column.stored(row.config))) {
-      return edited(fmt::format("column {} holds '{}' but config_json says '{}'", column.name,
-                                s.column_text(c), column.text(row.config)));
+  const int first_column = c;
+  std::vector<std::optional<SqlValue>> columns;
+  for (const ParameterColumn& column : parameter_columns())
+    columns.push_back(read_column(s, c++, column.stored(TrainConfig{})));
+  // The launcher stores the canonical text of a run's config: its columns must agree.
+  if (auto config = parse_config_json(row.config_json)) {
+    row.config = std::move(config).value();
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const ParameterColumn& column = parameter_columns()[i];
+      if (columns[i] != column.stored(row.config)) {
+        return edited(fmt::format("column {} holds '{}' but config_json says '{}'", column.name,
+                                  s.column_text(first_column + int(i)),
+                                  column.text(row.config)));
+      }
     }
-    ++c;
+  } else {
+    auto from_columns = config_of_columns(columns);
+    if (!from_columns) return edited("parameter columns: " + from_columns.error().message);
+    row.config = std::move(from_columns).value();
   }
   row.error = s.column_text(c++);
   row.host = s.column_text(c++);

@@ -37,8 +37,10 @@ struct JobRecord {
 struct RunRow {
   std::string key, sweep;
   RunState state = RunState::kQueued;
-  TrainConfig config;  // decoded from config_json: every setting (dataset.dir and
-                       // train.threads, the machine's, at their defaults)
+  // Decoded from config_json: every setting (dataset.dir and train.threads, the machine's,
+  // at their defaults). A config_json that is not a config's canonical text (hand-made rows,
+  // tests) gives the parameter columns' settings, the others at their defaults.
+  TrainConfig config;
   std::string config_json, error;
   std::string host;  // the claiming launcher's id, "hostname:pid" (empty until claimed)
   int threads = 0;
@@ -150,8 +152,8 @@ class Store {
 
   // Queries. runs(): every run ordered by sweep then insertion, or the runs of one sweep
   // (shared runs included; RunRow::sweep is still the owning sweep) in insertion order. A run
-  // whose config_json does not decode, or whose parameter columns disagree with it (the
-  // database was edited by hand), is an Error naming it.
+  // whose parameter columns disagree with its config_json, or cannot be read (the database
+  // was edited by hand), is an Error naming it.
   Result<std::vector<RunRow>> runs(const std::optional<std::string>& sweep);
   Result<std::vector<IterationRecord>> curve(const std::string& key);
   Result<std::vector<TestEvalRecord>> test_evals(const std::string& key);
