@@ -151,7 +151,7 @@ Result<TrainConfig> parse_config_json(std::string_view json) {
   Json tree;
   try {
     tree = Json::parse(json);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // a syntax error, or a number out of double's range
     return bad_input(fmt::format("not JSON ({})", e.what()));
   }
   if (!tree.is_object())

@@ -275,6 +275,10 @@ TEST_CASE("a missing, mistyped or unknown key is an error naming it") {
         "extra: unknown key");
   CHECK(parse_error(replaced(json, R"("model":{"depth":110,"shortcut":"A","width":1})",
                              R"("model":7)")) == "model.depth: missing");
+  CHECK(parse_error(replaced(json, R"("model":{"depth":110,"shortcut":"A","width":1})",
+                             R"("model":[110])")) == "model.depth: missing");
+  CHECK_THAT(parse_error(replaced(json, R"("p_L":0.5)", R"("p_L":1e999)")),
+             Catch::StartsWith("not JSON (") && Catch::Contains("number overflow"));
   CHECK(parse_error("[1,2]") == "expected an object, got array");
   CHECK(parse_error(R"({"key":"r1"})") == "dataset.name: missing");
   CHECK_THAT(parse_error(json.substr(0, 40)), Catch::StartsWith("not JSON ("));
