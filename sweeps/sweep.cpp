@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "model/config_codec.h"
 #include "sweeps/canonical.h"
 #include "sweeps/schema.h"
 #include "sweeps/yaml_check.h"
@@ -229,14 +230,14 @@ std::optional<TrainConfig> valid_config(const Layers& layers, const Definition& 
 bool matches(const TrainConfig& config, const std::string& config_json, const Entry& entry) {
   TrainConfig patched = config;
   for (const Assignment& a : entry.values) a.apply(patched);
-  return canonical_json(patched) == config_json;
+  return canonical_config_json(patched) == config_json;
 }
 
 // Marks the exclude entries matching `config` in `used`; true if any does.
 bool mark_exclusions(const TrainConfig& config, const std::vector<Entry>& exclude,
                      std::vector<bool>& used) {
   if (exclude.empty()) return false;
-  const std::string json = canonical_json(config);
+  const std::string json = canonical_config_json(config);
   bool excluded = false;
   for (size_t e = 0; e < exclude.size(); ++e)
     if (matches(config, json, exclude[e])) excluded = used[e] = true;
@@ -280,7 +281,7 @@ std::vector<Job> expand(const Definition& def, Diagnostics& d) {
     std::optional<TrainConfig> config = valid_config(layers, def, d);
     for (size_t s = 0; config && s < def.seeds.size(); ++s) {
       config->train.seed = def.seeds[s];
-      Job job{"", *config, canonical_json(*config)};
+      Job job{"", *config, canonical_config_json(*config)};
       job.key = hash_hex(job.config_json);
       if (seen.insert(job.key).second) jobs.push_back(std::move(job));
     }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "model/config_codec.h"
 #include "results/store/schema.h"
 #include "results/store/config_json.h"
 #include "results/store/store.h"
@@ -98,7 +99,7 @@ JobRecord sample_job(const std::string& key, const std::string& sweep, int depth
   job.config.train.epochs = 3;
   job.config.train.iterations = 120;
   job.config.train.seed = 7;
-  job.config_json = "{\"key\":\"" + key + "\"}";
+  job.config_json = canonical_config_json(job.config);
   return job;
 }
 
@@ -374,7 +375,7 @@ TEST_CASE("store: add_jobs queues runs once, with their parameters as columns") 
   CHECK(r1.config.train.epochs == 3);
   CHECK(r1.config.train.iterations == 120);
   CHECK(r1.config.train.seed == 7);
-  CHECK(r1.config_json == "{\"key\":\"r1\"}");
+  CHECK(r1.config_json == sample_job("r1", "s").config_json);
   CHECK(r1.started_at.empty());
   CHECK_FALSE(r1.wall_seconds);
   CHECK((*rows)[1].config.sd.p_L == 0.8);
@@ -1064,4 +1065,164 @@ TEST_CASE("store: finish_run records where the time went and the memory used") {
   const std::vector<std::optional<std::string>> expected = {"1.5", "900.25", "20.5", "0.75",
                                                             "123456789", "987654321"};
   CHECK(table->rows[0] == expected);
+}
+
+// --- Machine facts (schema 3), config_json as the source of RunRow::config -----------------
+
+namespace {
+
+MachineFacts sample_machine() {
+  MachineFacts m;
+  m.cpu_model = "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz";
+  m.isa = "Intel AVX-512 with Intel DL Boost";
+  m.cores = 8;
+  m.onednn_version = "2.6.3";
+  return m;
+}
+
+// A schema 2 file as a schema 2 build left it: one finished run with its metrics, one queued.
+void write_version_2_database(const std::string& path) {
+  Raw raw(path);
+  raw.exec(migrations()[0]);
+  raw.exec(migrations()[1]);
+  raw.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+  raw.exec("PRAGMA user_version = 2");
+  raw.exec("INSERT INTO sweeps (name, source_hash) VALUES ('old', 'h')");
+  for (const auto& [key, status] : {std::pair{"k1", "done"}, std::pair{"k2", "queued"}}) {
+    const JobRecord job = sample_job(key, "old");
+    raw.exec(
+        "INSERT INTO runs (key, sweep, dataset, depth, width, shortcut, rule, p_L, schedule, lr, "
+        "batch, epochs, iterations, seed, config_json, status) VALUES ('" + job.key +
+        "', 'old', 'synthetic', 20, 2, 'B', 'uniform', 0.5, 'cosine', 0.05, 64, 3, 120, 7, '" +
+        job.config_json + "', '" + status + "')");
+    raw.exec("INSERT INTO sweep_runs (sweep, key) VALUES ('old', '" + job.key + "')");
+  }
+  raw.exec(
+      "UPDATE runs SET host = 'box:41', threads = 2, wall_seconds = 3.5, network_ms = 7.25, "
+      "final_test_accuracy = 0.875 WHERE key = 'k1'");
+  raw.exec(
+      "INSERT INTO iterations (run, iteration, epoch, lr, loss, train_accuracy, active_blocks, "
+      "step_ms) VALUES ('k1', 1, 1, 0.1, 2.5, 0.25, 9, 1.5), ('k1', 2, 1, 0.1, 2.25, 0.5, 8, 1.5)");
+  raw.exec(
+      "INSERT INTO test_evals (run, epoch, iteration, accuracy, loss) "
+      "VALUES ('k1', 1, 2, 0.75, 1)");
+}
+
+void check_version_2_rows(Store& store) {
+  auto rows = store.runs(std::string("old"));
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 2);
+  const RunRow& done = (*rows)[0];
+  CHECK(done.key == "k1");
+  CHECK(done.state == RunState::kDone);
+  CHECK(canonical_config_json(done.config) == sample_job("k1", "old").config_json);
+  CHECK(done.host == "box:41");
+  CHECK(done.wall_seconds == 3.5);
+  CHECK(done.final_test_accuracy == 0.875);
+  CHECK(done.machine.host == "box");
+  CHECK(done.machine.threads == 2);
+  CHECK(done.machine.cpu_model.empty());
+  CHECK(done.machine.isa.empty());
+  CHECK(done.machine.cores == 0);
+  CHECK(done.machine.onednn_version.empty());
+  CHECK((*rows)[1].key == "k2");
+  CHECK((*rows)[1].state == RunState::kQueued);
+  CHECK(store.curve("k1")->size() == 2);
+  CHECK(store.test_evals("k1")->size() == 1);
+}
+
+}  // namespace
+
+TEST_CASE("store: a version 2 database reads as it is, and migrates to 3 with every row") {
+  TempDir dir;
+  const std::string path = dir.file("v2.db");
+  write_version_2_database(path);
+  const std::string before = read_bytes(path);
+
+  // Read-only (query, report on a database no newer build has written): no machine facts yet.
+  check_version_2_rows(*open_store(path, OpenMode::kReadOnly));
+  CHECK(read_bytes(path) == before);
+  CHECK(Raw(path).text("PRAGMA user_version") == "2");
+
+  auto store = open_store(path);
+  Raw raw(path);
+  CHECK(raw.text("PRAGMA user_version") == "3");
+  CHECK(raw.text("SELECT network_ms FROM runs WHERE key = 'k1'") == "7.25");
+  CHECK(raw.text("SELECT count(*) FROM runs WHERE cpu_model IS NULL AND isa IS NULL AND cores IS "
+                 "NULL AND onednn_version IS NULL") == "2");
+  check_version_2_rows(*store);
+  check_version_2_rows(*open_store(path, OpenMode::kReadOnly));
+}
+
+TEST_CASE("store: record_machine stores a claimed run's machine, and a new claim clears it") {
+  auto store = store_with_runs();
+  REQUIRE(*store->claim_run("r1", false, "box:12", 3));
+  require_ok(store->record_machine("r1", sample_machine()));
+  RunRow row = run_row(*store, "r1");
+  CHECK(row.machine.host == "box");
+  CHECK(row.machine.threads == 3);
+  CHECK(row.machine.cpu_model == sample_machine().cpu_model);
+  CHECK(row.machine.isa == sample_machine().isa);
+  CHECK(row.machine.cores == 8);
+  CHECK(row.machine.onednn_version == "2.6.3");
+  CHECK(row.host == "box:12");  // the owner id, which claims and batches check, is kept
+  CHECK(run_row(*store, "r2").machine.cpu_model.empty());
+
+  require_ok(store->finish_run("r1", RunState::kFailed, nullptr, "boom"));
+  CHECK(run_row(*store, "r1").machine.isa == sample_machine().isa);  // kept with the result
+  REQUIRE(*store->claim_run("r1", true, "other:7", 1));
+  row = run_row(*store, "r1");
+  CHECK(row.machine.host == "other");
+  CHECK(row.machine.threads == 1);
+  CHECK(row.machine.cpu_model.empty());
+  CHECK(row.machine.cores == 0);
+
+  MachineFacts unknown;  // what the launcher could not find out is stored as NULL
+  require_ok(store->record_machine("r1", unknown));
+  auto nulls = store->select(
+      "SELECT count(*) FROM runs WHERE key = 'r1' AND cpu_model IS NULL AND cores IS NULL");
+  CHECK(nulls->rows[0][0] == "1");
+
+  auto not_running = store->record_machine("r2", sample_machine());
+  REQUIRE_FALSE(not_running.ok());
+  CHECK(contains(not_running.error().message, "run r2 is not running"));
+}
+
+TEST_CASE("store: RunRow::config is the whole config_json, checked against the columns") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  JobRecord job = sample_job("r1", "s");
+  job.config.train.lr.milestones = {1, 2.5};  // settings without a column of their own
+  job.config.train.augment.flip = true;
+  job.config_json = canonical_config_json(job.config);
+  {
+    auto store = open_store(path);
+    require_ok(store->register_sweep(sample_sweep("s")));
+    require_ok(store->add_jobs({job}));
+    const RunRow row = run_row(*store, "r1");
+    CHECK(row.config.train.lr.milestones == std::vector<double>{1, 2.5});
+    CHECK(row.config.train.augment.flip);
+    CHECK(canonical_config_json(row.config) == job.config_json);
+  }
+  SECTION("a column edited by hand") {
+    Raw(path).exec("UPDATE runs SET depth = 56");
+    auto rows = open_store(path, OpenMode::kReadOnly)->runs(std::nullopt);
+    REQUIRE_FALSE(rows.ok());
+    CHECK(rows.error().kind == ErrorKind::kBadInput);
+    CHECK(contains(rows.error().message,
+                   "run r1: column depth holds '56' but config_json says '20' (was the database "
+                   "edited by hand?)"));
+  }
+  SECTION("a config_json that is not a config (hand-made rows, tests): the columns' settings") {
+    Raw(path).exec("UPDATE runs SET config_json = '{\"train\":{\"lr\":{\"warmup\":1}}}'");
+    const RunRow row = run_row(*open_store(path, OpenMode::kReadOnly), "r1");
+    CHECK(canonical_config_json(row.config) == sample_job("r1", "s").config_json);
+    CHECK(row.config.train.lr.warmup_epochs == 0);  // a partial config_json is not merged in
+    CHECK(row.config_json == R"({"train":{"lr":{"warmup":1}}})");
+    Raw(path).exec("UPDATE runs SET shortcut = 'Z'");
+    auto rows = open_store(path, OpenMode::kReadOnly)->runs(std::nullopt);
+    REQUIRE_FALSE(rows.ok());
+    CHECK(contains(rows.error().message,
+                   "run r1: parameter columns: model.shortcut: unknown value \"Z\""));
+  }
 }

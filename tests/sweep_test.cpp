@@ -240,6 +240,83 @@ TEST_CASE("source hash ignores comments, layout and key order, not content") {
   CHECK(same.source_text != a.source_text);
 }
 
+TEST_CASE("job keys, canonical JSON and source hashes are those earlier builds stored") {
+  // Computed by the build before the config codec (JSON written by hand) and kept in users'
+  // databases: a changed byte would orphan every stored run. The description's escapes and
+  // the numbers (0.30000000000000004, 1e-3, 2^53 - 1) are where JSON writers differ.
+  const Sweep sweep = parse_ok(R"yaml(name: escapes
+description: "tab\there, cr\rthere, bs\b ff\f bell\a nul-ish\x01 del\x7f é ü 日本 \U0001F600 quote\" backslash\\ newline\nend"
+base:
+  model: {depth: 8}
+  model.width: 1
+  train: {epochs: 1, lr: {schedule: step, milestones: [0.5, 0.75], warmup: 0.25, floor: 0.001}}
+  dataset: {name: synthetic, train_subset: 100, test_subset: 50}
+grid:
+  train.lr: [{schedule: step, base: 0.1}, {schedule: cosine, base: 1e-2}]
+  stochastic_depth.p_L: [1, 0.5, 0.30000000000000004, 1e-3]
+  model.shortcut: [A, B]
+exclude:
+  - {train.lr.schedule: cosine, model.shortcut: B}
+include:
+  - {model.depth: 14, stochastic_depth: {p_L: 0.2, rule: uniform}}
+seeds: [0, 9007199254740991, 7]
+)yaml");
+  CHECK(sweep.source_hash == "aeef5fa5f1ba1395");
+  CHECK(keys(sweep) == std::vector<std::string>{
+      "a21ecd417a0b485e", "23b07f88346869ec", "40b40cbe9d2d780b", "f427e7c5dd204f3f",
+      "18682e0b7c9b8e33", "598dc10cf867ee5a", "b0ec9772fda164a8", "87ab383249bda01e",
+      "57d61496b63ae7b1", "b7f89f3cfc3dcac9", "f7f25e8516df6305", "f2ca53fd190949c0",
+      "d7722a6cc7f07a02", "1b6a2e902971eb20", "1ae959353de4c807", "cb04aa0abdffcf4f",
+      "5f15ef4503903943", "d977922a0c74c6aa", "1eadac989f70a104", "0cee088f1e8f885a",
+      "da78b10642ca2e85", "54d8936b2b4b0555", "6a02e0cd548302e1", "86f9c791d63f7494",
+      "992ebddbf9ecfea1", "92af08bbfe2e085d", "d0e95e12d24e9298", "a8b499e9b585d68b",
+      "b49d7e667723f3ef", "0a1f5a6c9263a6de", "bb3eee3dd6fce585", "5a540ea64d56e691",
+      "ff73e9d033a35804", "e403c49f3e224407", "1c7133aae6057b9b", "a08c95d6c82df602",
+      "7902f53adbbaca99", "f7803668cc5df695", "9777b9c7ad9dcf50"});
+  CHECK(sweep.jobs.at(30).config_json ==
+        R"({"dataset":{"name":"synthetic","synthetic_seed":0,"test_subset":50,"train_subset":100},)"
+        R"("eval":{"batch":400,"every":10},"model":{"depth":8,"shortcut":"A","width":1},)"
+        R"("stochastic_depth":{"p_L":0.30000000000000004,"rule":"linear"},"train":{"augment":)"
+        R"({"crop_pad":0,"flip":false},"batch":128,"epochs":1,"iterations":0,"lr":{"base":0.01,)"
+        R"("floor":0.001,"gamma":0.1,"milestones":[0.5,0.75],"schedule":"cosine","warmup":0.25},)"
+        R"("momentum":0.9,"nesterov":true,"seed":0,"weight_decay":0.0001}})");
+
+  const Sweep grid = parse_ok(R"yaml(name: grid
+description: fixed database for byte-identical report checks
+base:
+  dataset: {name: synthetic, train_subset: 600, test_subset: 200}
+  train: {epochs: 2, batch: 50, lr: {schedule: cosine, base: 0.05}}
+  eval: {every: 2, batch: 100}
+grid:
+  model.depth: [8, 14]
+  stochastic_depth.p_L: [1.0, 0.8, 0.5]
+  stochastic_depth.rule: [linear, uniform]
+seeds: [1, 2, 3]
+)yaml");
+  CHECK(grid.source_hash == "2b74f1523d9a06a0");
+  CHECK(keys(grid) == std::vector<std::string>{  // the runs of that database, in order
+      "66409c19f65e5c62", "0eb64d4a638ae023", "355bc679d333abfc", "da1af00e99e1b95d",
+      "df3736fb5e0407e0", "a3dfe242c0313b27", "a1acc902cfdedbbd", "dbadf2a599773b40",
+      "09d02d47693d2387", "2fe70d78f511ddb4", "d78aebdbc071fc81", "55d95742136aa4ba",
+      "14cb814036ee89ac", "bde12d203aaa0219", "7fac4ebbe5edb412", "e01565d55a39a2b3",
+      "eec955601e130572", "094a1b8282cd1679", "2bef472a73e8c4a9", "3c2fd8b5c076b8fc",
+      "158a5f8650cded23", "8805dbcd595517f8", "d057e37ecd254175", "02f395882899bbee",
+      "740a8cc9ab00d102", "a9d230633da939c3", "7d263d572f10a21c", "52dcb549500d95fd",
+      "55605dfae2683d80", "7db00b3c5fbcc4c7", "b1aeead5f51c6c4b", "bbc94385f118696a",
+      "dd2cd9154e9cbd31", "b9781b7588fb37de", "8c7467a46ce3564f", "6e878dce8a257468"});
+
+  const std::vector<std::pair<std::string, std::string>> shipped = {
+      {"depth-vs-survival.yaml", "00e558ead07d8603"}, {"lr-schedules.yaml", "1c29bed4c06b974a"},
+      {"paper-cifar10.yaml", "44f141a3fa2fc9af"},     {"quickstart.yaml", "c888135e68b1d282"},
+      {"shortcuts.yaml", "7513e6af50a712f3"},         {"survival-rules.yaml", "1b1bdd1dc2f30d35"}};
+  for (const auto& [file, hash] : shipped) {
+    auto loaded = load_sweep_file((shipped_sweeps_dir() / file).string());
+    INFO(file);
+    REQUIRE(loaded.ok());
+    CHECK(loaded->source_hash == hash);
+  }
+}
+
 TEST_CASE("the job limit is checked before expansion and can be raised") {
   const std::string text = R"(
 name: big

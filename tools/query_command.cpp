@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "results/stats/stats.h"
+#include "results/store/columns.h"
 #include "results/store/config_json.h"
 #include "results/store/store.h"
 #include "tools/commands.h"
@@ -20,25 +22,26 @@ std::optional<std::string> number(const std::optional<double>& v, int precision 
   return fmt::format("{:.{}g}", *v, precision);
 }
 
-// The parameter columns of a run, by the names `--where` and the tables use.
-std::vector<std::pair<std::string, std::string>> parameters(const results::RunRow& r) {
-  const auto& c = r.config;
-  return {{"dataset", c.data.name},
-          {"depth", std::to_string(c.model.depth)},
-          {"width", std::to_string(c.model.width)},
-          {"shortcut", to_string(c.model.shortcut)},
-          {"rule", to_string(c.sd.rule)},
-          {"p_L", fmt::format("{}", c.sd.p_L)},
-          {"schedule", to_string(c.train.lr.kind)},
-          {"lr", fmt::format("{}", c.train.lr.base)},
-          {"batch", std::to_string(c.train.batch)},
-          {"epochs", std::to_string(c.train.epochs)},
-          {"iterations", std::to_string(c.train.iterations)}};
+// The parameter columns of a run as (name, text), the seed among them or not.
+std::vector<std::pair<std::string, std::string>> parameters(const results::RunRow& r,
+                                                            bool with_seed) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const results::ParameterColumn& column : results::parameter_columns())
+    if (with_seed || !column.is_seed) out.emplace_back(column.name, column.text(r.config));
+  return out;
+}
+
+// `--where` keys: the parameter columns, then the run's status and sweep.
+std::vector<std::string> where_keys() {
+  std::vector<std::string> keys;
+  for (const results::ParameterColumn& column : results::parameter_columns())
+    keys.push_back(column.name);
+  keys.insert(keys.end(), {"status", "sweep"});
+  return keys;
 }
 
 bool matches(const results::RunRow& r, const std::vector<std::pair<std::string, std::string>>& where) {
-  auto params = parameters(r);
-  params.emplace_back("seed", std::to_string(r.config.train.seed));
+  auto params = parameters(r, true);
   params.emplace_back("status", to_string(r.state));
   params.emplace_back("sweep", r.sweep);
   for (const auto& [key, value] : where) {
@@ -56,11 +59,6 @@ bool matches(const results::RunRow& r, const std::vector<std::pair<std::string, 
   return true;
 }
 
-const std::vector<std::string> kWhereKeys = {"dataset", "depth",  "width",  "shortcut",
-                                             "rule",    "p_L",    "schedule", "lr",
-                                             "batch",   "epochs", "iterations", "seed",
-                                             "status",  "sweep"};
-
 struct QueryFlags {
   std::string db = "out/results.db", format = "table";
   std::optional<std::string> sweep;
@@ -71,17 +69,18 @@ struct QueryFlags {
 
 Result<std::vector<std::pair<std::string, std::string>>> parse_where(
     const std::vector<std::string>& items) {
+  const std::vector<std::string> keys = where_keys();
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& item : items) {
     const auto eq = item.find('=');
     if (eq == std::string::npos)
       return bad_input(fmt::format("--where {}: expected KEY=VALUE (e.g. depth=56)", item));
     const std::string key = item.substr(0, eq);
-    if (std::find(kWhereKeys.begin(), kWhereKeys.end(), key) == kWhereKeys.end()) {
-      const auto hint = closest_match(key, kWhereKeys);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      const auto hint = closest_match(key, keys);
       return bad_input(fmt::format("--where: unknown key '{}'{} (one of: {})", key,
                                hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-                               fmt::join(kWhereKeys, ", ")));
+                               fmt::join(keys, ", ")));
     }
     out.emplace_back(key, item.substr(eq + 1));
   }
@@ -96,15 +95,14 @@ Result<TextTable> runs_table(results::Store& store, const QueryFlags& f) {
   if (!rows) return rows.error();
   TextTable t;
   t.columns = {"key", "sweep", "status"};
-  for (const auto& [k, v] : parameters(results::RunRow{})) t.columns.push_back(k);
-  for (const char* c : {"seed", "test_acc", "test_loss", "wall_s", "step_ms", "img_per_s",
-                        "active", "expected_active", "error"})
+  for (const auto& [k, v] : parameters(results::RunRow{}, true)) t.columns.push_back(k);
+  for (const char* c : {"test_acc", "test_loss", "wall_s", "step_ms", "img_per_s", "active",
+                        "expected_active", "error"})
     t.columns.push_back(c);
   for (const auto& r : *rows) {
     if (!matches(r, *where)) continue;
     std::vector<std::optional<std::string>> row = {r.key, r.sweep, to_string(r.state)};
-    for (const auto& [k, v] : parameters(r)) row.push_back(v);
-    row.push_back(std::to_string(r.config.train.seed));
+    for (const auto& [k, v] : parameters(r, true)) row.push_back(v);
     for (const auto& v : {r.final_test_accuracy, r.final_test_loss, r.wall_seconds,
                           r.mean_step_ms, r.images_per_second, r.mean_active_blocks,
                           r.expected_active_blocks})
@@ -158,7 +156,7 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
     auto [it, inserted] = groups.try_emplace(id);
     if (inserted) {
       order.push_back(id);
-      it->second.params = parameters(r);
+      it->second.params = parameters(r, false);
       it->second.config_json = r.config_json;
     }
     Group& g = it->second;
@@ -168,30 +166,27 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
     if (r.mean_step_ms) g.step_ms.push_back(*r.mean_step_ms);
     if (r.images_per_second) g.images.push_back(*r.images_per_second);
   }
-  auto mean = [](const std::vector<double>& v) {
-    double s = 0;
-    for (double x : v) s += x;
-    return v.empty() ? double(NAN) : s / double(v.size());
+  // Mean and sample std (none for one value), as stats::summarize computes them.
+  struct Spread {
+    std::optional<double> mean, stddev;
   };
-  auto stddev = [&](const std::vector<double>& v) {
-    if (v.size() < 2) return double(NAN);
-    const double m = mean(v);
-    double s = 0;
-    for (double x : v) s += (x - m) * (x - m);
-    return std::sqrt(s / double(v.size() - 1));
+  auto spread = [](const std::vector<double>& v) -> Spread {
+    auto finite = [](double x) { return std::isfinite(x) ? std::optional(x) : std::nullopt; };
+    if (const auto s = results::stats::summarize(v)) return {finite(s->mean), finite(s->stddev)};
+    if (v.size() == 1) return {finite(v[0]), std::nullopt};
+    return {};
   };
-  auto opt = [](double v) { return std::isfinite(v) ? std::optional<double>(v) : std::nullopt; };
   // Settings that tell groups apart beyond the parameter columns, e.g. train.lr.warmup=1.
   std::vector<std::string> configs;
   for (const auto& id : order) configs.push_back(groups[id].config_json);
-  const auto others = results::distinguishing_settings(
-      configs, {"dataset.name", "model.depth", "model.width", "model.shortcut",
-                "stochastic_depth.", "train.lr.schedule", "train.lr.base", "train.batch",
-                "train.epochs", "train.iterations", "train.seed"});
+  std::vector<std::string> column_settings;
+  for (const results::ParameterColumn& column : results::parameter_columns())
+    column_settings.push_back(column.json_path);
+  const auto others = results::distinguishing_settings(configs, column_settings);
   const bool any_other = std::any_of(others.begin(), others.end(),
                                      [](const std::string& o) { return !o.empty(); });
   TextTable t;
-  for (const auto& [k, v] : parameters(results::RunRow{})) t.columns.push_back(k);
+  for (const auto& [k, v] : parameters(results::RunRow{}, false)) t.columns.push_back(k);
   if (any_other) t.columns.push_back("other");
   for (const char* c : {"runs", "n", "acc_mean", "acc_std", "step_ms", "img_per_s"})
     t.columns.push_back(c);
@@ -203,10 +198,11 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
       row.push_back(others[i].empty() ? std::nullopt : std::optional<std::string>(others[i]));
     row.push_back(std::to_string(g.runs));
     row.push_back(std::to_string(g.accuracy.size()));
-    row.push_back(number(opt(mean(g.accuracy))));
-    row.push_back(number(opt(stddev(g.accuracy)), 3));
-    row.push_back(number(opt(mean(g.step_ms))));
-    row.push_back(number(opt(mean(g.images))));
+    const Spread accuracy = spread(g.accuracy);
+    row.push_back(number(accuracy.mean));
+    row.push_back(number(accuracy.stddev, 3));
+    row.push_back(number(spread(g.step_ms).mean));
+    row.push_back(number(spread(g.images).mean));
     t.rows.push_back(std::move(row));
   }
   return t;

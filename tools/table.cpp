@@ -1,11 +1,11 @@
 #include "tools/table.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
 #include "model/base/csv.h"
+#include "model/base/json.h"
 
 namespace stodepth::cli {
 
@@ -18,28 +18,16 @@ std::optional<TableFormat> parse_table_format(const std::string& s) {
 
 namespace {
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += char(c);
-    }
-  }
-  return out + "\"";
+// A cell written as a JSON number: one that is a JSON number as it stands (query's cells
+// are formatted already, e.g. "1.235e+05", and keep their text).
+bool is_json_number(const std::string& s) {
+  const Json parsed = Json::parse(s, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_number();
 }
 
-bool is_json_number(const std::string& s) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size() && v == v && s.find_first_of("xXnNiI") == std::string::npos;
+// A JSON string literal for a cell or column name: invalid UTF-8 replaced, \n \r \t short.
+std::string json_text(const std::string& s) {
+  return json_string(s, ShortEscapes::kNewlineReturnTab);
 }
 
 std::string utf8_truncate(const std::string& s, size_t max) {
@@ -71,8 +59,8 @@ void print_table(std::FILE* out, const TextTable& t, TableFormat format, size_t 
         std::vector<std::string> members;
         for (size_t c = 0; c < t.columns.size(); ++c) {
           const auto& v = t.rows[r][c];
-          members.push_back(json_string(t.columns[c]) + ": " +
-                            (!v ? "null" : is_json_number(*v) ? *v : json_string(*v)));
+          members.push_back(json_text(t.columns[c]) + ": " +
+                            (!v ? "null" : is_json_number(*v) ? *v : json_text(*v)));
         }
         fmt::print(out, "{}{{{}}}", r ? ",\n " : "", fmt::join(members, ", "));
       }

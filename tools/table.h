@@ -17,7 +17,8 @@ enum class TableFormat { kTable, kCsv, kJson };
 std::optional<TableFormat> parse_table_format(const std::string& s);
 
 // Table: columns padded, cells longer than `max_cell` truncated with "…"; CSV: RFC 4180
-// quoting; JSON: an array of objects (NULL as null, numbers left as numbers).
+// quoting; JSON: an array of objects (NULL as null, cells that are JSON numbers left as they
+// are, invalid UTF-8 replaced by U+FFFD).
 void print_table(std::FILE* out, const TextTable& table, TableFormat format,
                  size_t max_cell = 40);
 

@@ -3,60 +3,31 @@
 #include <map>
 #include <set>
 
-namespace stodepth::results {
+#include "model/base/json.h"
 
-std::vector<std::pair<std::string, std::string>> flatten_json(const std::string& json) {
-  std::vector<std::pair<std::string, std::string>> leaves;
-  std::vector<std::string> path;  // enclosing object keys
-  std::string key;
-  size_t i = 0;
-  auto read_string = [&] {
-    std::string s;
-    for (++i; i < json.size() && json[i] != '"'; ++i) {
-      if (json[i] == '\\' && i + 1 < json.size()) s += json[i++];
-      s += json[i];
-    }
-    ++i;  // closing quote
-    return s;
-  };
-  auto joined = [&] {
-    std::string p;
-    for (const auto& part : path) p += part + ".";
-    return p + key;
-  };
-  while (i < json.size()) {
-    const char c = json[i];
-    if (c == '{') {
-      if (!key.empty()) path.push_back(key);
-      key.clear();
-      ++i;
-    } else if (c == '}') {
-      if (!path.empty()) path.pop_back();
-      ++i;
-    } else if (c == '"') {
-      std::string s = read_string();
-      if (i < json.size() && json[i] == ':') {
-        key = std::move(s);
-        ++i;
-      } else {
-        leaves.emplace_back(joined(), "\"" + s + "\"");
-      }
-    } else if (c == ',' || c == ' ' || c == '\n') {
-      ++i;
-    } else {  // a number, literal or array: up to the next delimiter at this level
-      const size_t start = i;
-      int depth = 0;
-      for (; i < json.size(); ++i) {
-        if (json[i] == '[') ++depth;
-        if (json[i] == ']') --depth;
-        if (depth == 0 && (json[i] == ',' || json[i] == '}')) break;
-      }
-      leaves.emplace_back(joined(), json.substr(start, i - start));
-    }
+namespace stodepth::results {
+namespace {
+
+// Appends the leaves of `node` at `path` (no path at the top).
+void flatten(const OrderedJson& node, const std::string& path,
+             std::vector<std::pair<std::string, std::string>>& leaves) {
+  if (!node.is_object()) {
+    leaves.emplace_back(path, compact_json(node));
+    return;
   }
-  return leaves;
+  for (const auto& [key, member] : node.items())
+    flatten(member, path.empty() ? key : path + "." + key, leaves);
 }
 
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> flatten_json(const std::string& json) {
+  // Document order: ordered_json keeps the keys as written (canonical text has them sorted).
+  const OrderedJson tree = OrderedJson::parse(json, nullptr, /*allow_exceptions=*/false);
+  std::vector<std::pair<std::string, std::string>> leaves;
+  if (!tree.is_discarded()) flatten(tree, "", leaves);
+  return leaves;
+}
 std::string settings_key(const std::string& config_json, bool without_survival) {
   std::string key;
   for (const auto& [path, value] : flatten_json(config_json)) {

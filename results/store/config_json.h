@@ -1,5 +1,5 @@
-// Reading the canonical config JSON stored with each run (see sweeps/canonical): every
-// setting of a run, including those without a column of their own.
+// The canonical config JSON stored with each run (model/config_codec.h) as flat settings:
+// what tells runs apart, including the settings without a column of their own.
 #pragma once
 
 #include <string>
@@ -9,7 +9,8 @@
 namespace stodepth::results {
 
 // The leaves of a JSON object as ("section.key", value text) pairs in document order, e.g.
-// ("train.lr.warmup", "0"); arrays are kept whole ("[1,2]").
+// ("train.lr.warmup", "0"); arrays are kept whole ("[1,2]"). Values are written as the
+// canonical text writes them; text that is not JSON has no leaves.
 std::vector<std::pair<std::string, std::string>> flatten_json(const std::string& json);
 
 // A key that equal runs share whatever their seed (and, with `without_survival`, whatever

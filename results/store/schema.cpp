@@ -86,7 +86,16 @@ ALTER TABLE runs ADD COLUMN model_bytes INTEGER;
 ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER;
 )sql";
 
-constexpr std::array<const char*, 2> kMigrations = {kCreateSchemaV1, kRunCostsV2};
+// Version 2 → 3: the machine each run trains on, so that a report names the hardware that
+// produced each figure rather than the one that renders it.
+constexpr const char* kRunMachineV3 = R"sql(
+ALTER TABLE runs ADD COLUMN cpu_model TEXT;
+ALTER TABLE runs ADD COLUMN isa TEXT;
+ALTER TABLE runs ADD COLUMN cores INTEGER;
+ALTER TABLE runs ADD COLUMN onednn_version TEXT;
+)sql";
+
+constexpr std::array<const char*, 3> kMigrations = {kCreateSchemaV1, kRunCostsV2, kRunMachineV3};
 
 }  // namespace
 

@@ -42,6 +42,12 @@
 //     graph), peak_rss_bytes INTEGER (the launcher process's peak resident set when the run
 //     ended)
 //
+// Version 3 adds to runs the machine a run trains on, recorded by the launcher that claims it
+// (NULL for runs claimed before, and until the launcher records them):
+//     cpu_model TEXT (/proc/cpuinfo "model name"), isa TEXT (the ISA oneDNN dispatches to),
+//     cores INTEGER (online logical cores), onednn_version TEXT ("2.6.3")
+//   (host and threads hold the claiming launcher's "hostname:pid" and thread count since v1)
+//
 // Deleting a run deletes its sweep_runs, iterations and test_evals rows (ON DELETE CASCADE).
 // PRAGMA application_id is kApplicationId ('SDEP'); PRAGMA user_version is the schema version.
 #pragma once
@@ -59,7 +65,8 @@ inline constexpr int32_t kApplicationId = 0x53444550;  // 'SDEP'
 // only: a released migration is never edited.
 std::span<const char* const> migrations();
 
-// The version this build creates and understands: the number of migrations.
+// The version this build creates and understands: the number of migrations. Read-only
+// Stores also read older versions as they are.
 int schema_version();
 
 }  // namespace stodepth::results

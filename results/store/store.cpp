@@ -11,6 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "model/base/json.h"
+#include "model/config_codec.h"
+#include "results/store/columns.h"
 #include "results/store/file_check.h"
 #include "results/store/schema.h"
 #include "results/store/sqlite.h"
@@ -51,13 +54,29 @@ constexpr const char* kInsertSweep =
 constexpr const char* kSelectSweeps =
     "SELECT name, description, source_text, source_hash FROM sweeps ORDER BY rowid";
 
-// ON CONFLICT(key) DO NOTHING rather than INSERT OR IGNORE: only an existing key is skipped,
-// any other constraint violation is still an error.
-constexpr const char* kInsertRun =
-    "INSERT INTO runs (key, sweep, dataset, depth, width, shortcut, rule, p_L, schedule, lr, "
-    "batch, epochs, iterations, seed, config_json, status) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'queued') "
-    "ON CONFLICT (key) DO NOTHING";
+// "dataset, depth, …, seed", each name after `prefix` (e.g. "r.").
+std::string parameter_column_list(std::string_view prefix = "") {
+  std::string list;
+  for (const ParameterColumn& column : parameter_columns())
+    list += fmt::format("{}{}{}", list.empty() ? "" : ", ", prefix, column.name);
+  return list;
+}
+
+// ?1 key, ?2 sweep, then the parameter columns, then config_json. ON CONFLICT(key) DO NOTHING
+// rather than INSERT OR IGNORE: only an existing key is skipped, any other constraint
+// violation is still an error.
+const std::string& insert_run_sql() {
+  static const std::string sql = [] {
+    std::string placeholders;
+    for (size_t i = 1; i <= parameter_columns().size() + 3; ++i)
+      placeholders += fmt::format("{}?{}", i > 1 ? ", " : "", i);
+    return fmt::format(
+        "INSERT INTO runs (key, sweep, {}, config_json, status) VALUES ({}, 'queued') "
+        "ON CONFLICT (key) DO NOTHING",
+        parameter_column_list(), placeholders);
+  }();
+  return sql;
+}
 constexpr const char* kLinkRun =
     "INSERT INTO sweep_runs (sweep, key) VALUES (?1, ?2) ON CONFLICT (sweep, key) DO NOTHING";
 
@@ -68,9 +87,13 @@ constexpr const char* kClaimRun =
     "wall_seconds = NULL, mean_step_ms = NULL, images_per_second = NULL, "
     "expected_active_blocks = NULL, mean_active_blocks = NULL, final_test_accuracy = NULL, "
     "final_test_loss = NULL, data_ms = NULL, network_ms = NULL, update_ms = NULL, "
-    "record_ms = NULL, model_bytes = NULL, peak_rss_bytes = NULL "
+    "record_ms = NULL, model_bytes = NULL, peak_rss_bytes = NULL, cpu_model = NULL, isa = NULL, "
+    "cores = NULL, onednn_version = NULL "
     "WHERE key = ?1 AND (status IN ('queued', 'interrupted') "
     "OR (?4 AND status IN ('failed', 'diverged')))";
+constexpr const char* kRecordMachine =
+    "UPDATE runs SET cpu_model = ?2, isa = ?3, cores = ?4, onednn_version = ?5 "
+    "WHERE key = ?1 AND status = 'running'";
 constexpr const char* kDeleteIterationsAfter =
     "DELETE FROM iterations WHERE run = ?1 AND iteration > ?2";
 constexpr const char* kDeleteTestEvalsAfter =
@@ -97,18 +120,24 @@ constexpr const char* kFinishRun =
     "network_ms = ?12, update_ms = ?13, record_ms = ?14, model_bytes = ?15, "
     "peak_rss_bytes = ?16 WHERE key = ?1";
 
-// Read in this order by decode_run.
-#define STODEPTH_RUN_COLUMNS                                                                   \
-  "r.key, r.sweep, r.status, r.dataset, r.depth, r.width, r.shortcut, r.rule, r.p_L, "        \
-  "r.schedule, r.lr, r.batch, r.epochs, r.iterations, r.seed, r.config_json, r.error, r.host, " \
-  "r.threads, r.started_at, r.ended_at, r.wall_seconds, r.mean_step_ms, r.images_per_second, " \
-  "r.expected_active_blocks, r.mean_active_blocks, r.final_test_accuracy, r.final_test_loss"
-constexpr const char* kSelectAllRuns =
-    "SELECT " STODEPTH_RUN_COLUMNS " FROM runs AS r ORDER BY r.sweep, r.rowid";
-constexpr const char* kSelectSweepRuns =
-    "SELECT " STODEPTH_RUN_COLUMNS " FROM sweep_runs AS l JOIN runs AS r ON r.key = l.key "
-    "WHERE l.sweep = ?1 ORDER BY l.rowid";
-#undef STODEPTH_RUN_COLUMNS
+// The runs of every sweep (of_sweep false) or of sweep ?1, in the column order decode_run
+// reads. Databases before schema 3 (read-only) have no machine columns: they read as NULL.
+std::string select_runs_sql(bool of_sweep, int64_t schema) {
+  const std::string columns = fmt::format(
+      "r.key, r.sweep, r.status, r.config_json, {}, r.error, r.host, r.threads, r.started_at, "
+      "r.ended_at, r.wall_seconds, r.mean_step_ms, r.images_per_second, "
+      "r.expected_active_blocks, r.mean_active_blocks, r.final_test_accuracy, "
+      "r.final_test_loss, {}",
+      parameter_column_list("r."),
+      schema >= 3 ? "r.cpu_model, r.isa, r.cores, r.onednn_version" : "NULL, NULL, NULL, NULL");
+  if (of_sweep) {
+    return fmt::format(
+        "SELECT {} FROM sweep_runs AS l JOIN runs AS r ON r.key = l.key "
+        "WHERE l.sweep = ?1 ORDER BY l.rowid",
+        columns);
+  }
+  return fmt::format("SELECT {} FROM runs AS r ORDER BY r.sweep, r.rowid", columns);
+}
 
 constexpr const char* kSelectCurve =
     "SELECT iteration, epoch, lr, loss, train_accuracy, test_accuracy, test_loss, "
@@ -121,26 +150,80 @@ std::optional<std::string_view> text_or_null(const std::string& s) {
   return s;
 }
 
+std::optional<int64_t> count_or_null(int64_t n) {  // 0: not known
+  if (n == 0) return std::nullopt;
+  return n;
+}
+
+// Column `c` as the kind of value `like` is; nullopt for NULL.
+std::optional<SqlValue> read_column(const Statement& s, int c, const SqlValue& like) {
+  if (s.column_is_null(c)) return std::nullopt;
+  return std::visit(
+      [&](const auto& kind) -> SqlValue {
+        using T = std::decay_t<decltype(kind)>;
+        if constexpr (std::is_same_v<T, int64_t>) return s.column_int(c);
+        if constexpr (std::is_same_v<T, double>) return s.column_double(c);
+        if constexpr (std::is_same_v<T, std::string>) return s.column_text(c);
+      },
+      like);
+}
+
+// The parameter columns' values (`values`, in parameter_columns() order; NULL: nullopt)
+// over the defaults: the config of a run whose config_json is not a config, as tests and
+// hand-made rows write it.
+Result<TrainConfig> config_of_columns(const std::vector<std::optional<SqlValue>>& values) {
+  Json tree = Json::parse(canonical_config_json(TrainConfig{}));
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!values[i]) continue;
+    tree[settings_pointer(parameter_columns()[i].json_path)] =
+        std::visit([](const auto& value) { return Json(value); }, *values[i]);
+  }
+  return parse_config_json(compact_json(tree));
+}
+
+// "host" of a launcher id "host:pid".
+std::string host_name(const std::string& launcher) {
+  const size_t colon = launcher.rfind(':');
+  const bool has_pid = colon != std::string::npos && colon + 1 < launcher.size() &&
+                       launcher.find_first_not_of("0123456789", colon + 1) == std::string::npos;
+  return has_pid ? launcher.substr(0, colon) : launcher;
+}
+
+// A row of select_runs_sql.
 Result<RunRow> decode_run(const Statement& s, const std::string& label) {
   RunRow row;
   int c = 0;
   row.key = s.column_text(c++);
   row.sweep = s.column_text(c++);
   const std::string status = s.column_text(c++);
-  TrainConfig& config = row.config;
-  config.data.name = s.column_text(c++);
-  config.model.depth = int(s.column_int(c++));
-  config.model.width = int(s.column_int(c++));
-  const std::string shortcut = s.column_text(c++);
-  const std::string rule = s.column_text(c++);
-  config.sd.p_L = s.column_double(c++);
-  const std::string schedule = s.column_text(c++);
-  config.train.lr.base = s.column_double(c++);
-  config.train.batch = int(s.column_int(c++));
-  config.train.epochs = s.column_int(c++);
-  config.train.iterations = s.column_int(c++);
-  config.train.seed = uint64_t(s.column_int(c++));
   row.config_json = s.column_text(c++);
+  auto edited = [&](const std::string& what) {
+    return bad_input(
+        fmt::format("{}: run {}: {} (was the database edited by hand?)", label, row.key, what));
+  };
+  const auto state = parse_run_state(status);
+  if (!state) return edited(fmt::format("unreadable status '{}'", status));
+  row.state = *state;
+  const int first_column = c;
+  std::vector<std::optional<SqlValue>> columns;
+  for (const ParameterColumn& column : parameter_columns())
+    columns.push_back(read_column(s, c++, column.stored(TrainConfig{})));
+  // The launcher stores the canonical text of a run's config: its columns must agree.
+  if (auto config = parse_config_json(row.config_json)) {
+    row.config = std::move(config).value();
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const ParameterColumn& column = parameter_columns()[i];
+      if (columns[i] != column.stored(row.config)) {
+        return edited(fmt::format("column {} holds '{}' but config_json says '{}'", column.name,
+                                  s.column_text(first_column + int(i)),
+                                  column.text(row.config)));
+      }
+    }
+  } else {
+    auto from_columns = config_of_columns(columns);
+    if (!from_columns) return edited("parameter columns: " + from_columns.error().message);
+    row.config = std::move(from_columns).value();
+  }
   row.error = s.column_text(c++);
   row.host = s.column_text(c++);
   row.threads = int(s.column_int(c++));
@@ -151,21 +234,13 @@ Result<RunRow> decode_run(const Statement& s, const std::string& label) {
                       &row.final_test_accuracy, &row.final_test_loss}) {
     *field = s.column_optional_double(c++);
   }
-
-  const auto state = parse_run_state(status);
-  const auto parsed_shortcut = parse_shortcut(shortcut);
-  const auto parsed_rule = parse_rule(rule);
-  const auto parsed_schedule = parse_schedule(schedule);
-  if (!state || !parsed_shortcut || !parsed_rule || !parsed_schedule) {
-    return bad_input(fmt::format(
-        "{}: run {}: unreadable status/shortcut/rule/schedule '{}'/'{}'/'{}'/'{}' (was the "
-        "database edited by hand?)",
-        label, row.key, status, shortcut, rule, schedule));
-  }
-  row.state = *state;
-  config.model.shortcut = *parsed_shortcut;
-  config.sd.rule = *parsed_rule;
-  config.train.lr.kind = *parsed_schedule;
+  MachineFacts& machine = row.machine;
+  machine.host = host_name(row.host);
+  machine.threads = row.threads;
+  machine.cpu_model = s.column_text(c++);
+  machine.isa = s.column_text(c++);
+  machine.cores = int(s.column_int(c++));
+  machine.onednn_version = s.column_text(c++);
   return row;
 }
 
@@ -398,7 +473,8 @@ struct Store::Impl {
   Database db;
   std::string path;
   OpenMode mode = OpenMode::kReadWrite;
-  std::unordered_map<const char*, Statement> statements;  // keyed by the k* constants
+  std::string select_all_runs, select_sweep_runs;         // select_runs_sql for the file's schema
+  std::unordered_map<const char*, Statement> statements;  // keyed by the SQL texts' addresses
   std::optional<Database> query_db;  // select()'s read-only connection, opened on first use
   // The file opened (device, inode): SQLite keeps writing to a file that was deleted or
   // replaced underneath it, so writes check first that the path still names it.
@@ -415,7 +491,8 @@ struct Store::Impl {
     return ok_status();
   }
 
-  // The cached statement for `sql` (one of the k* constants), ready to bind.
+  // The cached statement for `sql` (a k* constant or a string that lives as long as the
+  // Store), ready to bind.
   Result<InUse> statement(const char* sql) {
     auto found = statements.find(sql);
     if (found == statements.end()) {
@@ -573,14 +650,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   if (auto ended = db->exec("COMMIT"); !ended) return ended.error();
   if (!version) return version.error();
 
-  if (read_only) {
-    if (*version != schema_version()) {
-      return bad_input(fmt::format(
-          "{}: schema version {} is older than this build's {} (open it once read-write, e.g. "
-          "by running a sweep, to migrate it)",
-          path, *version, schema_version()));
-    }
-  } else {
+  if (!read_only) {
     // Migrations run before WAL is enabled so that a new file's header (application_id,
     // user_version) is in the main file, where inspect_database_file reads it.
     if (auto migrated = migrate(*db, *version, options.after_migration_step); !migrated) {
@@ -593,6 +663,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   impl->db = std::move(db).value();
   impl->path = path;
   impl->mode = mode;
+  const int64_t schema = read_only ? *version : schema_version();
+  impl->select_all_runs = select_runs_sql(false, schema);
+  impl->select_sweep_runs = select_runs_sql(true, schema);
   if (!in_memory) {
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) impl->file_id = {st.st_dev, st.st_ino};
@@ -625,13 +698,17 @@ Status Store::register_sweep(const SweepRecord& sweep) {
 Status Store::add_jobs(const std::vector<JobRecord>& jobs) {
   return impl_->in_transaction([&]() -> Status {
     for (const auto& job : jobs) {
-      const TrainConfig& c = job.config;
-      auto inserted = impl_->run(
-          kInsertRun, job.key, job.sweep, c.data.name, c.model.depth, c.model.width,
-          to_string(c.model.shortcut), to_string(c.sd.rule), c.sd.p_L, to_string(c.train.lr.kind),
-          c.train.lr.base, c.train.batch, c.train.epochs, c.train.iterations,
-          int64_t(c.train.seed), job.config_json);
-      if (!inserted) return inserted;
+      auto insert = impl_->statement(insert_run_sql().c_str());
+      if (!insert) return insert.error();
+      Statement& stmt = **insert;
+      int index = 0;
+      stmt.bind(++index, job.key);
+      stmt.bind(++index, job.sweep);
+      for (const ParameterColumn& column : parameter_columns())
+        std::visit([&](const auto& value) { stmt.bind(++index, value); },
+                   column.stored(job.config));
+      stmt.bind(++index, job.config_json);
+      if (auto inserted = stmt.run(); !inserted) return inserted;
       if (auto linked = impl_->run(kLinkRun, job.sweep, job.key); !linked) return linked;
     }
     return ok_status();
@@ -667,6 +744,20 @@ Result<Store::Claim> Store::claim_run(const std::string& key, bool retry_failed,
   });
   if (!written) return written.error();
   return claim;
+}
+
+Status Store::record_machine(const std::string& key, const MachineFacts& facts) {
+  return impl_->in_transaction([&]() -> Status {
+    auto updated =
+        impl_->run(kRecordMachine, key, text_or_null(facts.cpu_model), text_or_null(facts.isa),
+                   count_or_null(facts.cores), text_or_null(facts.onednn_version));
+    if (!updated) return updated;
+    if (impl_->db.changes() == 0) {
+      return internal_error(fmt::format(
+          "{}: record_machine: run {} is not running (claim it first)", impl_->path, key));
+    }
+    return ok_status();
+  });
 }
 
 Status Store::release_stale_runs(const std::string& sweep, const std::string& host) {
@@ -717,7 +808,8 @@ Status Store::hold_snapshot() {
 }
 
 Result<std::vector<RunRow>> Store::runs(const std::optional<std::string>& sweep) {
-  auto stmt = impl_->statement(sweep ? kSelectSweepRuns : kSelectAllRuns);
+  auto stmt =
+      impl_->statement(sweep ? impl_->select_sweep_runs.c_str() : impl_->select_all_runs.c_str());
   if (!stmt) return stmt.error();
   if (sweep) (*stmt)->bind(1, *sweep);
   std::vector<RunRow> rows;

@@ -37,10 +37,16 @@ struct JobRecord {
 struct RunRow {
   std::string key, sweep;
   RunState state = RunState::kQueued;
-  TrainConfig config;  // the parameter columns, decoded (dataset, depth, width, shortcut,
-                       // rule, p_L, schedule, base lr, batch, epochs, iterations, seed)
-  std::string config_json, error, host;
+  // Decoded from config_json: every setting (dataset.dir and train.threads, the machine's,
+  // at their defaults). A config_json that is not a config's canonical text (hand-made rows,
+  // tests) gives the parameter columns' settings, the others at their defaults.
+  TrainConfig config;
+  std::string config_json, error;
+  std::string host;  // the claiming launcher's id, "hostname:pid" (empty until claimed)
   int threads = 0;
+  // The machine of the latest claim: its host name (host without ":pid") and threads, and
+  // what the launcher recorded (record_machine); empty for runs claimed before schema 3.
+  MachineFacts machine;
   std::optional<double> wall_seconds, mean_step_ms, images_per_second, expected_active_blocks,
       mean_active_blocks, final_test_accuracy, final_test_loss;
   std::string started_at, ended_at;  // ISO 8601 UTC, empty if not yet
@@ -88,6 +94,8 @@ struct Batch {
 class Store {
  public:
   // Opens (creating and migrating in kReadWrite) the database at `path` (":memory:" works).
+  // kReadOnly reads a database of an older schema as it is: what later versions added reads
+  // as unknown (a schema 2 run has no machine facts).
   // A file that is not a stodepth database (another application's SQLite file, a text file,
   // a newer schema) is refused with an Error and left untouched. A database is created or
   // migrated in one transaction: other connections see it as it was or at this build's
@@ -117,6 +125,10 @@ class Store {
   Result<Claim> claim_run(const std::string& key, bool retry_failed, const std::string& host,
                           int threads,
                           const std::function<Result<int64_t>()>& resume_point = {});
+  // Records the machine run `key`, claimed and `running`, trains on: the CPU model, ISA,
+  // cores and oneDNN version of `facts` (its host and threads are the claim's `host` and
+  // `threads`, already stored). A claim clears what an earlier attempt recorded.
+  Status record_machine(const std::string& key, const MachineFacts& facts);
   // The sweep's runs left `running` by `host` (a launcher that died: the caller decides
   // which) are moved back to `interrupted`; other launchers' runs are left alone.
   Status release_stale_runs(const std::string& sweep, const std::string& host);
@@ -139,7 +151,9 @@ class Store {
   Status hold_snapshot();
 
   // Queries. runs(): every run ordered by sweep then insertion, or the runs of one sweep
-  // (shared runs included; RunRow::sweep is still the owning sweep) in insertion order.
+  // (shared runs included; RunRow::sweep is still the owning sweep) in insertion order. A run
+  // whose parameter columns disagree with its config_json, or cannot be read (the database
+  // was edited by hand), is an Error naming it.
   Result<std::vector<RunRow>> runs(const std::optional<std::string>& sweep);
   Result<std::vector<IterationRecord>> curve(const std::string& key);
   Result<std::vector<TestEvalRecord>> test_evals(const std::string& key);
