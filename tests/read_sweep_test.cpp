@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "model/config_codec.h"
+
 using namespace stodepth;
 using namespace stodepth::results;
 
@@ -48,7 +50,8 @@ TEST_CASE("the sweep read is the last one created, or the one named") {
   auto store = store_with({"first", "second"});
   TrainConfig c;
   c.data.name = "synthetic";
-  REQUIRE(store->add_jobs({{"run-a", "first", c, "{}"}, {"run-b", "first", c, "{}"}}));
+  const std::string json = canonical_config_json(c);
+  REQUIRE(store->add_jobs({{"run-a", "first", c, json}, {"run-b", "first", c, json}}));
   REQUIRE(store->claim_run("run-a", false, "test:1", 1).value());
   REQUIRE(store->append_iterations("run-a", {record(1, 1, 0.5, 1.0), record(2, 1, 0.6, 0.9)}));
 

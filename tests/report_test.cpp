@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "model/config_codec.h"
 #include "model/rng.h"
 #include "results/report/report.h"
 #include "tests/temp_dir.h"
@@ -32,11 +33,8 @@ void add_run(Store& store, const std::string& sweep, double p_L, uint64_t seed, 
   c.train.epochs = 4;
   c.train.seed = seed;
   const std::string key = fmt::format("run-{}-{}-{}", p_L, seed, warmup);
-  // The settings without a column (here the warm-up) live only in the config JSON.
-  const std::string json = fmt::format(
-      R"({{"stochastic_depth":{{"p_L":{},"rule":"linear"}},"train":{{"lr":{{"warmup":{}}},)"
-      R"("seed":{}}}}})",
-      p_L, warmup, seed);
+  c.train.lr.warmup_epochs = warmup;  // a setting without a column of its own
+  const std::string json = canonical_config_json(c);
   REQUIRE(store.add_jobs({{key, sweep, c, json}}));
   REQUIRE(store.claim_run(key, false, "test:1", 2).value());
   Rng rng(seed * 31 + uint64_t(p_L * 100));
@@ -157,7 +155,7 @@ TEST_CASE("an unfinished sweep is reported with what exists, marked", "[report]"
   c.model.depth = 20;
   c.sd.p_L = 0.5;
   c.train.seed = 9;
-  REQUIRE(store->add_jobs({{"queued-run", "partial", c, "{}"}}));
+  REQUIRE(store->add_jobs({{"queued-run", "partial", c, canonical_config_json(c)}}));
   auto comparison = compare(*store, {});
   REQUIRE(comparison.ok());
   CHECK_FALSE(comparison->complete);

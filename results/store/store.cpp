@@ -168,19 +168,6 @@ std::optional<SqlValue> read_column(const Statement& s, int c, const SqlValue& l
       like);
 }
 
-// The parameter columns' values (`values`, in parameter_columns() order; NULL: nullopt)
-// over the defaults: the config of a run whose config_json is not a config, as tests and
-// hand-made rows write it.
-Result<TrainConfig> config_of_columns(const std::vector<std::optional<SqlValue>>& values) {
-  Json tree = Json::parse(canonical_config_json(TrainConfig{}));
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!values[i]) continue;
-    tree[settings_pointer(parameter_columns()[i].json_path)] =
-        std::visit([](const auto& value) { return Json(value); }, *values[i]);
-  }
-  return parse_config_json(compact_json(tree));
-}
-
 // "host" of a launcher id "host:pid".
 std::string host_name(const std::string& launcher) {
   const size_t colon = launcher.rfind(':');
@@ -208,21 +195,16 @@ Result<RunRow> decode_run(const Statement& s, const std::string& label) {
   std::vector<std::optional<SqlValue>> columns;
   for (const ParameterColumn& column : parameter_columns())
     columns.push_back(read_column(s, c++, column.stored(TrainConfig{})));
-  // The launcher stores the canonical text of a run's config: its columns must agree.
-  if (auto config = parse_config_json(row.config_json)) {
-    row.config = std::move(config).value();
-    for (size_t i = 0; i < columns.size(); ++i) {
-      const ParameterColumn& column = parameter_columns()[i];
-      if (columns[i] != column.stored(row.config)) {
-        return edited(fmt::format("column {} holds '{}' but config_json says '{}'", column.name,
-                                  s.column_text(first_column + int(i)),
-                                  column.text(row.config)));
-      }
+  // The launcher stores the canonical text of a run's whole config: its columns must agree.
+  auto config = parse_config_json(row.config_json);
+  if (!config) return edited("config_json: " + config.error().message);
+  row.config = std::move(config).value();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const ParameterColumn& column = parameter_columns()[i];
+    if (columns[i] != column.stored(row.config)) {
+      return edited(fmt::format("column {} holds '{}' but config_json says '{}'", column.name,
+                                s.column_text(first_column + int(i)), column.text(row.config)));
     }
-  } else {
-    auto from_columns = config_of_columns(columns);
-    if (!from_columns) return edited("parameter columns: " + from_columns.error().message);
-    row.config = std::move(from_columns).value();
   }
   row.error = s.column_text(c++);
   row.host = s.column_text(c++);
