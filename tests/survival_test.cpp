@@ -6,7 +6,7 @@
 
 using namespace stodepth;
 
-TEST_CASE("linear survival decays from 1 to p_L; uniform is constant", "[survival]") {
+TEST_CASE("linear survival decays from 1 to p_L, uniform is constant", "[survival]") {
   const auto p = survival_probabilities(SurvivalRule::kLinear, 0.5, 4);
   REQUIRE(p.size() == 4);
   CHECK(p[0] == Approx(0.875));  // 1 - 1/4 * 0.5

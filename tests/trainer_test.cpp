@@ -33,7 +33,7 @@ TEST_CASE("a depth-8 network learns the synthetic dataset", "[train]") {
   CHECK(with_test == 186 / 5);
 }
 
-TEST_CASE("same seed gives bit-identical metrics; another seed differs", "[train]") {
+TEST_CASE("same seed gives bit-identical metrics, another seed differs", "[train]") {
   TrainConfig c = small_config();
   c.train.iterations = 25;
   c.eval.every = 1;
