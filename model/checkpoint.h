@@ -5,7 +5,7 @@
 //   "SDCKPT\r\n"  magic (8 bytes)
 //   u32 format version (kCheckpointFormat)
 //   u64 payload size, u32 CRC-32 (zlib) of the payload
-//   payload: identity (string: whose run this is), iteration (i64), state (the trainer's bytes)
+//   payload: identity (string: whose run this is), iteration (i64), state (model/training_state.h)
 // A checkpoint is written to "<path>.tmp", fsynced, renamed over <path> and the directory
 // fsynced, so a reader finds the previous complete checkpoint or the new one, never a torn
 // file; a damaged one fails its checksum.
