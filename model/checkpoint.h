@@ -5,14 +5,25 @@
 //   "SDCKPT\r\n"  magic (8 bytes)
 //   u32 format version (kCheckpointFormat)
 //   u64 payload size, u32 CRC-32 (zlib) of the payload
-//   payload: identity (string: whose run this is), iteration (i64), state (the trainer's bytes)
+//   payload: identity (string: whose run this is), iteration (i64), state (model/training_state.h)
 // A checkpoint is written to "<path>.tmp", fsynced, renamed over <path> and the directory
 // fsynced, so a reader finds the previous complete checkpoint or the new one, never a torn
 // file; a damaged one fails its checksum.
+//
+// Field lists: a state's fields are listed once, in a function template that takes either a
+// ByteWriter (each call appends the field) or a ByteReader (each call reads it back into the
+// same place), so a field cannot be saved without being restored, nor read at another offset.
+// Each call returns false when a reader fails (truncated bytes, or an `expect` mismatch):
+//   field(x)                a plain value
+//   expect(x)               a value the reader must find equal to its own (a count, a name)
+//   floats(v)               a float array of exactly v.size() values
+//   paired_optionals(a, b)  two optionals set together: a presence byte, then both values
+//                           (0 when absent)
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -44,6 +55,34 @@ class ByteWriter {
   }
   const std::vector<char>& bytes() const { return bytes_; }
   std::vector<char> take() { return std::move(bytes_); }
+
+  // The writing side of a field list (see the header comment): every call succeeds.
+  static constexpr bool kReads = false;
+  template <typename T>
+  bool field(const T& value) {
+    put(value);
+    return true;
+  }
+  template <typename T>
+  bool expect(const T& value) {
+    put(value);
+    return true;
+  }
+  bool expect(const std::string& s) {
+    put_string(s);
+    return true;
+  }
+  bool floats(const std::vector<float>& values) {
+    put_floats(values);
+    return true;
+  }
+  template <typename T>
+  bool paired_optionals(const std::optional<T>& a, const std::optional<T>& b) {
+    put<uint8_t>(a.has_value());
+    put(a.value_or(T{}));
+    put(b.value_or(T{}));
+    return true;
+  }
 
  private:
   void append(const void* data, size_t n) {
@@ -79,6 +118,34 @@ class ByteReader {
     if (!get(n) || n != expected) return fail();
     return take(out, size_t(n) * sizeof(float));
   }
+  // The reading side of a field list (see the header comment).
+  static constexpr bool kReads = true;
+  template <typename T>
+  bool field(T& value) {
+    return get(value);
+  }
+  template <typename T>
+  bool expect(const T& own) {
+    T saved{};
+    return get(saved) && saved == own;
+  }
+  bool expect(const std::string& own) {
+    std::string saved;
+    return get_string(saved) && saved == own;
+  }
+  bool floats(std::vector<float>& values) {
+    return get_floats(values.data(), int64_t(values.size()));
+  }
+  template <typename T>
+  bool paired_optionals(std::optional<T>& a, std::optional<T>& b) {
+    uint8_t present = 0;
+    T saved_a{}, saved_b{};
+    if (!get(present) || !get(saved_a) || !get(saved_b)) return false;
+    a = present ? std::optional<T>(saved_a) : std::nullopt;
+    b = present ? std::optional<T>(saved_b) : std::nullopt;
+    return true;
+  }
+
   bool ok() const { return ok_; }
   bool at_end() const { return ok_ && offset_ == size_; }
   size_t offset() const { return offset_; }

@@ -115,10 +115,14 @@ void ResNet::build(Graph& g) {
 
   // stem: (N, C, H, W) -> (N, 16k, H, W)
   const int width0 = 16 * model_.width;
-  g.stem_conv.emplace(ctx_, params_, "stem.conv", -1, g.input.get_desc(), width0, 3, 1, g.mode,
-                      sync, InputGradient::kNotNeeded);
+  g.stem_conv.emplace(ctx_, params_, "stem.conv", g.input.get_desc(),
+                      ConvOptions{.out_channels = width0,
+                                  .kernel = 3,
+                                  .input_gradient = InputGradient::kNotNeeded},
+                      g.mode, sync);
   const auto stem_desc = g.stem_conv->dst_desc();
-  g.stem_bn.emplace(ctx_, params_, "stem.bn", -1, stem_desc, true, g.mode);
+  g.stem_bn.emplace(ctx_, params_, "stem.bn", stem_desc, BatchNormOptions{.fuse_relu = true},
+                    g.mode);
   g.stem_c = kept(stem_desc, "stem.c", "c1");
   memory x = kept(stem_desc, "stem.out", "act0");
   g.stem_conv->forward(g.stem_fwd, g.input, g.stem_c);
@@ -139,13 +143,16 @@ void ResNet::build(Graph& g) {
     b.stride = stride;
 
     // Residual branch.
-    b.conv1.emplace(ctx_, params_, name + ".conv1", l, x.get_desc(), width, 3, stride, g.mode,
-                    sync);
+    b.conv1.emplace(ctx_, params_, name + ".conv1", x.get_desc(),
+                    ConvOptions{.out_channels = width, .kernel = 3, .stride = stride, .block = l},
+                    g.mode, sync);
     const auto out = b.conv1->dst_desc();
-    b.bn1.emplace(ctx_, params_, name + ".bn1", l, out, true, g.mode);
-    b.conv2.emplace(ctx_, params_, name + ".conv2", l, out, width, 3, 1, g.mode, sync);
+    b.bn1.emplace(ctx_, params_, name + ".bn1", out,
+                  BatchNormOptions{.block = l, .fuse_relu = true}, g.mode);
+    b.conv2.emplace(ctx_, params_, name + ".conv2", out,
+                    ConvOptions{.out_channels = width, .kernel = 3, .block = l}, g.mode, sync);
     STODEPTH_CHECK(b.conv2->dst_desc() == out, "both convs of a block share one layout");
-    b.bn2.emplace(ctx_, params_, name + ".bn2", l, out, false, g.mode);
+    b.bn2.emplace(ctx_, params_, name + ".bn2", out, BatchNormOptions{.block = l}, g.mode);
     b.c1 = kept(out, name + ".c1", "c1");
     b.r1 = kept(out, name + ".r1", "r1");
     b.c2 = kept(out, name + ".c2", "c2");
@@ -155,16 +162,17 @@ void ResNet::build(Graph& g) {
     b.conv2->forward(b.residual_fwd, b.r1, b.c2);
     b.bn2->forward(b.residual_fwd, b.c2, b.b2);
 
-    // Shortcut. Projection parameters belong to the shortcut path (block -1): they are
+    // Shortcut. Projection parameters belong to the shortcut path (kNoBlock): they are
     // trained whether or not the residual branch runs.
     const bool project = model_.shortcut == Shortcut::kC ||
                          (model_.shortcut == Shortcut::kB && shape_changes);
     const bool subsample = model_.shortcut == Shortcut::kA && shape_changes;
     if (project) {
-      b.proj_conv.emplace(ctx_, params_, name + ".proj", -1, x.get_desc(), width, 1, stride,
+      b.proj_conv.emplace(ctx_, params_, name + ".proj", x.get_desc(),
+                          ConvOptions{.out_channels = width, .kernel = 1, .stride = stride},
                           g.mode, sync);
       STODEPTH_CHECK(b.proj_conv->dst_desc() == out, "projection matches the block layout");
-      b.proj_bn.emplace(ctx_, params_, name + ".proj_bn", -1, out, false, g.mode);
+      b.proj_bn.emplace(ctx_, params_, name + ".proj_bn", out, BatchNormOptions{}, g.mode);
       b.pc = kept(out, name + ".pc", "pc");
       b.sc = buffers.get(out, "sc");
       b.proj_conv->forward(b.shortcut_fwd, x, b.pc);
@@ -178,7 +186,8 @@ void ResNet::build(Graph& g) {
 
     // Merge: y = relu(p·b2 + sc) at inference, relu(b2 + sc) or relu(sc) in training.
     b.y = kept(out, name + ".y", fmt::format("act{}", (l + 1) % 2));
-    b.merge.emplace(ctx_, out, train ? 1.f : float(survival_[l]), true);
+    b.merge.emplace(ctx_, out,
+                    AddReluOptions{.scale_a = train ? 1.f : float(survival_[l]), .relu = true});
     b.merge->forward(b.kept_fwd, b.b2, b.sc, b.y);
     if (train) {
       b.relu.emplace(ctx_, out, Mode::kTrain);
@@ -240,16 +249,18 @@ void ResNet::build(Graph& g) {
       }
     } else if (b.sc != b.x) {
       const int stride = b.stride;
-      b.shortcut_bwd.add_host(
-          [ds = b.ds, dx = b.dx, stride] { shortcut_a_backward(ds, dx, stride, false); });
-      b.shortcut_accumulate_bwd.add_host(
-          [ds = b.ds, dx = b.dx, stride] { shortcut_a_backward(ds, dx, stride, true); });
+      b.shortcut_bwd.add_host([ds = b.ds, dx = b.dx, stride] {
+        shortcut_a_backward(ds, dx, stride, GradientWrite::kAssign);
+      });
+      b.shortcut_accumulate_bwd.add_host([ds = b.ds, dx = b.dx, stride] {
+        shortcut_a_backward(ds, dx, stride, GradientWrite::kAccumulate);
+      });
     } else {
       b.shortcut_bwd.add(dnnl::reorder(b.ds, b.dx), {{DNNL_ARG_FROM, b.ds}, {DNNL_ARG_TO, b.dx}});
     }
     if (b.proj_conv || b.sc == b.x) {
       const memory addend = b.proj_conv ? b.dxp : b.ds;
-      b.accumulate.emplace(ctx_, in, 1.f, false);
+      b.accumulate.emplace(ctx_, in, AddReluOptions{.relu = false});
       b.accumulate->forward(b.shortcut_accumulate_bwd, b.dx, addend, b.dx);
     }
     dy = b.dx;
@@ -288,12 +299,12 @@ void ResNet::initialize_parameters(uint64_t seed) {
 float* ResNet::train_images() { return train_->images.data(); }
 int32_t* ResNet::train_labels() { return train_->labels.data(); }
 
-void ResNet::forward(Graph& g, const std::vector<bool>* gates) {
+void ResNet::forward(Graph& g, const std::vector<bool>& gates) {
   g.stem_fwd.execute(ctx_.stream);
   for (size_t l = 0; l < g.blocks.size(); ++l) {
     Block& b = g.blocks[l];
     b.shortcut_fwd.execute(ctx_.stream);
-    if (!gates || (*gates)[l]) {
+    if (gates[l]) {
       b.residual_fwd.execute(ctx_.stream);
       b.kept_fwd.execute(ctx_.stream);
     } else {
@@ -303,22 +314,16 @@ void ResNet::forward(Graph& g, const std::vector<bool>* gates) {
   g.head_fwd.execute(ctx_.stream);
 }
 
-LossValue ResNet::loss(Graph& g, bool with_grad) {
+LossValue ResNet::loss(Graph& g) {
   return softmax_cross_entropy(ptr(g.logits), g.labels.data(), g.batch, classes_,
-                               with_grad ? ptr(g.d_logits) : nullptr);
-}
-
-LossValue ResNet::train_forward(const std::vector<bool>& gates) {
-  STODEPTH_CHECK(int(gates.size()) == blocks(), "one gate per block");
-  forward(*train_, &gates);
-  return loss(*train_, false);
+                               g.mode == Mode::kTrain ? ptr(g.d_logits) : nullptr);
 }
 
 LossValue ResNet::train_step(const std::vector<bool>& gates) {
   STODEPTH_CHECK(int(gates.size()) == blocks(), "one gate per block");
   Graph& g = *train_;
-  forward(g, &gates);
-  const LossValue value = loss(g, true);
+  forward(g, gates);
+  const LossValue value = loss(g);
   g.head_bwd.execute(ctx_.stream);
   for (int l = blocks() - 1; l >= 0; --l) {
     Block& b = g.blocks[l];
@@ -355,8 +360,8 @@ LossValue ResNet::evaluate(const float* images, const int32_t* labels, int n) {
   std::memcpy(g.images.data(), images, g.images.size() * sizeof(float));
   std::memcpy(g.labels.data(), labels, size_t(n) * sizeof(int32_t));
   g.weight_sync.execute(ctx_.stream);
-  forward(g, nullptr);
-  return loss(g, false);
+  forward(g, std::vector<bool>(g.blocks.size(), true));  // inference runs every block
+  return loss(g);
 }
 
 namespace {
@@ -379,61 +384,51 @@ int64_t plain_floats(const dnn::memory::desc& desc) {
   return n;
 }
 
-}  // namespace
-
-void ResNet::save_state(ByteWriter& out) {
-  const auto params = params_.all();
-  out.put<int64_t>(int64_t(params.size()));
-  std::vector<float> plain;
-  for (dnn::Param* p : params) {
-    const auto desc = p->value.get_desc();
-    const dnn::Tag tag = plain_tag(desc.data.ndims);
-    plain.resize(size_t(plain_floats(desc)));
-    out.put_string(p->name);
-    dnn::read_into(p->value, plain.data(), tag, ctx_);
-    out.put_floats(plain);
-    dnn::read_into(dnn::memory(desc, ctx_.engine, p->velocity.data()), plain.data(), tag, ctx_);
-    out.put_floats(plain);
-  }
-  const auto stats = params_.all_running_stats();
-  out.put<int64_t>(int64_t(stats.size()));
-  for (const auto& [name, s] : stats) {
-    out.put_string(name);
-    out.put_floats(s->mean);
-    out.put_floats(s->variance);
-  }
+// Moves one tensor between the network and `io` in its plain layout: read out of the
+// network before it is written, written into the network after it is read.
+template <typename Io>
+bool transfer_tensor(Io& io, const dnn::memory& tensor, std::vector<float>& plain,
+                     dnn::Context& ctx) {
+  const auto desc = tensor.get_desc();
+  const dnn::Tag tag = plain_tag(desc.data.ndims);
+  plain.resize(size_t(plain_floats(desc)));
+  if constexpr (!Io::kReads) dnn::read_into(tensor, plain.data(), tag, ctx);
+  if (!io.floats(plain)) return false;
+  if constexpr (Io::kReads) dnn::write_from(plain.data(), tag, tensor, ctx);
+  return true;
 }
 
-Status ResNet::load_state(ByteReader& in) {
+// The network's checkpoint fields, in file order: the parameter count, then each parameter's
+// name, value and momentum; the batch-norm count, then each one's name, running mean and
+// running variance.
+template <typename Io>
+Status transfer_fields(Io& io, dnn::ParamStore& params, dnn::Context& ctx) {
   const auto mismatch = [](const std::string& what) {
     return damaged_file(fmt::format("checkpoint does not fit this network ({})", what));
   };
-  const auto params = params_.all();
-  int64_t count = 0;
-  if (!in.get(count) || count != int64_t(params.size())) return mismatch("parameter count");
+  const auto all = params.all();
+  if (!io.expect(int64_t(all.size()))) return mismatch("parameter count");
   std::vector<float> plain;
-  std::string name;
-  for (dnn::Param* p : params) {
-    const auto desc = p->value.get_desc();
-    const dnn::Tag tag = plain_tag(desc.data.ndims);
-    const int64_t n = plain_floats(desc);
-    plain.resize(size_t(n));
-    if (!in.get_string(name) || name != p->name) return mismatch("parameter " + p->name);
-    if (!in.get_floats(plain.data(), n)) return mismatch("size of " + p->name);
-    dnn::write_from(plain.data(), tag, p->value, ctx_);
-    if (!in.get_floats(plain.data(), n)) return mismatch("momentum of " + p->name);
-    dnn::write_from(plain.data(), tag, dnn::memory(desc, ctx_.engine, p->velocity.data()), ctx_);
+  for (dnn::Param* p : all) {
+    const dnn::memory momentum(p->value.get_desc(), ctx.engine, p->velocity.data());
+    if (!io.expect(p->name)) return mismatch("parameter " + p->name);
+    if (!transfer_tensor(io, p->value, plain, ctx)) return mismatch("size of " + p->name);
+    if (!transfer_tensor(io, momentum, plain, ctx)) return mismatch("momentum of " + p->name);
   }
-  const auto stats = params_.all_running_stats();
-  if (!in.get(count) || count != int64_t(stats.size())) return mismatch("batch-norm count");
-  for (const auto& [stats_name, s] : stats) {
-    if (!in.get_string(name) || name != stats_name) return mismatch("statistics " + stats_name);
-    if (!in.get_floats(s->mean.data(), int64_t(s->mean.size())) ||
-        !in.get_floats(s->variance.data(), int64_t(s->variance.size())))
-      return mismatch("size of statistics " + stats_name);
+  const auto stats = params.all_running_stats();
+  if (!io.expect(int64_t(stats.size()))) return mismatch("batch-norm count");
+  for (const auto& [name, s] : stats) {
+    if (!io.expect(name)) return mismatch("statistics " + name);
+    if (!io.floats(s->mean) || !io.floats(s->variance))
+      return mismatch("size of statistics " + name);
   }
   return ok_status();
 }
+
+}  // namespace
+
+Status ResNet::transfer_state(ByteWriter& out) { return transfer_fields(out, params_, ctx_); }
+Status ResNet::transfer_state(ByteReader& in) { return transfer_fields(in, params_, ctx_); }
 
 ResNet::MemoryUse ResNet::memory_use() {
   MemoryUse use;

@@ -44,8 +44,6 @@ class ResNet {
   // gradient of the mean loss in every parameter's `grad`. Dropped blocks' residual
   // parameters get zero gradients.
   dnn::LossValue train_step(const std::vector<bool>& gates);
-  // Forward and loss only, in training mode (batch statistics; BN running stats are updated).
-  dnn::LossValue train_forward(const std::vector<bool>& gates);
 
   // Loss and correct count on `n` examples in inference mode (all blocks, residuals scaled
   // by p_l, BN running statistics). Graphs are built once per distinct n and cached.
@@ -56,9 +54,11 @@ class ResNet {
   dnn::ParamStore& params() { return params_; }
 
   // Every parameter with its momentum and every BN running statistic, in plain layouts, for
-  // checkpoints. load_state() accepts only what save_state() of the same architecture wrote.
-  void save_state(ByteWriter& out);
-  Status load_state(ByteReader& in);
+  // checkpoints: one field list (model/checkpoint.h) that a ByteWriter saves (which cannot
+  // fail) and a ByteReader restores. Restoring accepts only what the same architecture
+  // saved; anything else is kDamaged.
+  Status transfer_state(ByteWriter& out);
+  Status transfer_state(ByteReader& in);
 
   // Bytes the training graph must hold: its activations and gradients (the batch input
   // included), and the parameters with their gradients and momentum.
@@ -77,8 +77,9 @@ class ResNet {
   Graph& inference_graph(int n);
   void build(Graph& g);
   void initialize_parameters(uint64_t seed);
-  void forward(Graph& g, const std::vector<bool>* gates);
-  dnn::LossValue loss(Graph& g, bool with_grad);
+  void forward(Graph& g, const std::vector<bool>& gates);
+  // The mean loss of g's logits; a training graph also gets its gradient in d_logits.
+  dnn::LossValue loss(Graph& g);
 
   ModelConfig model_;
   std::vector<double> survival_;

@@ -19,6 +19,7 @@
 #include "model/resnet.h"
 #include "model/rng.h"
 #include "model/sgd.h"
+#include "model/training_state.h"
 
 namespace stodepth {
 
@@ -95,80 +96,37 @@ class TestSet {
   int64_t cursor_ = 0;
 };
 
-}  // namespace
-
-namespace {
-
-// What a checkpoint holds besides the network: the random streams, the positions in the
-// training and test data, and the summary accumulated so far.
-struct LoopState {
-  Rng::State gates{};
-  data::TrainBatcher::State batcher;
-  int64_t test_cursor = 0;
-  int64_t active_total = 0;
-  double first_step_ms = 0;
-  double elapsed_ms = 0;  // wall time of the run before this process resumed it
-  RunSummary summary;
-};
-
-// `elapsed_ms`: wall time of the run so far, this process's share included.
-std::vector<char> encode_state(const LoopState& s, double elapsed_ms, ResNet& net,
-                               int64_t train_examples, int64_t batches_per_epoch) {
-  ByteWriter out;
-  out.put(train_examples);
-  out.put(batches_per_epoch);
-  out.put(s.gates);
-  out.put(s.batcher.epoch);
-  out.put(s.batcher.batch_in_epoch);
-  out.put(s.batcher.rng);
-  out.put(s.test_cursor);
-  out.put(s.active_total);
-  out.put(s.first_step_ms);
-  out.put(elapsed_ms);
-  out.put(s.summary.train_seconds);
-  out.put(s.summary.time);
-  out.put(s.summary.rss_after_first_epoch);
-  out.put<uint8_t>(s.summary.final_test_accuracy.has_value());
-  out.put(s.summary.final_test_accuracy.value_or(0));
-  out.put(s.summary.final_test_loss.value_or(0));
-  net.save_state(out);
-  return out.take();
-}
-
-Status decode_state(const std::vector<char>& bytes, LoopState& s, ResNet& net,
-                    int64_t train_examples, int64_t batches_per_epoch) {
-  ByteReader in(bytes);
-  int64_t saved_examples = 0, saved_batches = 0;
-  if (!in.get(saved_examples) || !in.get(saved_batches))
-    return damaged_file("checkpoint: truncated training state");
-  if (saved_examples != train_examples || saved_batches != batches_per_epoch)
-    return damaged_file(fmt::format("checkpoint: written for {} training examples in {} batches per "
-                             "epoch, this dataset has {} in {}",
-                             saved_examples, saved_batches, train_examples, batches_per_epoch));
-  uint8_t has_final = 0;
-  double final_accuracy = 0, final_loss = 0;
-  in.get(s.gates);
-  in.get(s.batcher.epoch);
-  in.get(s.batcher.batch_in_epoch);
-  in.get(s.batcher.rng);
-  in.get(s.test_cursor);
-  in.get(s.active_total);
-  in.get(s.first_step_ms);
-  in.get(s.elapsed_ms);
-  in.get(s.summary.train_seconds);
-  in.get(s.summary.time);
-  in.get(s.summary.rss_after_first_epoch);
-  in.get(has_final);
-  in.get(final_accuracy);
-  in.get(final_loss);
-  if (!in.ok()) return damaged_file("checkpoint: truncated training state");
-  if (has_final) {
-    s.summary.final_test_accuracy = final_accuracy;
-    s.summary.final_test_loss = final_loss;
+// Resumes the run from its checkpoint, if it has one: restores `state` and `net` from the
+// file at checkpointing.path and returns the iteration the run resumes after; nullopt when
+// there is no file (or no checkpointing) and the run starts from its beginning. Refused, as
+// an Error naming the file: a checkpoint of another run (another identity, or an iteration
+// past `total_iterations`), one at another iteration than the caller expects
+// (checkpointing.resume_from), an expected one that is gone, and one that does not decode
+// for this training data (`fit`) and network.
+Result<std::optional<int64_t>> resume(const Checkpointing& checkpointing,
+                                      int64_t total_iterations, const DataFit& fit,
+                                      TrainingState& state, ResNet& net) {
+  const std::string& path = checkpointing.path;
+  if (path.empty()) return std::optional<int64_t>();
+  if (!std::filesystem::exists(path)) {
+    if (checkpointing.resume_from > 0)
+      return bad_input(fmt::format("{}: the checkpoint to resume from (iteration {}) is gone",
+                                   path, checkpointing.resume_from));
+    return std::optional<int64_t>();
   }
-  if (auto loaded = net.load_state(in); !loaded) return loaded;
-  if (!in.at_end()) return damaged_file("checkpoint: unexpected bytes after the training state");
-  return ok_status();
+  auto checkpoint = read_checkpoint(path);
+  if (!checkpoint) return checkpoint.error();
+  if (checkpoint->identity != checkpointing.identity || checkpoint->iteration > total_iterations)
+    return bad_input(fmt::format("{}: a checkpoint of another run ({}, iteration {}); delete "
+                                 "it to restart this run from its beginning",
+                                 path, checkpoint->identity, checkpoint->iteration));
+  if (checkpointing.resume_from >= 0 && checkpoint->iteration != checkpointing.resume_from)
+    return bad_input(fmt::format("{}: holds iteration {}, expected {} (changed by another "
+                                 "process?)",
+                                 path, checkpoint->iteration, checkpointing.resume_from));
+  if (auto decoded = decode_training_state(checkpoint->state, fit, state, net); !decoded)
+    return damaged_file(fmt::format("{}: {}", path, decoded.error().message));
+  return std::optional<int64_t>(checkpoint->iteration);
 }
 
 }  // namespace
@@ -213,38 +171,23 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
   plan.expected_active_blocks = expected_active_blocks(config.sd.rule, config.sd.p_L, blocks);
   plan.threads = threads;
 
-  LoopState state;
-  const bool checkpoints = !checkpointing.path.empty();
-  const bool resume = checkpoints && std::filesystem::exists(checkpointing.path);
-  if (checkpoints && !resume && checkpointing.resume_from > 0)
-    return bad_input(fmt::format("{}: the checkpoint to resume from (iteration {}) is gone",
-                             checkpointing.path, checkpointing.resume_from));
-  if (resume) {
-    auto checkpoint = read_checkpoint(checkpointing.path);
-    if (!checkpoint) return checkpoint.error();
-    if (checkpoint->identity != checkpointing.identity ||
-        checkpoint->iteration > plan.total_iterations)
-      return bad_input(fmt::format("{}: a checkpoint of another run ({}, iteration {}); delete it to "
-                               "restart this run from its beginning",
-                               checkpointing.path, checkpoint->identity, checkpoint->iteration));
-    if (checkpointing.resume_from >= 0 && checkpoint->iteration != checkpointing.resume_from)
-      return bad_input(fmt::format("{}: holds iteration {}, expected {} (changed by another process?)",
-                               checkpointing.path, checkpoint->iteration,
-                               checkpointing.resume_from));
-    if (auto decoded = decode_state(checkpoint->state, state, net, dataset.train.size(),
-                                    plan.batches_per_epoch);
-        !decoded)
-      return damaged_file(fmt::format("{}: {}", checkpointing.path, decoded.error().message));
+  TrainingState state;
+  const DataFit fit{dataset.train.size(), plan.batches_per_epoch};
+  auto resumed = resume(checkpointing, plan.total_iterations, fit, state, net);
+  if (!resumed) return resumed.error();
+  if (const std::optional<int64_t> resumed_after = *resumed) {
     gate_rng.set_state(state.gates);
     batcher.restore(state.batcher);
     test.set_cursor(state.test_cursor);
-    plan.resumed_after = checkpoint->iteration;
+    plan.resumed_after = *resumed_after;
   }
+  const double elapsed_before_ms = state.elapsed_ms;  // the run's processes before this one
   RunSummary& summary = state.summary;
   summary.iterations = plan.resumed_after;
   summary.expected_active_blocks = plan.expected_active_blocks;
   sink.on_start(plan);
 
+  const bool checkpoints = !checkpointing.path.empty();
   int64_t saved_at = plan.resumed_after;
   std::optional<Error> storage_failure;
   // Saves the state after iteration `it`; false (with the failure kept) if it could not.
@@ -253,11 +196,9 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
     state.gates = gate_rng.state();
     state.batcher = batcher.state();
     state.test_cursor = test.cursor();
+    state.elapsed_ms = elapsed_before_ms + ms_since(start);
     auto written = write_checkpoint(
-        checkpointing.path,
-        {checkpointing.identity, it,
-         encode_state(state, state.elapsed_ms + ms_since(start), net, dataset.train.size(),
-                      plan.batches_per_epoch)});
+        checkpointing.path, {checkpointing.identity, it, encode_training_state(state, fit, net)});
     if (!written) {
       storage_failure = written.error();
       return false;
@@ -327,7 +268,7 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
   }
   // The run resumes from its last good checkpoint once the storage is fixed.
   if (storage_failure) return *storage_failure;
-  summary.wall_seconds = (state.elapsed_ms + ms_since(start)) / 1000;
+  summary.wall_seconds = (elapsed_before_ms + ms_since(start)) / 1000;
   summary.rss_at_end = resident_bytes();
   summary.peak_rss = peak_resident_bytes();
   const auto memory = net.memory_use();

@@ -9,48 +9,22 @@
 #include "model/data/dataset.h"
 #include "model/trainer.h"
 #include "tests/temp_dir.h"
+#include "tests/training_fixtures.h"
 
 using namespace stodepth;
+using stodepth::testing::RecordingSink;
+using stodepth::testing::small_config;
 using stodepth::testing::TempDir;
 
 namespace {
 
-// Records what the trainer reports; stops the run after `stop_after` iterations and refuses
-// checkpoints after `refuse_checkpoints_after` (as if the process died before writing them).
-struct RecordingSink : MetricsSink {
-  std::vector<IterationRecord> iterations;
-  std::vector<TestEvalRecord> evals;
-  std::vector<int64_t> checkpoints;
-  RunPlan plan;
-  int64_t stop_after = -1, refuse_checkpoints_after = -1;
-
-  void on_start(const RunPlan& p) override { plan = p; }
-  void on_iteration(const IterationRecord& r) override { iterations.push_back(r); }
-  void on_test_eval(const TestEvalRecord& r) override { evals.push_back(r); }
-  bool should_stop() override {
-    return stop_after >= 0 && !iterations.empty() && iterations.back().iteration >= stop_after;
-  }
-  Status before_checkpoint(int64_t iteration) override {
-    if (refuse_checkpoints_after >= 0 && iteration > refuse_checkpoints_after)
-      return storage_error("not durable");
-    checkpoints.push_back(iteration);
-    return ok_status();
-  }
-};
-
 // 10 batches per epoch with crops and flips, so that a resume crosses epoch boundaries and
 // must restore the data order, the augmentation stream, the gates and the test cursor.
 TrainConfig resumable_config() {
-  TrainConfig c;
-  c.data.name = "synthetic";
-  c.model.depth = 8;
-  c.sd.p_L = 0.5;
-  c.train.iterations = 35;
-  c.train.batch = 64;
-  c.train.lr.base = 0.05;
+  TrainConfig c = small_config();
+  c.train.iterations = 35;  // instead of small_config's epochs
   c.train.lr.kind = LrScheduleKind::kCosine;
   c.train.augment = {2, true};
-  c.train.threads = 2;
   c.eval.every = 3;
   c.eval.batch = 128;
   return c;

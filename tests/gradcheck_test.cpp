@@ -12,8 +12,9 @@
 //    influence the loss;
 //  - train_step's gradients vs central differences of a naive double-precision ResNet
 //    written here from the reference layers (tight: it has no kinks at eps 1e-6);
-//  - train_step's gradients vs central differences of the float train_forward loss, per
-//    sampled coordinate (a few may miss near ReLU kinks) and along the gradient direction.
+//  - train_step's gradients vs central differences of the float training-mode loss (the loss
+//    a train_step returns), per sampled coordinate (a few may miss near ReLU kinks) and
+//    along the gradient direction.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -33,6 +34,7 @@
 #include "model/dnn/shortcut.h"
 #include "model/dnn/tensor.h"
 #include "model/resnet.h"
+#include "tests/plain_tensors.h"
 
 namespace {
 
@@ -85,48 +87,49 @@ struct Shape {
 
 // -------------------------------------------------------------------- memory helpers
 
-int64_t elements(const memory::desc& d) {
-  int64_t count = 1;
-  for (auto x : d.dims()) count *= x;
-  return count;
-}
-
-Tag plain_tag(const memory::desc& d) {
-  switch (d.dims().size()) {
-    case 1: return Tag::a;
-    case 2: return Tag::nc;
-    case 4: return Tag::nchw;  // == oihw
-    default: FAIL("unexpected rank"); return Tag::undef;
-  }
-}
-
-// A new memory of `desc` (any layout) holding `plain` (row-major over the dims).
-memory filled(const memory::desc& desc, const Floats& plain, Context& ctx) {
-  REQUIRE(int64_t(plain.size()) == elements(desc));
-  memory m = zeros(desc, ctx.engine);
-  write_from(plain.data(), plain_tag(desc), m, ctx);
-  return m;
-}
-
-Floats read_plain(const memory& m, Context& ctx) {
-  Floats out(elements(m.get_desc()));
-  read_into(m, out.data(), plain_tag(m.get_desc()), ctx);
-  return out;
-}
-
-void set_plain(const memory& m, const Floats& plain, Context& ctx) {
-  REQUIRE(int64_t(plain.size()) == elements(m.get_desc()));
-  write_from(plain.data(), plain_tag(m.get_desc()), m, ctx);
-}
+using stodepth::testing::context_of;
+using stodepth::testing::filled;
+using stodepth::testing::read_plain;
+using stodepth::testing::set_plain;
 
 void run(const OpList& ops, Context& ctx) { ops.execute(ctx.stream); }
 
-// A context on the engine that owns `m` (the network's memories are not on ours).
-Context context_of(const memory& m) {
-  Context ctx;
-  ctx.engine = m.get_engine();
-  ctx.stream = dnnl::stream(ctx.engine);
-  return ctx;
+// The memories of one layer check: src holds x and diff_dst holds r = dL/d(dst); dst and
+// diff_src receive the forward and backward results.
+struct LayerTensors {
+  memory src, dst, diff_dst, diff_src;
+};
+
+// What one forward and one backward pass of a layer produced, in plain layouts.
+struct LayerOutputs {
+  Floats dst, diff_src;
+};
+
+// Records a layer's forward and backward with record(fwd, bwd, tensors), runs each once on
+// x and r, and returns dst and diff_src.
+template <typename Record>
+LayerOutputs run_layer(const memory::desc& src_desc, const memory::desc& dst_desc,
+                       const Floats& x, const Floats& r, Context& ctx, Record record) {
+  const LayerTensors t{filled(src_desc, x, ctx), zeros(dst_desc, ctx.engine),
+                       filled(dst_desc, r, ctx), zeros(src_desc, ctx.engine)};
+  OpList fwd, bwd;
+  record(fwd, bwd, t);
+  run(fwd, ctx);
+  run(bwd, ctx);
+  return {read_plain(t.dst, ctx), read_plain(t.diff_src, ctx)};
+}
+
+// A layer with weights (Conv, InnerProduct): its backward is backward-data into diff_src and
+// backward-weights into the layer's parameter gradients.
+template <typename Layer>
+LayerOutputs run_weighted_layer(Layer& layer, const memory::desc& src_desc, const Floats& x,
+                                const Floats& r, Context& ctx) {
+  return run_layer(src_desc, layer.dst_desc(), x, r, ctx,
+                   [&](OpList& fwd, OpList& bwd, const LayerTensors& t) {
+                     layer.forward(fwd, t.src, t.dst);
+                     layer.backward_data(bwd, t.diff_dst, t.diff_src);
+                     layer.backward_weights(bwd, t.src, t.diff_dst);
+                   });
 }
 
 // ------------------------------------------------------------------ gradient checking
@@ -379,7 +382,8 @@ void check_conv(const ConvCase& c, uint64_t seed) {
   const Shape xs{c.n, c.ci, c.size, c.size};
   const Shape ys = conv_shape(xs, c.co, c.kernel, c.stride);
   const auto src_desc = f32_desc(xs.dims(), c.src_tag);
-  Conv conv(ctx, params, "conv", -1, src_desc, c.co, c.kernel, c.stride, Mode::kTrain);
+  Conv conv(ctx, params, "conv", src_desc,
+            {.out_channels = c.co, .kernel = c.kernel, .stride = c.stride}, Mode::kTrain);
   REQUIRE(conv.dst_desc().dims() == ys.dims());
   REQUIRE(params.find("conv") == &conv.weights());
 
@@ -388,22 +392,15 @@ void check_conv(const ConvCase& c, uint64_t seed) {
   const Floats r = random_floats(ys.size(), seed + 2);
   set_plain(conv.weights().value, w, ctx);
 
-  memory src = filled(src_desc, x, ctx), dst = zeros(conv.dst_desc(), ctx.engine);
-  memory diff_dst = filled(conv.dst_desc(), r, ctx), diff_src = zeros(src_desc, ctx.engine);
-  OpList fwd, bwd;
-  conv.forward(fwd, src, dst);
-  conv.backward_data(bwd, diff_dst, diff_src);
-  conv.backward_weights(bwd, src, diff_dst);
-  run(fwd, ctx);
-  run(bwd, ctx);
+  const LayerOutputs out = run_weighted_layer(conv, src_desc, x, r, ctx);
 
   const Vec xd = to_double(x), wd = to_double(w), rd = to_double(r);
-  expect_close("conv forward", read_plain(dst, ctx), conv_ref(xd, xs, wd, c.co, c.kernel, c.stride),
+  expect_close("conv forward", out.dst, conv_ref(xd, xs, wd, c.co, c.kernel, c.stride),
                kForwardTol);
   check_gradient(
       "conv dL/dx",
       [&](const Vec& xv) { return dot(rd, conv_ref(xv, xs, wd, c.co, c.kernel, c.stride)); }, x,
-      read_plain(diff_src, ctx));
+      out.diff_src);
   check_gradient(
       "conv dL/dw",
       [&](const Vec& wv) { return dot(rd, conv_ref(xd, xs, wv, c.co, c.kernel, c.stride)); }, w,
@@ -444,7 +441,7 @@ void check_batchnorm(const BnCase& c, uint64_t seed) {
   ParamStore params;
   const Shape s{c.n, c.c, c.size, c.size};
   const auto desc = f32_desc(s.dims(), c.tag);
-  BatchNorm bn(ctx, params, "bn", 0, desc, c.relu, Mode::kTrain);
+  BatchNorm bn(ctx, params, "bn", desc, {.block = 0, .fuse_relu = c.relu}, Mode::kTrain);
   Param* scale = params.find("bn.scale");
   Param* shift = params.find("bn.shift");
   REQUIRE(scale != nullptr);
@@ -460,20 +457,17 @@ void check_batchnorm(const BnCase& c, uint64_t seed) {
   set_plain(scale->value, gamma, ctx);
   set_plain(shift->value, beta, ctx);
 
-  memory src = filled(desc, x, ctx), dst = zeros(desc, ctx.engine);
-  memory diff_dst = filled(desc, r, ctx), diff_src = zeros(desc, ctx.engine);
-  OpList fwd, bwd;
-  bn.forward(fwd, src, dst);
-  bn.backward(bwd, src, diff_dst, diff_src);
-  run(fwd, ctx);
-  run(bwd, ctx);
+  const LayerOutputs out =
+      run_layer(desc, desc, x, r, ctx, [&](OpList& fwd, OpList& bwd, const LayerTensors& t) {
+        bn.forward(fwd, t.src, t.dst);
+        bn.backward(bwd, t.src, t.diff_dst, t.diff_src);
+      });
 
   const Vec xd = to_double(x), gd = to_double(gamma), bd = to_double(beta), rd = to_double(r);
-  expect_close("bn forward", read_plain(dst, ctx), batchnorm_ref(xd, s, gd, bd, c.relu),
-               kForwardTol);
+  expect_close("bn forward", out.dst, batchnorm_ref(xd, s, gd, bd, c.relu), kForwardTol);
   check_gradient(
       "bn dL/dx", [&](const Vec& v) { return dot(rd, batchnorm_ref(v, s, gd, bd, c.relu)); },
-      x, read_plain(diff_src, ctx));
+      x, out.diff_src);
   check_gradient(
       "bn dL/dscale",
       [&](const Vec& v) { return dot(rd, batchnorm_ref(xd, s, v, bd, c.relu)); }, gamma,
@@ -506,18 +500,16 @@ void check_relu(const Shape& s, Tag tag, uint64_t seed) {
   const Floats x = away_from_zero(random_floats(s.size(), seed), 0.05f);
   const Floats r = random_floats(s.size(), seed + 1);
 
-  memory src = filled(desc, x, ctx), dst = zeros(desc, ctx.engine);
-  memory diff_dst = filled(desc, r, ctx), diff_src = zeros(desc, ctx.engine);
-  OpList fwd, bwd;
-  relu.forward(fwd, src, dst);
-  relu.backward(bwd, dst, diff_dst, diff_src);
-  run(fwd, ctx);
-  run(bwd, ctx);
+  const LayerOutputs out =
+      run_layer(desc, desc, x, r, ctx, [&](OpList& fwd, OpList& bwd, const LayerTensors& t) {
+        relu.forward(fwd, t.src, t.dst);
+        relu.backward(bwd, t.dst, t.diff_dst, t.diff_src);
+      });
 
   const Vec rd = to_double(r);
-  expect_close("relu forward", read_plain(dst, ctx), relu_ref(to_double(x)), kForwardTol);
+  expect_close("relu forward", out.dst, relu_ref(to_double(x)), kForwardTol);
   check_gradient("relu dL/dx", [&](const Vec& v) { return dot(rd, relu_ref(v)); }, x,
-                 read_plain(diff_src, ctx));
+                 out.diff_src);
 }
 
 TEST_CASE("Relu forward and backward (from dst) match a naive ReLU", "[gradcheck][relu]") {
@@ -537,18 +529,16 @@ void check_pool(const Shape& s, Tag tag, uint64_t seed) {
   const Floats x = random_floats(s.size(), seed);
   const Floats r = random_floats(s.n * s.c, seed + 1);
 
-  memory src = filled(desc, x, ctx), dst = zeros(pool.dst_desc(), ctx.engine);
-  memory diff_dst = filled(pool.dst_desc(), r, ctx), diff_src = zeros(desc, ctx.engine);
-  OpList fwd, bwd;
-  pool.forward(fwd, src, dst);
-  pool.backward(bwd, diff_dst, diff_src);
-  run(fwd, ctx);
-  run(bwd, ctx);
+  const LayerOutputs out = run_layer(
+      desc, pool.dst_desc(), x, r, ctx, [&](OpList& fwd, OpList& bwd, const LayerTensors& t) {
+        pool.forward(fwd, t.src, t.dst);
+        pool.backward(bwd, t.diff_dst, t.diff_src);
+      });
 
   const Vec rd = to_double(r);
-  expect_close("pool forward", read_plain(dst, ctx), avgpool_ref(to_double(x), s), kForwardTol);
+  expect_close("pool forward", out.dst, avgpool_ref(to_double(x), s), kForwardTol);
   check_gradient("pool dL/dx", [&](const Vec& v) { return dot(rd, avgpool_ref(v, s)); }, x,
-                 read_plain(diff_src, ctx));
+                 out.diff_src);
 }
 
 TEST_CASE("GlobalAvgPool forward and backward match a naive mean", "[gradcheck][pool]") {
@@ -576,19 +566,12 @@ void check_fc(int n, int c, int k, Tag src_tag, uint64_t seed) {
   set_plain(fc.weights().value, w, ctx);
   set_plain(fc.bias().value, b, ctx);
 
-  memory src = filled(src_desc, x, ctx), dst = zeros(fc.dst_desc(), ctx.engine);
-  memory diff_dst = filled(fc.dst_desc(), r, ctx), diff_src = zeros(src_desc, ctx.engine);
-  OpList fwd, bwd;
-  fc.forward(fwd, src, dst);
-  fc.backward_data(bwd, diff_dst, diff_src);
-  fc.backward_weights(bwd, src, diff_dst);
-  run(fwd, ctx);
-  run(bwd, ctx);
+  const LayerOutputs out = run_weighted_layer(fc, src_desc, x, r, ctx);
 
   const Vec xd = to_double(x), wd = to_double(w), bd = to_double(b), rd = to_double(r);
-  expect_close("fc forward", read_plain(dst, ctx), fc_ref(xd, n, c, wd, bd), kForwardTol);
+  expect_close("fc forward", out.dst, fc_ref(xd, n, c, wd, bd), kForwardTol);
   check_gradient("fc dL/dx", [&](const Vec& v) { return dot(rd, fc_ref(v, n, c, wd, bd)); }, x,
-                 read_plain(diff_src, ctx));
+                 out.diff_src);
   check_gradient("fc dL/dweight", [&](const Vec& v) { return dot(rd, fc_ref(xd, n, c, v, bd)); },
                  w, read_plain(fc.weights().grad, ctx));
   check_gradient("fc dL/dbias", [&](const Vec& v) { return dot(rd, fc_ref(xd, n, c, wd, v)); }, b,
@@ -610,7 +593,7 @@ void check_add_relu(const Shape& s, Tag tag, float scale, bool relu, bool in_pla
                    s.w, tag_name(tag), scale, relu, in_place));
   Context ctx;
   const auto desc = f32_desc(s.dims(), tag);
-  AddRelu add(ctx, desc, scale, relu);
+  AddRelu add(ctx, desc, {.scale_a = scale, .relu = relu});
   const Floats a = random_floats(s.size(), seed), b = random_floats(s.size(), seed + 1);
   memory ma = filled(desc, a, ctx), mb = filled(desc, b, ctx);
   memory dst = in_place ? ma : zeros(desc, ctx.engine);
@@ -723,11 +706,12 @@ void check_shortcut(const ShortcutCase& c, uint64_t seed) {
   shortcut_a_forward(mx, my, c.stride);
   CHECK(read_plain(my, ctx) == shortcut_a_ref(x, xs, c.co, c.stride));
 
-  for (bool accumulate : {false, true}) {
+  for (GradientWrite write : {GradientWrite::kAssign, GradientWrite::kAccumulate}) {
+    const bool accumulate = write == GradientWrite::kAccumulate;
     INFO("accumulate " << accumulate);
     memory dy = filled(y_desc, r, ctx);
     memory dx = filled(x_desc, prefill, ctx);
-    shortcut_a_backward(dy, dx, c.stride, accumulate);
+    shortcut_a_backward(dy, dx, c.stride, write);
     Floats expected = accumulate ? prefill : Floats(xs.size(), 0.f);
     shortcut_a_adjoint_ref(r, ys, expected, xs, c.stride);
     const Floats got = read_plain(dx, ctx);
@@ -819,6 +803,12 @@ double resnet_loss_ref(const ParamValues& p, Shortcut shortcut, const std::vecto
 // exceeds kMissThreshold; the median over all sampled coordinates must stay below kMedianLimit.
 constexpr double kMissThreshold = 0.1, kMedianLimit = 2e-2;
 
+// The training-mode loss (batch statistics) of the net's batch with `gates`: a training step's,
+// which leaves the gradients in the parameters (NetFixture keeps its own copies).
+double training_loss(ResNet& net, const std::vector<bool>& gates) {
+  return net.train_step(gates).mean_loss;
+}
+
 // Central difference of the training-mode loss in coordinate i (plain layout) of `param`.
 double loss_difference(ResNet& net, Param& param, Floats& plain, size_t i, double eps,
                        const std::vector<bool>& gates, Context& ctx) {
@@ -826,10 +816,10 @@ double loss_difference(ResNet& net, Param& param, Floats& plain, size_t i, doubl
   const float up = float(saved + eps), down = float(saved - eps);
   plain[i] = up;
   set_plain(param.value, plain, ctx);
-  const double plus = net.train_forward(gates).mean_loss;
+  const double plus = training_loss(net, gates);
   plain[i] = down;
   set_plain(param.value, plain, ctx);
-  const double minus = net.train_forward(gates).mean_loss;
+  const double minus = training_loss(net, gates);
   plain[i] = saved;
   set_plain(param.value, plain, ctx);
   return (plus - minus) / (double(up) - double(down));
@@ -843,7 +833,7 @@ double directional_difference(ResNet& net, Param& param, const Floats& plain, co
   auto loss_at = [&](double s) {
     for (size_t i = 0; i < plain.size(); ++i) moved[i] = float(plain[i] + s * v[i]);
     set_plain(param.value, moved, ctx);
-    return net.train_forward(gates).mean_loss;
+    return training_loss(net, gates);
   };
   const double d = (loss_at(t) - loss_at(-t)) / (2 * t);
   set_plain(param.value, plain, ctx);
@@ -930,8 +920,8 @@ TEST_CASE("ResNet dropped blocks: zero gradients, no residual primitives, no inf
       else
         CHECK(f.executions_after[l] == f.executions_before[l]);
     }
-    // train_forward reproduces train_step's loss.
-    CHECK(f.net.train_forward(c.gates).mean_loss == Approx(f.loss).epsilon(1e-6));
+    // Another step with the same gates reproduces the step's loss.
+    CHECK(training_loss(f.net, c.gates) == Approx(f.loss).epsilon(1e-6));
 
     int dropped_params = 0;
     for (Param* p : f.net.params().all()) {
@@ -979,7 +969,7 @@ TEST_CASE("ResNet train_step gradients match central differences of a naive doub
   }
 }
 
-TEST_CASE("ResNet train_step gradients match finite differences of train_forward",
+TEST_CASE("ResNet train_step gradients match finite differences of the training loss",
           "[gradcheck][resnet]") {
   for (const auto& c : net_cases()) {
     INFO(c.label());

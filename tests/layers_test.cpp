@@ -14,7 +14,7 @@ TEST_CASE("batch-norm running statistics follow PyTorch's update", "[layers]") {
   ParamStore params;
   const int n = 4, c = 3, hw = 5;  // (N, C, H, W) = (4, 3, 5, 5)
   const auto desc = f32_desc({n, c, hw, hw}, Tag::nchw);
-  BatchNorm train(ctx, params, "bn", 0, desc, false, Mode::kTrain);
+  BatchNorm train(ctx, params, "bn", desc, {.block = 0}, Mode::kTrain);
   memory x = zeros(desc, ctx.engine), y = zeros(desc, ctx.engine);
   OpList ops;
   train.forward(ops, x, y);
@@ -49,7 +49,7 @@ TEST_CASE("batch-norm running statistics follow PyTorch's update", "[layers]") {
   // Inference normalises with the running statistics (scale 1, shift 0 by default: the
   // params were created zeroed, so set the scale).
   for (int ch = 0; ch < c; ++ch) ptr(params.find("bn.scale")->value)[ch] = 1.0f;
-  BatchNorm infer(ctx, params, "bn", 0, desc, false, Mode::kInfer);
+  BatchNorm infer(ctx, params, "bn", desc, {.block = 0}, Mode::kInfer);
   OpList infer_ops;
   infer.forward(infer_ops, x, y);
   infer_ops.execute(ctx.stream);

@@ -27,7 +27,7 @@ TEST_CASE("sgd_step matches the PyTorch update over several steps", "[sgd]") {
     dnnl::engine engine(dnnl::engine::kind::cpu, 0);
     dnn::ParamStore params;
     const auto desc = dnn::f32_desc({5}, dnn::Tag::a);
-    dnn::Param& p = params.get_or_create("w", desc, 0, true, engine);
+    dnn::Param& p = params.get_or_create("w", desc, 0, engine);
     std::vector<double> w = {0.5, -1.0, 2.0, 0.0, 3.0}, v(5, 0.0);
     for (int i = 0; i < 5; ++i) dnn::ptr(p.value)[i] = float(w[i]);
     OptimizerConfig config{0.9, nesterov, 1e-2};
@@ -48,7 +48,7 @@ TEST_CASE("sgd_step matches the PyTorch update over several steps", "[sgd]") {
 TEST_CASE("a zero gradient still applies weight decay and momentum", "[sgd]") {
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnn::ParamStore params;
-  dnn::Param& p = params.get_or_create("w", dnn::f32_desc({1}, dnn::Tag::a), 3, true, engine);
+  dnn::Param& p = params.get_or_create("w", dnn::f32_desc({1}, dnn::Tag::a), 3, engine);
   dnn::ptr(p.value)[0] = 2.0f;
   p.velocity[0] = 0.5f;
   sgd_step(OptimizerConfig{0.9, false, 0.1}, 1.0, params);

@@ -45,10 +45,13 @@ void BackwardWeights::record_gradient(OpList& ops) const {
 
 // ---------------------------------------------------------------------------- Conv
 
-Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
-           const memory::desc& src, int out_channels, int kernel, int stride, Mode mode,
-           OpList* weight_sync, InputGradient input_gradient)
+Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, const memory::desc& src,
+           const ConvOptions& options, Mode mode, OpList* weight_sync)
     : ctx_(ctx) {
+  const int out_channels = options.out_channels, kernel = options.kernel;
+  const int stride = options.stride;
+  STODEPTH_CHECK(out_channels > 0 && kernel > 0 && stride > 0,
+                 "a convolution needs output channels, a kernel and a stride");
   const Dims in = src.dims();  // (N, Ci, H, W)
   const int pad = kernel / 2;
   const Dims out = {in[0], out_channels, (in[2] + 2 * pad - kernel) / stride + 1,
@@ -64,10 +67,10 @@ Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
   dst_desc_ = fwd_pd_.dst_desc();
 
   if (mode == Mode::kTrain) {
-    weights_ = &params.get_or_create(name, fwd_pd_.weights_desc(), block, true, ctx.engine);
+    weights_ = &params.get_or_create(name, fwd_pd_.weights_desc(), options.block, ctx.engine);
     weights_for_forward_ = weights_->value;
     memory::desc bwd_data_weights = weights_->value.get_desc();
-    if (input_gradient == InputGradient::kNeeded) {
+    if (options.input_gradient == InputGradient::kNeeded) {
       bwd_data_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_,
                        strides, padding, padding},
                       ctx.engine, fwd_pd_};
@@ -115,26 +118,26 @@ void Conv::backward_weights(OpList& ops, const memory& src, const memory& diff_d
 
 // ----------------------------------------------------------------------- BatchNorm
 
-BatchNorm::BatchNorm(Context& ctx, ParamStore& params, const std::string& name, int block,
-                     const memory::desc& data, bool fuse_relu, Mode mode)
+BatchNorm::BatchNorm(Context& ctx, ParamStore& params, const std::string& name,
+                     const memory::desc& data, const BatchNormOptions& options, Mode mode)
     : ctx_(ctx), mode_(mode) {
   const Dims dims = data.dims();  // (N, C, H, W)
   const int channels = static_cast<int>(dims[1]);
   reduce_count_ = dims[0] * dims[2] * dims[3];
   const auto channel_desc = f32_desc({channels}, Tag::a);
-  scale_ = &params.get_or_create(name + ".scale", channel_desc, block, false, ctx.engine);
-  shift_ = &params.get_or_create(name + ".shift", channel_desc, block, false, ctx.engine);
+  scale_ = &params.get_or_create(name + ".scale", channel_desc, options.block, ctx.engine);
+  shift_ = &params.get_or_create(name + ".shift", channel_desc, options.block, ctx.engine);
   running_ = &params.running_stats(name, channels);
 
   using Flags = dnnl::normalization_flags;
   Flags flags = Flags::use_scale | Flags::use_shift;
-  if (fuse_relu) flags |= Flags::fuse_norm_relu;
+  if (options.fuse_relu) flags |= Flags::fuse_norm_relu;
   if (mode == Mode::kInfer) flags |= Flags::use_global_stats;
   fwd_pd_ = {{forward_kind(mode), data, kEpsilon, flags}, ctx.engine};
   if (mode == Mode::kTrain) {
     mean_ = memory(fwd_pd_.mean_desc(), ctx.engine);
     variance_ = memory(fwd_pd_.variance_desc(), ctx.engine);
-    if (fuse_relu) workspace_ = memory(fwd_pd_.workspace_desc(), ctx.engine);
+    if (options.fuse_relu) workspace_ = memory(fwd_pd_.workspace_desc(), ctx.engine);
     bwd_pd_ = {{dnnl::prop_kind::backward, data, data, kEpsilon, flags}, ctx.engine, fwd_pd_};
   } else {
     // Inference reads the running statistics in place.
@@ -196,10 +199,10 @@ void Relu::backward(OpList& ops, const memory& dst, const memory& diff_dst,
 
 // ------------------------------------------------------------------------- AddRelu
 
-AddRelu::AddRelu(Context& ctx, const memory::desc& data, float scale_a, bool relu) {
+AddRelu::AddRelu(Context& ctx, const memory::desc& data, const AddReluOptions& options) {
   dnnl::primitive_attr attr;
-  if (scale_a != 1.f) attr.set_scales(DNNL_ARG_SRC_0, 0, {scale_a});
-  if (relu) {
+  if (options.scale_a != 1.f) attr.set_scales(DNNL_ARG_SRC_0, 0, {options.scale_a});
+  if (options.relu) {
     dnnl::post_ops post;
     post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     attr.set_post_ops(post);
@@ -246,9 +249,9 @@ InnerProduct::InnerProduct(Context& ctx, ParamStore& params, const std::string& 
   dst_desc_ = f32_desc({in[0], outputs}, Tag::nc);
   fwd_pd_ = {{forward_kind(mode), src, any_weights, bias_desc, dst_desc_}, ctx.engine};
   if (mode == Mode::kTrain) {
-    weights_ = &params.get_or_create(name + ".weight", fwd_pd_.weights_desc(), -1, true,
+    weights_ = &params.get_or_create(name + ".weight", fwd_pd_.weights_desc(), kNoBlock,
                                      ctx.engine);
-    bias_ = &params.get_or_create(name + ".bias", bias_desc, -1, false, ctx.engine);
+    bias_ = &params.get_or_create(name + ".bias", bias_desc, kNoBlock, ctx.engine);
     weights_for_forward_ = weights_->value;
     bwd_data_pd_ = {{src, any_weights, dst_desc_}, ctx.engine, fwd_pd_};
     bwd_weights_pd_ = {{src, any_weights, bias_desc, dst_desc_}, ctx.engine, fwd_pd_};

@@ -37,14 +37,20 @@ class BackwardWeights {
   memory for_bwd_data_, diff_;
 };
 
+// A convolution's shape, and the residual block whose gate drops its weights.
+struct ConvOptions {
+  int out_channels = 0, kernel = 0, stride = 1;
+  int block = kNoBlock;
+  InputGradient input_gradient = InputGradient::kNeeded;
+};
+
 // 2-D convolution, no bias, padding kernel/2.   src (N, Ci, H, W) -> dst (N, Co, H', W')
 class Conv {
  public:
   // In kInfer mode the weights come from `params` (created by the training network); when
   // the inference primitive wants another layout, a reorder is added to `weight_sync`.
-  Conv(Context& ctx, ParamStore& params, const std::string& name, int block,
-       const memory::desc& src, int out_channels, int kernel, int stride, Mode mode,
-       OpList* weight_sync = nullptr, InputGradient input_gradient = InputGradient::kNeeded);
+  Conv(Context& ctx, ParamStore& params, const std::string& name, const memory::desc& src,
+       const ConvOptions& options, Mode mode, OpList* weight_sync = nullptr);
   const memory::desc& dst_desc() const { return dst_desc_; }
   Param& weights() { return *weights_; }
 
@@ -65,6 +71,13 @@ class Conv {
   BackwardWeights backward_weights_;
 };
 
+// The residual block whose gate drops a batch norm's scale and shift, and whether the
+// ReLU that follows it runs fused into it.
+struct BatchNormOptions {
+  int block = kNoBlock;
+  bool fuse_relu = false;
+};
+
 // Batch normalisation with learned scale/shift, optionally fused with a following ReLU.
 // Training uses batch statistics and updates the running ones (momentum 0.1, unbiased
 // variance, as PyTorch); inference uses the running statistics.   data (N, C, H, W)
@@ -73,8 +86,8 @@ class BatchNorm {
   static constexpr float kEpsilon = 1e-5f;
   static constexpr float kRunningMomentum = 0.1f;
 
-  BatchNorm(Context& ctx, ParamStore& params, const std::string& name, int block,
-            const memory::desc& data, bool fuse_relu, Mode mode);
+  BatchNorm(Context& ctx, ParamStore& params, const std::string& name,
+            const memory::desc& data, const BatchNormOptions& options, Mode mode);
   void forward(OpList& ops, const memory& src, const memory& dst) const;
   // Needs the forward's src; writes scale/shift gradients into their params.
   void backward(OpList& ops, const memory& src, const memory& diff_dst,
@@ -105,11 +118,18 @@ class Relu {
   dnnl::eltwise_backward::primitive_desc bwd_pd_;
 };
 
+// dst = relu(scale_a·a + b), or scale_a·a + b without the ReLU (the backward's gradient
+// accumulation).
+struct AddReluOptions {
+  float scale_a = 1.f;  // the survival probability at inference, 1 in training
+  bool relu = true;
+};
+
 // dst = relu(scale·a + b): the residual add with the block's final ReLU fused; scale is
 // the survival probability at inference and 1 in training.   a, b, dst (N, C, H, W)
 class AddRelu {
  public:
-  AddRelu(Context& ctx, const memory::desc& data, float scale_a, bool relu);
+  AddRelu(Context& ctx, const memory::desc& data, const AddReluOptions& options);
   void forward(OpList& ops, const memory& a, const memory& b, const memory& dst) const;
 
  private:

@@ -28,42 +28,39 @@ struct Layout {
   }
 };
 
-}  // namespace
-
-void shortcut_a_forward(const memory& x, const memory& y, int stride) {
-  const auto xd = x.get_desc(), yd = y.get_desc();
+// Calls visit(offset in x, offset in y) for every value the shortcut carries over:
+// x[n, c, s·h, s·w] and y[n, c, h, w] for c < Ci.   x (N, Ci, H, W), y (N, Co, H', W')
+template <typename Visit>
+void for_each_carried(const memory::desc& xd, const memory::desc& yd, int stride, Visit visit) {
   const Dims xs = xd.dims(), ys = yd.dims();
   STODEPTH_CHECK(xs[0] == ys[0] && xs[1] <= ys[1], "shortcut A shapes");
   STODEPTH_CHECK((xs[2] - 1) / stride + 1 == ys[2] && (xs[3] - 1) / stride + 1 == ys[3],
                  "shortcut A spatial size");
   const Layout lx(xd), ly(yd);
-  const float* src = ptr(x);
-  float* dst = ptr(y);
-  std::memset(dst, 0, yd.get_size());  // padded channels (and blocking padding) are zero
 #pragma omp parallel for collapse(2)
   for (int64_t n = 0; n < ys[0]; ++n)
     for (int64_t c = 0; c < xs[1]; ++c)
       for (int64_t h = 0; h < ys[2]; ++h)
         for (int64_t w = 0; w < ys[3]; ++w)
-          dst[ly.at(n, c, h, w)] = src[lx.at(n, c, h * stride, w * stride)];
+          visit(lx.at(n, c, h * stride, w * stride), ly.at(n, c, h, w));
 }
 
-void shortcut_a_backward(const memory& dy, const memory& dx, int stride, bool accumulate) {
-  const auto dyd = dy.get_desc(), dxd = dx.get_desc();
-  const Dims ys = dyd.dims(), xs = dxd.dims();
-  STODEPTH_CHECK(xs[0] == ys[0] && xs[1] <= ys[1], "shortcut A shapes");
-  STODEPTH_CHECK((xs[2] - 1) / stride + 1 == ys[2] && (xs[3] - 1) / stride + 1 == ys[3],
-                 "shortcut A spatial size");
-  const Layout ly(dyd), lx(dxd);
+}  // namespace
+
+void shortcut_a_forward(const memory& x, const memory& y, int stride) {
+  const float* src = ptr(x);
+  float* dst = ptr(y);
+  std::memset(dst, 0, y.get_desc().get_size());  // padded channels (and blocking padding) are zero
+  for_each_carried(x.get_desc(), y.get_desc(), stride,
+                   [=](int64_t at_x, int64_t at_y) { dst[at_y] = src[at_x]; });
+}
+
+void shortcut_a_backward(const memory& dy, const memory& dx, int stride, GradientWrite write) {
   const float* src = ptr(dy);
   float* dst = ptr(dx);
-  if (!accumulate) std::memset(dst, 0, dxd.get_size());
-#pragma omp parallel for collapse(2)
-  for (int64_t n = 0; n < ys[0]; ++n)
-    for (int64_t c = 0; c < xs[1]; ++c)
-      for (int64_t h = 0; h < ys[2]; ++h)
-        for (int64_t w = 0; w < ys[3]; ++w)
-          dst[lx.at(n, c, h * stride, w * stride)] += src[ly.at(n, c, h, w)];
+  if (write == GradientWrite::kAssign) std::memset(dst, 0, dx.get_desc().get_size());
+  for_each_carried(dx.get_desc(), dy.get_desc(), stride,
+                   [=](int64_t at_x, int64_t at_y) { dst[at_x] += src[at_y]; });
 }
 
 }  // namespace stodepth::dnn

@@ -33,12 +33,11 @@ void read_into(const memory& src, float* dst, Tag tag, Context& ctx) {
 }
 
 Param& ParamStore::get_or_create(const std::string& name, const memory::desc& desc, int block,
-                                 bool is_weight, const dnnl::engine& engine) {
+                                 const dnnl::engine& engine) {
   if (auto* existing = find(name)) return *existing;
   auto param = std::make_unique<Param>();
   param->name = name;
   param->block = block;
-  param->is_weight = is_weight;
   param->value = zeros(desc, engine);
   param->grad = zeros(desc, engine);
   param->velocity.assign(buffer_floats(desc), 0.0f);

@@ -40,14 +40,17 @@ inline float* ptr(const memory& m) { return static_cast<float*>(m.get_data_handl
 void write_from(const float* src, Tag tag, const memory& dst, Context& ctx);
 void read_into(const memory& src, float* dst, Tag tag, Context& ctx);
 
+// Param::block of a parameter that trains at every step, whatever the gates: the stem's, the
+// head's and the projection shortcuts'.
+inline constexpr int kNoBlock = -1;
+
 // A trainable tensor in the layout its forward primitive prefers; `grad` has the same
 // descriptor so the optimiser works elementwise on raw buffers.
 struct Param {
   std::string name;
-  int block = -1;  // residual block owning it (0-based), -1 for stem/head
+  int block = kNoBlock;  // the residual block (0-based) whose closed gate zeroes its gradient
   memory value, grad;
   std::vector<float> velocity;  // momentum buffer, same length as the buffer
-  bool is_weight = true;        // conv/fc weights vs BN scale/shift and biases
 };
 
 // Running statistics of one batch-norm layer, updated by training steps and used at inference.
@@ -61,7 +64,7 @@ class ParamStore {
  public:
   // Returns the parameter `name`, creating it in layout `desc` (zeroed) if new.
   Param& get_or_create(const std::string& name, const memory::desc& desc, int block,
-                       bool is_weight, const dnnl::engine& engine);
+                       const dnnl::engine& engine);
   Param* find(const std::string& name);
   std::vector<Param*> all();  // creation order
   // The running statistics `name`, created as mean 0, variance 1 if new.

@@ -58,10 +58,8 @@ double median(std::span<const double> x) {
   return (lower + v[mid]) / 2;
 }
 
-// Levene-family W: one-way ANOVA F on z_ij = |x_ij − center(group i)|.
-template <typename Center>
-std::optional<TestResult> levene_family(const std::vector<std::span<const double>>& groups,
-                                        Center center) {
+// Brown–Forsythe W: one-way ANOVA F on z_ij = |x_ij − median(group i)|.
+std::optional<TestResult> median_levene(const std::vector<std::span<const double>>& groups) {
   const size_t k = groups.size();
   if (k < 2) return std::nullopt;
   if (!std::all_of(groups.begin(), groups.end(), usable_sample)) return std::nullopt;
@@ -71,7 +69,7 @@ std::optional<TestResult> levene_family(const std::vector<std::span<const double
   size_t n_total = 0;
   double z_sum = 0;
   for (size_t i = 0; i < k; ++i) {
-    const double c = center(groups[i]);
+    const double c = median(groups[i]);
     for (double v : groups[i]) z[i].push_back(std::abs(v - c));
     double s = 0;
     for (double v : z[i]) s += v;
@@ -223,11 +221,7 @@ std::optional<TestResult> f_test_equal_variance(std::span<const double> a,
 }
 
 std::optional<TestResult> brown_forsythe(const std::vector<std::span<const double>>& groups) {
-  return levene_family(groups, median);
-}
-
-std::optional<TestResult> levene_mean(const std::vector<std::span<const double>>& groups) {
-  return levene_family(groups, [](std::span<const double> g) { return moments(g).mean; });
+  return median_levene(groups);
 }
 
 std::vector<double> moving_average(std::span<const double> x, size_t window) {

@@ -54,13 +54,12 @@ std::optional<TestResult> welch_t_test(std::span<const double> a, std::span<cons
 std::optional<TestResult> f_test_equal_variance(std::span<const double> a,
                                                 std::span<const double> b);
 
-// Levene-type tests of equal variances across k groups: z_ij = |x_ij − c_i| with c_i the group
-// median (Brown–Forsythe) or mean (classic Levene), then the one-way ANOVA F of the z_ij:
+// Brown–Forsythe test of equal variances across k groups (Levene's, robust: centred on
+// medians): z_ij = |x_ij − median_i|, then the one-way ANOVA F of the z_ij:
 //   W = (N − k)/(k − 1) · Σ n_i (z̄_i − z̄)² / Σ Σ (z_ij − z̄_i)²  ~ F(k − 1, N − k).
-// Matches scipy.stats.levene(center='median' | 'mean'). nullopt if k < 2, a group has < 2
-// points, a non-finite input, or the within-group spread of z is zero (W undefined).
+// Matches scipy.stats.levene(center='median'). nullopt if k < 2, a group has < 2 points, a
+// non-finite input, or the within-group spread of z is zero (W undefined).
 std::optional<TestResult> brown_forsythe(const std::vector<std::span<const double>>& groups);
-std::optional<TestResult> levene_mean(const std::vector<std::span<const double>>& groups);
 
 // Trailing moving average: out[i] = mean(x[i − window + 1 .. i]); for i < window − 1 the
 // window holds only the i + 1 available points. Empty if window == 0.

@@ -1,0 +1,58 @@
+// What the tests that train share: a small configuration that learns in seconds, the
+// synthetic dataset it learns, and a sink that records what the trainer reports.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/config.h"
+#include "model/data/dataset.h"
+#include "model/trainer.h"
+
+namespace stodepth::testing {
+
+// Records what the trainer reports; stops the run after `stop_after` iterations and refuses
+// checkpoints after `refuse_checkpoints_after` (as if the process died before writing them).
+struct RecordingSink : MetricsSink {
+  std::vector<IterationRecord> iterations;
+  std::vector<TestEvalRecord> evals;
+  std::vector<int64_t> checkpoints;
+  RunPlan plan;
+  int64_t stop_after = -1, refuse_checkpoints_after = -1;
+
+  void on_start(const RunPlan& p) override { plan = p; }
+  void on_iteration(const IterationRecord& r) override { iterations.push_back(r); }
+  void on_test_eval(const TestEvalRecord& r) override { evals.push_back(r); }
+  bool should_stop() override {
+    return stop_after >= 0 && !iterations.empty() && iterations.back().iteration >= stop_after;
+  }
+  Status before_checkpoint(int64_t iteration) override {
+    if (refuse_checkpoints_after >= 0 && iteration > refuse_checkpoints_after)
+      return storage_error("not durable");
+    checkpoints.push_back(iteration);
+    return ok_status();
+  }
+};
+
+// Depth 8 on the synthetic dataset: 2 epochs of 93 batches of 64.
+inline TrainConfig small_config() {
+  TrainConfig c;
+  c.data.name = "synthetic";
+  c.model.depth = 8;
+  c.sd.p_L = 0.5;
+  c.train.epochs = 2;
+  c.train.batch = 64;
+  c.train.lr.base = 0.05;
+  c.train.threads = 2;
+  c.eval.every = 5;
+  c.eval.batch = 200;
+  return c;
+}
+
+// 6000 training and 1000 test images, 1×28×28, 10 classes.
+inline const data::Dataset& synthetic() {
+  static const data::Dataset d = data::make_synthetic(6000, 1000, 1, 28, 10, 3);
+  return d;
+}
+
+}  // namespace stodepth::testing
