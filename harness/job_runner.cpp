@@ -135,6 +135,11 @@ JobOutcome JobRunner::run(const sweeps::Job& job, int previous_threads,
     }
     if (!*claimed) return outcome;  // another launcher has it or finished it
     resume_after = claimed->resume_after;
+    // So that a report names the hardware each run trained on.
+    if (auto recorded = control_->record_machine(job.key, setup_.machine); !recorded) {
+      outcome.storage_error = recorded.error();
+      return outcome;
+    }
   }
   if (resume_after > 0 && previous_threads > 0 && previous_threads != threads)
     observer.on_notice(fmt::format(

@@ -50,8 +50,8 @@ struct RunnerSetup {
   std::string db_path;         // the results store the runs are claimed and recorded in
   std::string checkpoint_dir;  // created when checkpoint_every > 0
   std::string host;            // who holds the claimed runs: launcher_id() of the process
-  // Where the runs train; machine.threads is each run's OpenMP thread count. The store
-  // records the rest with a run once its claim takes them.
+  // Where the runs train; machine.threads is each run's OpenMP thread count. Recorded with
+  // every run the runner claims.
   MachineFacts machine;
   bool retry_failed = false;      // failed and diverged runs may be claimed
   int64_t checkpoint_every = 0;   // see LaunchOptions

@@ -25,19 +25,24 @@ TEST_CASE("the header names the sweep, counts runs, and describes the machine") 
   CHECK_THAT(html, Catch::Contains("<title>stodepth report: small</title>"));
   CHECK_THAT(html, Catch::Contains("<td>sweep</td><td>small</td>"));
   CHECK_THAT(html, Catch::Contains("<td>runs</td><td>4 (4 done)</td>"));
-  // Cores, ISA and version from Comparison::machine; the threads are the runs' (2 and 4).
-  CHECK_THAT(html,
-             Catch::Contains("<td>machine</td><td>8 cores; 2, 4 threads per job; oneDNN 9.8.7 "
-                             "(TEST-ISA)</td>"));
+  // The runs' recorded machines: one per thread count (2 and 4), each with its runs.
+  CHECK_THAT(html, Catch::Contains("<td>machine 1</td><td>Test CPU, 8 cores, TEST-ISA; 2 threads "
+                                   "per job; oneDNN 9.8.7; host node1: 2 runs (ResNet (p_L = 1), "
+                                   "SD linear p_L = 0.5)</td>"));
+  CHECK_THAT(html, Catch::Contains("<td>machine 2</td><td>Test CPU, 8 cores, TEST-ISA; 4 threads "
+                                   "per job; oneDNN 9.8.7; host node1: 2 runs"));
   CHECK_THAT(html, Catch::Contains("<pre>name: small\n</pre>"));
   CHECK_THAT(html, !Catch::Contains("Incomplete sweep"));
 }
 
-TEST_CASE("runs without a thread count show a dash") {
+TEST_CASE("one machine is one row; runs launched before machines were recorded say so") {
   Comparison c = testing::small_comparison();
   for (Arm& arm : c.arms)
-    for (RunRow& r : arm.runs) r.threads = 0;
-  CHECK_THAT(render(c), Catch::Contains("8 cores; – threads per job;"));
+    for (RunRow& r : arm.runs) r.machine = {"old-host", "", "", 0, 1, ""};
+  c.machines = machine_groups(c.arms);
+  CHECK_THAT(render(c), Catch::Contains("<td>machine</td><td>not recorded (launched before "
+                                        "stodepth recorded machines); 1 thread per job; host "
+                                        "old-host</td>"));
 }
 
 TEST_CASE("the tables with rows, then a section of charts per pair") {

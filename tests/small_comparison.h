@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "results/report/comparison.h"
+#include "results/report/machines.h"
 
 namespace stodepth::testing {
 
@@ -23,6 +24,7 @@ inline results::RunRow done_run(const std::string& key, double p_L, uint64_t see
   r.config.train.seed = seed;
   r.config_json = "{}";
   r.threads = threads;
+  r.machine = {"node1", "Test CPU", "TEST-ISA", 8, threads, "9.8.7"};
   r.final_test_accuracy = final_accuracy;
   r.mean_step_ms = step_ms;
   return r;
@@ -56,9 +58,7 @@ inline results::Comparison small_comparison() {
   c.series["sd-1"] = four_evaluations({0.5, 0.6, 0.9, 0.92});
   c.series["sd-2"] = four_evaluations({0.5, 0.8, 0.9, 0.94});
   c.status_counts = {{"done", 4}};
-  c.machine.cores = 8;
-  c.machine.isa = "TEST-ISA";
-  c.machine.onednn_version = "9.8.7";
+  c.machines = results::machine_groups(c.arms);  // threads 2 and 4: two groups
 
   results::Pair p;
   p.title = "synthetic, ResNet-20";

@@ -58,6 +58,13 @@ struct RunSeries {
   int64_t steps_per_epoch = 0;  // iterations recorded in epoch 1
 };
 
+// Runs that trained on one machine (equal RunRow::machine).
+struct MachineGroup {
+  MachineFacts facts;
+  std::vector<std::string> arms;  // labels of the arms with runs on it, in arm order
+  int runs = 0;
+};
+
 // Everything a report shows, read and computed once; the renderings only format it.
 // Pairs point into `arms`: move a Comparison, do not copy it.
 struct Comparison {
@@ -67,9 +74,7 @@ struct Comparison {
   std::vector<std::pair<std::string, int>> status_counts;
   bool complete = true;                     // every run done, failed or diverged
   std::map<std::string, RunSeries> series;  // by run key, every run of the arms
-  // The header's machine line (cores, ISA, oneDNN version): for now the rendering machine's
-  // (rendering_machine.h), to be replaced by the facts the runs record.
-  MachineFacts machine;
+  std::vector<MachineGroup> machines;  // what the runs trained on (machines.h)
 };
 
 }  // namespace stodepth::results

@@ -2,25 +2,25 @@
 
 #include <fmt/format.h>
 
-#include <set>
-
 #include "results/report/html.h"
+#include "results/report/machines.h"
 #include "results/report/report_charts.h"
 #include "results/report/svg.h"
 
 namespace stodepth::results {
 namespace {
 
-// E.g. "8 cores; 2, 4 threads per job; oneDNN 2.6.3 (AVX2)"; the threads are the runs'.
-std::string machine_line(const Comparison& c) {
-  std::set<int> threads;
-  for (const Arm& arm : c.arms)
-    for (const RunRow& r : arm.runs)
-      if (r.threads > 0) threads.insert(r.threads);
-  return fmt::format(
-      "{} cores; {} threads per job; oneDNN {} ({})", c.machine.cores,
-      threads.empty() ? std::string("–") : fmt::format("{}", fmt::join(threads, ", ")),
-      c.machine.onednn_version, c.machine.isa);
+// A row per machine the runs trained on; with several, each says which runs.
+std::vector<std::vector<std::string>> machine_rows(const Comparison& c) {
+  if (c.machines.size() == 1) return {{"machine", describe_machine(c.machines[0].facts)}};
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < c.machines.size(); ++i) {
+    const MachineGroup& m = c.machines[i];
+    rows.push_back({fmt::format("machine {}", i + 1),
+                    fmt::format("{}: {} run{} ({})", describe_machine(m.facts), m.runs,
+                                m.runs == 1 ? "" : "s", fmt::join(m.arms, ", "))});
+  }
+  return rows;
 }
 
 std::string header_html(const Comparison& c) {
@@ -36,13 +36,13 @@ std::string header_html(const Comparison& c) {
         "<p class=\"warning\"><strong>Incomplete sweep:</strong> {}. Statistics "
         "use the done runs only.</p>",
         html::escape(fmt::format("{}", fmt::join(counts, ", "))));
-  out += html::table({"", ""},
-                     {{"sweep", c.sweep.name},
-                      {"description", c.sweep.description},
-                      {"runs", fmt::format("{} ({})", total, fmt::join(counts, ", "))},
-                      {"machine", machine_line(c)},
-                      {"stodepth", STODEPTH_VERSION}},
-                     {false, false});
+  std::vector<std::vector<std::string>> rows = {
+      {"sweep", c.sweep.name},
+      {"description", c.sweep.description},
+      {"runs", fmt::format("{} ({})", total, fmt::join(counts, ", "))}};
+  for (auto& row : machine_rows(c)) rows.push_back(std::move(row));
+  rows.push_back({"stodepth", STODEPTH_VERSION});
+  out += html::table({"", ""}, rows, {false, false});
   out += "<details><summary>Sweep file</summary><pre>" + html::escape(c.sweep.source_text) +
          "</pre></details>";
   return out;

@@ -12,7 +12,7 @@
 #include "results/report/render_csv.h"
 #include "results/report/render_html.h"
 #include "results/report/render_markdown.h"
-#include "results/report/rendering_machine.h"
+#include "results/report/machines.h"
 #include "results/report/report_tables.h"
 
 namespace stodepth::results {
@@ -55,7 +55,7 @@ Result<Comparison> compare(Store& store, const ReportOptions& options) {
   c.pairs = pair_arms(c.arms);
   for (Pair& p : c.pairs) add_statistics(p, data->series, options);
   c.series = std::move(data->series);
-  c.machine = rendering_machine_facts();
+  c.machines = machine_groups(c.arms);
   return c;
 }
 
