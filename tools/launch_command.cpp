@@ -12,6 +12,7 @@
 
 #include "harness/scheduler.h"
 #include "harness/tbb_executor.h"
+#include "results/store/columns.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
 #include "tools/progress.h"
@@ -110,18 +111,15 @@ int print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& opti
   }
   const auto& stored = plan->stored.runs;
   TextTable t;
-  t.columns = {"key", "dataset", "depth", "width", "shortcut", "rule", "p_L", "schedule",
-               "lr", "batch", "epochs", "iterations", "seed", "status"};
+  t.columns = {"key"};
+  for (const auto& column : results::parameter_columns()) t.columns.push_back(column.name);
+  t.columns.push_back("status");
   for (const auto& job : sweep.jobs) {
-    const auto& c = job.config;
+    std::vector<std::optional<std::string>> row = {job.key};
+    for (const auto& column : results::parameter_columns()) row.push_back(column.text(job.config));
     const auto it = stored.find(job.key);
-    t.rows.push_back({job.key, c.data.name, std::to_string(c.model.depth),
-                      std::to_string(c.model.width), to_string(c.model.shortcut),
-                      to_string(c.sd.rule), fmt::format("{}", c.sd.p_L),
-                      to_string(c.train.lr.kind), fmt::format("{}", c.train.lr.base),
-                      std::to_string(c.train.batch), std::to_string(c.train.epochs),
-                      std::to_string(c.train.iterations), std::to_string(c.train.seed),
-                      it == stored.end() ? "new" : to_string(it->second.state)});
+    row.push_back(it == stored.end() ? "new" : to_string(it->second.state));
+    t.rows.push_back(std::move(row));
   }
   print_table(stdout, t, TableFormat::kTable);
   fmt::print("{} jobs in sweep '{}'\n", sweep.jobs.size(), sweep.name);
