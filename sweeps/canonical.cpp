@@ -66,8 +66,6 @@ std::string source_hash(const YAML::Node& root) {
   return hash_hex(compact_json(sections));
 }
 
-std::string canonical_json(const TrainConfig& config) { return canonical_config_json(config); }
-
 std::string job_key(const TrainConfig& config) { return hash_hex(canonical_config_json(config)); }
 
 }  // namespace stodepth::sweeps

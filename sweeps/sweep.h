@@ -74,13 +74,10 @@ Result<Sweep> load_sweep_file(const std::string& path, const ExpandOptions& opti
 Result<Sweep> parse_sweep(const std::string& text, const std::string& filename,
                           const ExpandOptions& options = {});
 
-// Canonical JSON of a config and its key: equal configs give equal keys whatever the
-// spelling (key order, 1 vs 1.0, defaults written out or not). Keys are the sweep-file
-// names, sorted; doubles print as their shortest round-trip form, enums as their names.
-// `dataset.dir` and `train.threads` are left out: where the data lives and how many threads
-// the scheduler gives a job are properties of the machine, not of the experiment, so the
-// same experiment keeps its key (and its stored results) across machines.
-std::string canonical_json(const TrainConfig& config);
-std::string job_key(const TrainConfig& config);  // FNV-1a 64 of canonical_json, 16 hex chars
+// A config's job key: FNV-1a 64 of its canonical JSON (model/config_codec.h), 16 hex digits.
+// Equal configs give equal keys whatever the spelling (key order, 1 vs 1.0, defaults written
+// out or not), and the machine's settings (data location, threads) are not part of it, so
+// the same experiment keeps its key (and its stored results) across machines.
+std::string job_key(const TrainConfig& config);
 
 }  // namespace stodepth::sweeps

@@ -9,6 +9,8 @@
 #include <tuple>
 #include <vector>
 
+#include "model/config_codec.h"
+
 namespace fs = std::filesystem;
 using namespace stodepth;
 using namespace stodepth::sweeps;
@@ -188,7 +190,7 @@ TEST_CASE("adding an axis value or a one-value axis keeps the existing keys") {
 
 TEST_CASE("canonical JSON: sorted keys, every field, shortest numbers, enum names") {
   TrainConfig c;
-  CHECK(canonical_json(c) ==
+  CHECK(canonical_config_json(c) ==
         R"({"dataset":{"name":"fashion-mnist","synthetic_seed":0,"test_subset":0,)"
         R"("train_subset":0},"eval":{"batch":400,"every":10},"model":{"depth":110,)"
         R"("shortcut":"A","width":1},"stochastic_depth":{"p_L":0.5,"rule":"linear"},)"
@@ -210,7 +212,7 @@ TEST_CASE("canonical JSON: sorted keys, every field, shortest numbers, enum name
   other.train.lr.floor = -0.0;
   other.sd.rule = SurvivalRule::kUniform;
   other.data.name = "a\"b";
-  const std::string json = canonical_json(other);
+  const std::string json = canonical_config_json(other);
   CHECK(json.find(R"("milestones":[250,375.5])") != std::string::npos);
   CHECK(json.find(R"("floor":0,)") != std::string::npos);
   CHECK(json.find(R"("rule":"uniform")") != std::string::npos);

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "model/config_codec.h"
 #include "sweeps/sweep.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -48,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::set<std::string> keys;
   for (const sweeps::Job& job : sweep->jobs) {
     FUZZ_CHECK(validate(job.config).ok());
-    FUZZ_CHECK(job.config_json == sweeps::canonical_json(job.config));
+    FUZZ_CHECK(job.config_json == canonical_config_json(job.config));
     FUZZ_CHECK(job.key == sweeps::job_key(job.config));
     FUZZ_CHECK(keys.insert(job.key).second);
   }
