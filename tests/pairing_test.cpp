@@ -2,16 +2,16 @@
 // (results/report/pairing.h), from hand-built runs.
 #include "results/report/pairing.h"
 
-#include <fmt/format.h>
-
 #include <catch2/catch.hpp>
+
+#include "model/config_codec.h"
 
 using namespace stodepth;
 using namespace stodepth::results;
 
 namespace {
 
-// A run whose stored config JSON holds the depth, the survival settings and the seed.
+// A run as the store reads it: its config, and that config's canonical JSON.
 RunRow run(const std::string& key, int depth, double p_L, SurvivalRule rule, uint64_t seed) {
   RunRow r;
   r.key = key;
@@ -20,10 +20,7 @@ RunRow run(const std::string& key, int depth, double p_L, SurvivalRule rule, uin
   r.config.sd.p_L = p_L;
   r.config.sd.rule = rule;
   r.config.train.seed = seed;
-  r.config_json =
-      fmt::format(R"({{"model":{{"depth":{}}},"stochastic_depth":{{"p_L":{},"rule":"{}"}},)"
-                  R"("train":{{"seed":{}}}}})",
-                  depth, p_L, to_string(rule), seed);
+  r.config_json = canonical_config_json(r.config);
   return r;
 }
 

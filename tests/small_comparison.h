@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/config_codec.h"
 #include "results/report/comparison.h"
 #include "results/report/machines.h"
 
@@ -22,7 +23,7 @@ inline results::RunRow done_run(const std::string& key, double p_L, uint64_t see
   r.config.model.depth = 20;
   r.config.sd.p_L = p_L;
   r.config.train.seed = seed;
-  r.config_json = "{}";
+  r.config_json = canonical_config_json(r.config);
   r.threads = threads;
   r.machine = {"node1", "Test CPU", "TEST-ISA", 8, threads, "9.8.7"};
   r.final_test_accuracy = final_accuracy;
