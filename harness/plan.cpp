@@ -228,33 +228,18 @@ Result<Plan> plan_dry_run(const sweeps::Sweep& sweep, const LaunchOptions& optio
 }
 
 Result<Plan> plan_launch(const sweeps::Sweep& sweep, const LaunchOptions& options) {
-  const int cores = omp_get_num_procs();
-  // An existing database is read before planning, as in a dry run (opened read-write, which
-  // migrates an older schema, but no record is written); a missing one is created, with its
-  // directory, only once the plan is accepted.
-  std::unique_ptr<results::Store> store;
-  DatabaseView stored;
+  // Planned read-only first, exactly as a dry run: a refused launch writes nothing, not even
+  // a migration of an older schema, and creates no database.
+  auto plan = plan_dry_run(sweep, options);
+  if (!plan || plan->refusal) return plan;
   std::error_code ec;
-  if (std::filesystem::exists(options.db_path, ec)) {
-    auto opened = results::Store::open(options.db_path, results::OpenMode::kReadWrite);
-    if (!opened) return opened.error();
-    store = std::move(*opened);
-    auto view = read_database_view(*store, sweep);
-    if (!view) return view.error();
-    stored = std::move(*view);
-  }
-  Plan plan = make_plan(sweep, options, stored, cores);
-  if (plan.refusal) return plan;
-  if (!store) {
-    const auto parent = std::filesystem::path(options.db_path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    auto opened = results::Store::open(options.db_path, results::OpenMode::kReadWrite);
-    if (!opened) return opened.error();
-    store = std::move(*opened);
-  }
-  auto registered = register_plan(*store, sweep);
+  const auto parent = std::filesystem::path(options.db_path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  auto store = results::Store::open(options.db_path, results::OpenMode::kReadWrite);
+  if (!store) return store.error();
+  auto registered = register_plan(**store, sweep);
   if (!registered) return registered.error();
-  return make_plan(sweep, options, *registered, cores, std::move(plan.datasets));
+  return make_plan(sweep, options, *registered, omp_get_num_procs(), std::move(plan->datasets));
 }
 
 }  // namespace stodepth::harness

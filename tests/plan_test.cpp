@@ -4,9 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
 #include <filesystem>
 
 #include "harness/machine.h"
+#include "results/store/schema.h"
 #include "tests/temp_dir.h"
 
 using namespace stodepth;
@@ -260,6 +263,46 @@ TEST_CASE("dry run and launch refuse a missing dataset alike, and create no data
   CHECK(real->refusal->kind == dry->refusal->kind);
   CHECK_FALSE(std::filesystem::exists(options.db_path));
   CHECK_FALSE(std::filesystem::exists(dir.file("sub")));
+}
+
+// The result of `sql` (one value) on the database at `path`, run through SQLite directly.
+std::string sql_text(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  std::string text;
+  auto keep = [](void* out, int, char** values, char**) {
+    if (values[0]) *static_cast<std::string*>(out) = values[0];
+    return 0;
+  };
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), keep, &text, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  INFO(message);
+  REQUIRE(rc == SQLITE_OK);
+  return text;
+}
+
+TEST_CASE("a refused launch leaves a database of an older schema unmigrated") {
+  TempDir dir;
+  LaunchOptions options;
+  options.db_path = dir.file("results.db");
+  for (int v = 0; v < 2; ++v) sql_text(options.db_path, results::migrations()[v]);
+  sql_text(options.db_path,
+           "PRAGMA application_id = " + std::to_string(results::kApplicationId) +
+               "; PRAGMA user_version = 2");
+  auto refused = harness::plan_launch(parse(sweep_text("[1]", "/nonexistent/data")), options);
+  REQUIRE(refused);
+  REQUIRE(refused->refusal);
+  CHECK(sql_text(options.db_path, "PRAGMA user_version") == "2");
+  CHECK(sql_text(options.db_path, "SELECT count(*) FROM sweeps") == "0");
+
+  auto accepted = harness::plan_launch(parse(sweep_text("[1]")), options);
+  REQUIRE(accepted);
+  REQUIRE_FALSE(accepted->refusal);
+  CHECK(sql_text(options.db_path, "PRAGMA user_version") ==
+        std::to_string(results::schema_version()));
 }
 
 TEST_CASE("dry run and launch refuse an edited sweep alike, and the database is unchanged") {
