@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The test cluster the Slurm executor's tests run on (tests/slurm/cluster.sh): it comes up,
+# runs a 4-task job array of 2-second tasks to completion, and stops without leaving a daemon.
+# Skipped (exit 77) only where the Slurm packages are not installed (tools/test installs them).
+set -u
+for tool in munged slurmctld slurmd sbatch squeue sinfo scancel; do
+  command -v "$tool" >/dev/null ||
+    { echo "SKIP: $tool not installed (apt-get install slurmctld slurmd slurm-client munge)"; exit 77; }
+done
+source "$(dirname "$0")/slurm/cluster.sh"
+work=$(mktemp -d)
+trap 'slurm_cluster_stop; rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+start=$(date +%s%N)
+slurm_cluster_start "$work/cluster" || { echo "FAIL: the cluster did not start"; exit 1; }
+echo "cluster up in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+
+cat >"$work/array.sh" <<SCRIPT
+#!/bin/bash
+#SBATCH --array=0-3
+#SBATCH --cpus-per-task=1
+#SBATCH --output=$work/task-%a.out
+sleep 2
+echo "task \$SLURM_ARRAY_TASK_ID"
+SCRIPT
+start=$(date +%s%N)
+job=$(sbatch --parsable "$work/array.sh") || fail "sbatch refused the array"
+for _ in $(seq 600); do
+  [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
+  sleep 0.1
+done
+echo "4-task array done in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+for t in 0 1 2 3; do
+  grep -qx "task $t" "$work/task-$t.out" 2>/dev/null || fail "task $t did not run to its end"
+done
+
+pids="$SLURM_MUNGED_PID $SLURM_CTLD_PID $SLURM_SLURMD_PID"
+start=$(date +%s%N)
+slurm_cluster_stop
+trap 'rm -rf "$work"' EXIT
+echo "cluster stopped in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+for pid in $pids; do
+  kill -0 "$pid" 2>/dev/null && fail "daemon $pid still running after stop"
+done
+echo "$((failures == 0 ? 1 : 0)) passed, $failures failed"
+[ "$failures" -eq 0 ]
