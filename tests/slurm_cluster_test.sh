@@ -26,9 +26,10 @@ sleep 2
 echo "task \$SLURM_ARRAY_TASK_ID"
 SCRIPT
 start=$(date +%s%N)
-job=$(sbatch --parsable "$work/array.sh") || fail "sbatch refused the array"
-for _ in $(seq 600); do
-  [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
+job=$(timeout 10 sbatch --parsable "$work/array.sh") || fail "sbatch refused the array"
+deadline=$((SECONDS + 60))
+while ((SECONDS < deadline)); do
+  [ -z "$(timeout 5 squeue -h -j "$job" 2>/dev/null)" ] && break
   sleep 0.1
 done
 echo "4-task array done in $(( ($(date +%s%N) - start) / 1000000 )) ms"

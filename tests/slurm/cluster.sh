@@ -33,7 +33,7 @@ slurm_cluster_start() {
   user=$(id -un)
   cat >"$d/slurm.conf" <<CONF
 ClusterName=stodepth-test
-SlurmctldHost=localhost
+SlurmctldHost=localhost(127.0.0.1)
 SlurmctldPort=$ctld_port
 SlurmdPort=$node_port
 SlurmUser=$user
@@ -68,9 +68,11 @@ CONF
   SLURM_CTLD_PID=$!
   slurmd -D -N localhost -f "$SLURM_CONF" >"$d/log/slurmd.out" 2>&1 &
   SLURM_SLURMD_PID=$!
-  local i
-  for i in $(seq 300); do
-    if sinfo -h -N -o '%T' 2>/dev/null | grep -qx idle; then return 0; fi
+  # Bounded by the clock, and each client call by `timeout`: a client that cannot reach the
+  # controller retries for many seconds.
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    if timeout 5 sinfo -h -N -o '%T' 2>/dev/null | grep -qx idle; then return 0; fi
     sleep 0.1
   done
   echo "slurm_cluster_start: the node did not come up; logs:" >&2
@@ -79,11 +81,12 @@ CONF
 }
 
 # Cancels every job, waits (at most 30 s) for the queue to empty, then stops the daemons.
+# Safe to call when start failed half-way.
 slurm_cluster_stop() {
-  scancel --user="$(id -un)" 2>/dev/null
-  local i
-  for i in $(seq 300); do
-    [ -z "$(squeue -h 2>/dev/null)" ] && break
+  timeout 5 scancel --user="$(id -un)" 2>/dev/null
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    [ -z "$(timeout 5 squeue -h 2>/dev/null)" ] && break
     sleep 0.1
   done
   kill "$SLURM_SLURMD_PID" "$SLURM_CTLD_PID" 2>/dev/null
