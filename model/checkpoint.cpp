@@ -102,8 +102,8 @@ Result<Checkpoint> read_checkpoint(const std::string& path) {
   if (in.bad()) return io_error(path, "read");
   const auto damaged = [&](const std::string& why) {
     return damaged_file(fmt::format(
-        "{}: not a usable checkpoint ({}); delete it to restart the run from its beginning",
-        path, why));
+        "{}: not a usable checkpoint ({}); delete it to restart the run from its beginning", path,
+        why));
   };
   if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
     return damaged("no stodepth checkpoint header");

@@ -110,20 +110,22 @@ Result<std::optional<int64_t>> resume(const Checkpointing& checkpointing,
   if (path.empty()) return std::optional<int64_t>();
   if (!std::filesystem::exists(path)) {
     if (checkpointing.resume_from > 0)
-      return bad_input(fmt::format("{}: the checkpoint to resume from (iteration {}) is gone",
-                                   path, checkpointing.resume_from));
+      return bad_input(fmt::format("{}: the checkpoint to resume from (iteration {}) is gone", path,
+                                   checkpointing.resume_from));
     return std::optional<int64_t>();
   }
   auto checkpoint = read_checkpoint(path);
   if (!checkpoint) return checkpoint.error();
   if (checkpoint->identity != checkpointing.identity || checkpoint->iteration > total_iterations)
-    return bad_input(fmt::format("{}: a checkpoint of another run ({}, iteration {}); delete "
-                                 "it to restart this run from its beginning",
-                                 path, checkpoint->identity, checkpoint->iteration));
+    return bad_input(
+        fmt::format("{}: a checkpoint of another run ({}, iteration {}); delete "
+                    "it to restart this run from its beginning",
+                    path, checkpoint->identity, checkpoint->iteration));
   if (checkpointing.resume_from >= 0 && checkpoint->iteration != checkpointing.resume_from)
-    return bad_input(fmt::format("{}: holds iteration {}, expected {} (changed by another "
-                                 "process?)",
-                                 path, checkpoint->iteration, checkpointing.resume_from));
+    return bad_input(
+        fmt::format("{}: holds iteration {}, expected {} (changed by another "
+                    "process?)",
+                    path, checkpoint->iteration, checkpointing.resume_from));
   if (auto decoded = decode_training_state(checkpoint->state, fit, state, net); !decoded)
     return damaged_file(fmt::format("{}: {}", path, decoded.error().message));
   return std::optional<int64_t>(checkpoint->iteration);
@@ -147,7 +149,7 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
   const auto& t = config.train;
   if (t.batch > dataset.train.size())
     return bad_input(fmt::format("train.batch: {} is larger than the training set ({} examples)",
-                             t.batch, dataset.train.size()));
+                                 t.batch, dataset.train.size()));
   if (dataset.test.size() == 0) return bad_input("dataset: the test split is empty");
 
   const auto start = Clock::now();
@@ -295,8 +297,8 @@ Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset
   try {
     return train_unguarded(config, dataset, sink, checkpointing);
   } catch (const dnnl::error& e) {
-    return internal_error(fmt::format("internal error in oneDNN: {} (status {})", e.what(),
-                                      int(e.status)));
+    return internal_error(
+        fmt::format("internal error in oneDNN: {} (status {})", e.what(), int(e.status)));
   } catch (const std::bad_alloc&) {
     return internal_error("internal error: out of memory");
   } catch (const std::exception& e) {

@@ -20,8 +20,7 @@ Status transfer_fields(Io& io, const DataFit& fit, State& s, ResNet& net) {
     return damaged_file(fmt::format(
         "checkpoint: written for {} training examples in {} batches per epoch, this dataset "
         "has {} in {}",
-        saved.train_examples, saved.batches_per_epoch, fit.train_examples,
-        fit.batches_per_epoch));
+        saved.train_examples, saved.batches_per_epoch, fit.train_examples, fit.batches_per_epoch));
   const bool loop_fields =
       io.field(s.gates) && io.field(s.batcher.epoch) && io.field(s.batcher.batch_in_epoch) &&
       io.field(s.batcher.rng) && io.field(s.test_cursor) && io.field(s.active_total) &&

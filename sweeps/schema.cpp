@@ -131,8 +131,9 @@ Parser choice(Field field, Parse parse, std::vector<std::string> names) {
     const auto value = node.IsScalar() ? parse(node.Scalar()) : std::nullopt;
     if (value) return Apply([field, v = *value](TrainConfig& c) { field(c) = v; });
     const std::string hint = node.IsScalar() ? closest_match(node.Scalar(), names) : "";
-    return bad_input(fmt::format("expected one of {}, got {}{}", fmt::join(names, ", "), describe(node),
-                             hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    return bad_input(fmt::format("expected one of {}, got {}{}", fmt::join(names, ", "),
+                                 describe(node),
+                                 hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
   };
 }
 

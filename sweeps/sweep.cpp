@@ -311,7 +311,8 @@ Result<Sweep> parse_sweep(const std::string& text, const std::string& filename,
 Result<Sweep> load_sweep_file(const std::string& path, const ExpandOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    return bad_input(fmt::format("{}: is a directory, not a sweep file (give the .yaml file)", path));
+    return bad_input(
+        fmt::format("{}: is a directory, not a sweep file (give the .yaml file)", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return bad_input(fmt::format("{}: cannot open the sweep file (does it exist?)", path));
   std::ostringstream text;

@@ -226,7 +226,9 @@ void Diagnostics::error(const YAML::Mark& mark, const std::string& message) {
     messages_.push_back(std::move(line));
 }
 
-Error Diagnostics::to_error() const { return bad_input(fmt::format("{}", fmt::join(messages_, "\n"))); }
+Error Diagnostics::to_error() const {
+  return bad_input(fmt::format("{}", fmt::join(messages_, "\n")));
+}
 
 YAML::Mark mark_of(const YAML::Node& value, const YAML::Node& key) {
   return value.IsNull() ? key.Mark() : value.Mark();

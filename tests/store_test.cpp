@@ -903,7 +903,8 @@ TEST_CASE("store: a claim with a checkpoint keeps the rows through it") {
 
 TEST_CASE("store: a resume point that cannot be read rolls the claim back") {
   auto store = store_with_runs();
-  auto failed = store->claim_run("r1", false, "h", 2, [] { return Result<int64_t>(storage_error("io")); });
+  auto failed =
+      store->claim_run("r1", false, "h", 2, [] { return Result<int64_t>(storage_error("io")); });
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.error().message == "io");
   CHECK(run_row(*store, "r1").state == RunState::kQueued);

@@ -79,8 +79,8 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_where(
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
       const auto hint = closest_match(key, keys);
       return bad_input(fmt::format("--where: unknown key '{}'{} (one of: {})", key,
-                               hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-                               fmt::join(keys, ", ")));
+                                   hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
+                                   fmt::join(keys, ", ")));
     }
     out.emplace_back(key, item.substr(eq + 1));
   }
@@ -122,8 +122,8 @@ Result<TextTable> curve_table(results::Store& store, const QueryFlags& f) {
     if (r.key.rfind(f.run, 0) == 0) hits.push_back(r.key);
   if (hits.empty()) return bad_input(fmt::format("no run with key '{}' (see 'query runs')", f.run));
   if (hits.size() > 1)
-    return bad_input(fmt::format("key prefix '{}' matches {} runs; give more characters", f.run,
-                             hits.size()));
+    return bad_input(
+        fmt::format("key prefix '{}' matches {} runs; give more characters", f.run, hits.size()));
   auto curve = store.curve(hits[0]);
   if (!curve) return curve.error();
   TextTable t;

@@ -69,8 +69,8 @@ Result<T> parse_choice(const std::string& flag, const std::string& value,
   if (parsed) return *parsed;
   const std::string hint = closest_match(value, choices);
   return bad_input(fmt::format("{}: unknown value '{}'{} (one of: {})", flag, value,
-                           hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-                           fmt::join(choices, ", ")));
+                               hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
+                               fmt::join(choices, ", ")));
 }
 
 // Config keys (as in sweep files) and the flags that set them, for error messages.

@@ -25,10 +25,10 @@ struct Error {
   std::string message;
 };
 
-inline Error bad_input(std::string message) { return {ErrorKind::kBadInput, std::move(message)}; }
-inline Error storage_error(std::string message) { return {ErrorKind::kStorage, std::move(message)}; }
-inline Error damaged_file(std::string message) { return {ErrorKind::kDamaged, std::move(message)}; }
-inline Error internal_error(std::string message) { return {ErrorKind::kInternal, std::move(message)}; }
+inline Error bad_input(std::string m) { return {ErrorKind::kBadInput, std::move(m)}; }
+inline Error storage_error(std::string m) { return {ErrorKind::kStorage, std::move(m)}; }
+inline Error damaged_file(std::string m) { return {ErrorKind::kDamaged, std::move(m)}; }
+inline Error internal_error(std::string m) { return {ErrorKind::kInternal, std::move(m)}; }
 
 template <typename T>
 class [[nodiscard]] Result {

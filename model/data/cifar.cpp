@@ -24,9 +24,10 @@ Status append_records(const std::vector<uint8_t>& bytes, const std::string& path
   if (bytes.empty())
     return bad_input(fmt::format("{}: empty file (re-download the dataset)", path));
   if (bytes.size() % record != 0)
-    return bad_input(fmt::format("{}: size {} is not a multiple of the {}-byte {} record "
-                             "(truncated download, or the other CIFAR variant?)",
-                             path, bytes.size(), record, format.name));
+    return bad_input(
+        fmt::format("{}: size {} is not a multiple of the {}-byte {} record "
+                    "(truncated download, or the other CIFAR variant?)",
+                    path, bytes.size(), record, format.name));
   const size_t records = bytes.size() / record;
   split.labels.reserve(split.labels.size() + records);
   split.images.reserve(split.images.size() + records * kImageBytes);
@@ -34,8 +35,8 @@ Status append_records(const std::vector<uint8_t>& bytes, const std::string& path
     const uint8_t* p = bytes.data() + r * record;
     const uint8_t label = p[format.label_bytes - 1];  // the fine label for CIFAR-100
     if (label >= format.classes)
-      return bad_input(fmt::format("{}: record {} has label {}, expected below {} ({} file?)", path, r,
-                               label, format.classes, format.name));
+      return bad_input(fmt::format("{}: record {} has label {}, expected below {} ({} file?)", path,
+                                   r, label, format.classes, format.name));
     split.labels.push_back(label);
     split.images.insert(split.images.end(), p + format.label_bytes, p + record);
   }

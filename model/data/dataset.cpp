@@ -18,15 +18,16 @@ Error unknown_name(const std::string& name) {
   const auto& names = dataset_names();
   const std::string closest = closest_match(name, names);
   const std::string hint = closest.empty() ? "" : fmt::format("; did you mean '{}'?", closest);
-  return bad_input(fmt::format("dataset: unknown name '{}' (valid: {}){}", name,
-                           fmt::join(names, ", "), hint));
+  return bad_input(
+      fmt::format("dataset: unknown name '{}' (valid: {}){}", name, fmt::join(names, ", "), hint));
 }
 
 // The directory to read `name` from, checked to exist.
 Result<fs::path> data_dir(const DataOptions& options) {
   const bool fashion = options.name == "fashion-mnist";
   if (options.dir.empty() && !fashion)
-    return bad_input(fmt::format("dataset: {} needs a data directory (pass --data-dir)", options.name));
+    return bad_input(
+        fmt::format("dataset: {} needs a data directory (pass --data-dir)", options.name));
   const fs::path dir = options.dir.empty() ? fs::path(kFashionMnistDir) : fs::path(options.dir);
   std::error_code ec;
   if (fs::is_directory(dir, ec)) return dir;
@@ -40,8 +41,9 @@ Result<std::string> find_file(const fs::path& dir, const std::string& file) {
   std::error_code ec;
   for (const std::string& candidate : {file + ".gz", file})
     if (fs::exists(dir / candidate, ec)) return (dir / candidate).string();
-  return bad_input(fmt::format("{}[.gz]: file not found (pass --data-dir with the complete dataset)",
-                           (dir / file).string()));
+  return bad_input(
+      fmt::format("{}[.gz]: file not found (pass --data-dir with the complete dataset)",
+                  (dir / file).string()));
 }
 
 Result<Split> load_idx_split(const fs::path& dir, const std::string& prefix) {
@@ -88,7 +90,8 @@ Result<Dataset> load_cifar(const DataOptions& options, const fs::path& dir) {
 }
 
 Status check_subset_sign(const char* key, int64_t n) {
-  if (n < 0) return bad_input(fmt::format("{}: must be >= 0 (0 means the whole split), got {}", key, n));
+  if (n < 0)
+    return bad_input(fmt::format("{}: must be >= 0 (0 means the whole split), got {}", key, n));
   return ok_status();
 }
 
@@ -96,8 +99,9 @@ Status check_subset_sign(const char* key, int64_t n) {
 Status apply_subset(const char* key, int64_t n, int64_t image_elems, Split& split) {
   if (n == 0) return ok_status();
   if (n > split.size())
-    return bad_input(fmt::format("{}: {} exceeds the {} examples of the split (lower it or use 0 for all)",
-                             key, n, split.size()));
+    return bad_input(
+        fmt::format("{}: {} exceeds the {} examples of the split (lower it or use 0 for all)", key,
+                    n, split.size()));
   split.labels.resize(static_cast<size_t>(n));
   split.images.resize(static_cast<size_t>(n * image_elems));
   split.labels.shrink_to_fit();
@@ -139,7 +143,7 @@ Result<Dataset> load_dataset(const DataOptions& options) try {
   return dataset;
 } catch (const std::bad_alloc&) {
   return bad_input(fmt::format("dataset: out of memory loading {} (use train_subset/test_subset?)",
-                           options.name));
+                               options.name));
 }
 
 }  // namespace stodepth::data

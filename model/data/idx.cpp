@@ -24,15 +24,15 @@ Result<std::vector<int64_t>> parse_idx(const std::vector<uint8_t>& bytes, const 
                                        uint32_t magic, int ndims) {
   const size_t header = 4 + 4 * static_cast<size_t>(ndims);
   const auto truncated_header = [&] {
-    return bad_input(fmt::format("{}: truncated header: {} bytes, an IDX header needs {} ({})", path,
-                             bytes.size(), header, kFix));
+    return bad_input(fmt::format("{}: truncated header: {} bytes, an IDX header needs {} ({})",
+                                 path, bytes.size(), header, kFix));
   };
   if (bytes.size() < 4) return truncated_header();
   // The magic first: a swapped or foreign file is better reported as such.
   if (read_be32(bytes.data()) != magic)
-    return bad_input(fmt::format("{}: bad magic 0x{:08x}, expected 0x{:08x} (not an IDX {} file; {})",
-                             path, read_be32(bytes.data()), magic,
-                             magic == kImagesMagic ? "image" : "label", kFix));
+    return bad_input(fmt::format(
+        "{}: bad magic 0x{:08x}, expected 0x{:08x} (not an IDX {} file; {})", path,
+        read_be32(bytes.data()), magic, magic == kImagesMagic ? "image" : "label", kFix));
   if (bytes.size() < header) return truncated_header();
   std::vector<int64_t> dims;
   const uint64_t available = bytes.size() - header;
@@ -45,11 +45,12 @@ Result<std::vector<int64_t>> parse_idx(const std::vector<uint8_t>& bytes, const 
     else needed *= dim;
   }
   if (!fits || needed > available)
-    return bad_input(fmt::format("{}: truncated: header declares dims {} but only {} data bytes follow ({})",
-                             path, fmt::join(dims, "x"), available, kFix));
+    return bad_input(
+        fmt::format("{}: truncated: header declares dims {} but only {} data bytes follow ({})",
+                    path, fmt::join(dims, "x"), available, kFix));
   if (needed < available)
-    return bad_input(fmt::format("{}: {} unexpected bytes after the {} declared by the header ({})", path,
-                             available - needed, needed, kFix));
+    return bad_input(fmt::format("{}: {} unexpected bytes after the {} declared by the header ({})",
+                                 path, available - needed, needed, kFix));
   return dims;
 }
 
@@ -63,8 +64,9 @@ Result<Split> read_idx_pair(const std::string& images_path, const std::string& l
   if (!image_dims) return image_dims.error();
   const std::vector<int64_t>& dims = *image_dims;  // (N, H, W)
   if (dims[1] != expect_height || dims[2] != expect_width)
-    return bad_input(fmt::format("{}: images are {}x{}, expected {}x{} (wrong file for this dataset?)",
-                             images_path, dims[1], dims[2], expect_height, expect_width));
+    return bad_input(
+        fmt::format("{}: images are {}x{}, expected {}x{} (wrong file for this dataset?)",
+                    images_path, dims[1], dims[2], expect_height, expect_width));
 
   auto label_bytes = detail::read_file_bytes(labels_path);
   if (!label_bytes) return label_bytes.error();
@@ -72,14 +74,14 @@ Result<Split> read_idx_pair(const std::string& images_path, const std::string& l
   if (!label_dims) return label_dims.error();
   if ((*label_dims)[0] != dims[0])
     return bad_input(fmt::format("{}: {} labels but {} has {} images (files from different sets?)",
-                             labels_path, (*label_dims)[0], images_path, dims[0]));
+                                 labels_path, (*label_dims)[0], images_path, dims[0]));
 
   Split split;
   split.labels.assign(label_bytes->begin() + 8, label_bytes->end());
   for (size_t i = 0; i < split.labels.size(); ++i)
     if (split.labels[i] >= classes)
       return bad_input(fmt::format("{}: label {} of example {} is not below {} classes ({})",
-                               labels_path, split.labels[i], i, classes, kFix));
+                                   labels_path, split.labels[i], i, classes, kFix));
   image_bytes->erase(image_bytes->begin(), image_bytes->begin() + 16);  // drop the header
   split.images = std::move(*image_bytes);
   return split;

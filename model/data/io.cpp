@@ -13,8 +13,8 @@ namespace {
 constexpr unsigned kChunkBytes = 1u << 20;
 
 Error file_error(const std::string& path, const std::string& what) {
-  return bad_input(fmt::format("{}: {} (re-download the dataset or pass the right --data-dir)",
-                           path, what));
+  return bad_input(
+      fmt::format("{}: {} (re-download the dataset or pass the right --data-dir)", path, what));
 }
 
 }  // namespace

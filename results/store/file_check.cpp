@@ -124,10 +124,10 @@ Result<FileState> probe_unclaimed(const std::string& path) {
 }  // namespace
 
 Error foreign_database_error(const std::string& path, const std::string& what) {
-  return bad_input(fmt::format(
-      "{}: an SQLite database of another application ({}; stodepth's application_id is "
-      "0x{:08X}), not a stodepth results database (pass another --db)",
-      path, what, uint32_t(kApplicationId)));
+  return bad_input(
+      fmt::format("{}: an SQLite database of another application ({}; stodepth's application_id is "
+                  "0x{:08X}), not a stodepth results database (pass another --db)",
+                  path, what, uint32_t(kApplicationId)));
 }
 
 Error newer_schema_error(const std::string& path, int64_t version) {
@@ -161,7 +161,8 @@ Result<size_t> read_prefix(const std::string& path, std::span<unsigned char> byt
   const size_t wanted = std::min(bytes.size(), size_t(std::max<sqlite3_int64>(size, 0)));
   if (rc == SQLITE_OK) rc = file->pMethods->xRead(file, bytes.data(), int(wanted), 0);
   file->pMethods->xClose(file);
-  if (rc != SQLITE_OK) return storage_error(fmt::format("{}: cannot read (SQLite error {})", path, rc));
+  if (rc != SQLITE_OK)
+    return storage_error(fmt::format("{}: cannot read (SQLite error {})", path, rc));
   return wanted;
 }
 

@@ -107,7 +107,8 @@ Error Statement::error(int rc) const {
   const bool current = db && (sqlite3_errcode(db) & 0xff) == (rc & 0xff);
   const char* message = current ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   const char* sql = sqlite3_sql(stmt_);
-  return storage_error(fmt::format("{}: {}{} (in: {})", path_, message, storage_hint(rc), sql ? sql : "?"));
+  return storage_error(
+      fmt::format("{}: {}{} (in: {})", path_, message, storage_hint(rc), sql ? sql : "?"));
 }
 
 // --- Database -------------------------------------------------------------------------------
@@ -168,7 +169,7 @@ int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
 Error Database::error(std::string_view context) const {
   return storage_error(fmt::format("{}: {}: {}{}", label_, context, sqlite3_errmsg(db_),
-                           storage_hint(sqlite3_errcode(db_))));
+                                   storage_hint(sqlite3_errcode(db_))));
 }
 
 // --- Transaction ----------------------------------------------------------------------------

@@ -466,10 +466,11 @@ struct Store::Impl {
     if (!file_id) return ok_status();
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || std::pair(st.st_dev, st.st_ino) != *file_id)
-      return storage_error(fmt::format("{}: the database file was deleted or replaced while in use; "
-                               "stopping so that nothing more is written to a file nobody can "
-                               "read (restore it, or launch again to start a new one)",
-                               path));
+      return storage_error(
+          fmt::format("{}: the database file was deleted or replaced while in use; "
+                      "stopping so that nothing more is written to a file nobody can "
+                      "read (restore it, or launch again to start a new one)",
+                      path));
     return ok_status();
   }
 
@@ -535,8 +536,8 @@ struct Store::Impl {
   Status finish(const std::string& key, RunState state, const RunSummary* s,
                 const std::string& error) {
     if (state == RunState::kQueued || state == RunState::kRunning) {
-      return internal_error(fmt::format("{}: run {}: finish_run needs a final state, not {}", path, key,
-                               to_string(state)));
+      return internal_error(fmt::format("{}: run {}: finish_run needs a final state, not {}", path,
+                                        key, to_string(state)));
     }
     auto value = [s](double RunSummary::*m) -> std::optional<double> {
       if (!s) return std::nullopt;
@@ -565,7 +566,8 @@ struct Store::Impl {
                        time(&RunSummary::Time::record_ms), bytes(&RunSummary::model_bytes),
                        bytes(&RunSummary::peak_rss));
     if (!updated) return updated;
-    if (db.changes() == 0) return internal_error(fmt::format("{}: finish_run: no run {}", path, key));
+    if (db.changes() == 0)
+      return internal_error(fmt::format("{}: finish_run: no run {}", path, key));
     return ok_status();
   }
 
@@ -621,9 +623,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   if (!db) return db.error();
   // SQLite silently opens a write-protected file read-only; refuse before anything is written.
   if (!read_only && sqlite3_db_readonly(db->handle(), "main") == 1)
-    return bad_input(fmt::format("{}: the database is read-only (make the file and its directory "
-                             "writable, or pass another --db)",
-                             path));
+    return bad_input(
+        fmt::format("{}: the database is read-only (make the file and its directory "
+                    "writable, or pass another --db)",
+                    path));
   if (auto configured = configure_connection(*db); !configured) return configured.error();
   // One read transaction: another launcher creating the file commits the application_id,
   // the version and the tables together, and they must be read together.
@@ -768,9 +771,10 @@ Status Store::write_batch(const Batch& batch) {
         auto owned = impl_->count(kRunOwnedBy, key, batch.owner);
         if (!owned) return owned.error();
         if (*owned == 0)
-          return storage_error(fmt::format("{}: run {} is no longer held by this launcher ({}); another "
-                                   "launcher released it, so this one stops writing",
-                                   impl_->path, key, batch.owner));
+          return storage_error(
+              fmt::format("{}: run {} is no longer held by this launcher ({}); another "
+                          "launcher released it, so this one stops writing",
+                          impl_->path, key, batch.owner));
       }
       auto applied = std::visit([&](const auto& o) { return impl_->apply(o); }, op);
       if (!applied) return applied;
