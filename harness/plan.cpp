@@ -162,10 +162,7 @@ Plan make_plan(const sweeps::Sweep& sweep, const LaunchOptions& options,
                                          "{} (see 'launch --dry-run')",
                                          sweep.name, fmt::join(options.only, " or "))));
   if (stored.definition_hash && *stored.definition_hash != sweep.source_hash)
-    return refused(std::move(plan),
-                   bad_input(fmt::format("{}: sweep '{}' already exists in DB with a different "
-                                         "definition (rename the sweep or use another --db)",
-                                         options.db_path, sweep.name)));
+    return refused(std::move(plan), results::redefined_sweep_error(options.db_path, sweep.name));
 
   for (const auto& job : sweep.jobs) {
     if (!selected(job.key, options.only)) {

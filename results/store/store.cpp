@@ -191,20 +191,17 @@ Result<RunRow> decode_run(const Statement& s, const std::string& label) {
   const auto state = parse_run_state(status);
   if (!state) return edited(fmt::format("unreadable status '{}'", status));
   row.state = *state;
-  const int first_column = c;
-  std::vector<std::optional<SqlValue>> columns;
-  for (const ParameterColumn& column : parameter_columns())
-    columns.push_back(read_column(s, c++, column.stored(TrainConfig{})));
   // The launcher stores the canonical text of a run's whole config: its columns must agree.
   auto config = parse_config_json(row.config_json);
   if (!config) return edited("config_json: " + config.error().message);
   row.config = std::move(config).value();
-  for (size_t i = 0; i < columns.size(); ++i) {
-    const ParameterColumn& column = parameter_columns()[i];
-    if (columns[i] != column.stored(row.config)) {
+  for (const ParameterColumn& column : parameter_columns()) {
+    const SqlValue expected = column.stored(row.config);
+    if (read_column(s, c, expected) != expected) {
       return edited(fmt::format("column {} holds '{}' but config_json says '{}'", column.name,
-                                s.column_text(first_column + int(i)), column.text(row.config)));
+                                s.column_text(c), column.text(row.config)));
     }
+    ++c;
   }
   row.error = s.column_text(c++);
   row.host = s.column_text(c++);
@@ -661,6 +658,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
+Error redefined_sweep_error(const std::string& path, const std::string& sweep) {
+  return bad_input(fmt::format(
+      "{}: sweep '{}' already exists in DB with a different definition (rename the sweep or "
+      "use another --db)",
+      path, sweep));
+}
+
 Status Store::register_sweep(const SweepRecord& sweep) {
   return impl_->in_transaction([&]() -> Status {
     auto text = [](const Statement& s) { return s.column_text(0); };
@@ -671,10 +675,7 @@ Status Store::register_sweep(const SweepRecord& sweep) {
                         sweep.source_hash);
     }
     if (hashes->front() != sweep.source_hash) {
-      return bad_input(fmt::format(
-          "{}: sweep '{}' already exists in DB with a different definition (rename the sweep "
-          "or use another --db)",
-          impl_->path, sweep.name));
+      return redefined_sweep_error(impl_->path, sweep.name);
     }
     return ok_status();
   });

@@ -91,6 +91,10 @@ struct Batch {
 // caches prepared statements on its connection); concurrent users each open their own Store,
 // in this process or another: WAL lets readers proceed while one writer commits, and writers
 // wait for each other up to the busy timeout (10 s).
+// The database at `path` holds a sweep named `sweep` with another definition: one line
+// with the fix, the same whether a launch's plan or register_sweep finds it.
+Error redefined_sweep_error(const std::string& path, const std::string& sweep);
+
 class Store {
  public:
   // Opens (creating and migrating in kReadWrite) the database at `path` (":memory:" works).
@@ -104,7 +108,8 @@ class Store {
                                              const OpenOptions& options = {});
   ~Store();
 
-  // Records the sweep; an existing sweep of the same name with another source_hash is an Error.
+  // Records the sweep; an existing sweep of the same name with another source_hash is
+  // redefined_sweep_error.
   Status register_sweep(const SweepRecord& sweep);
   // Inserts the jobs not yet present as `queued` (existing runs are left as they are).
   Status add_jobs(const std::vector<JobRecord>& jobs);
