@@ -54,9 +54,50 @@ struct RunRow {
 
 enum class OpenMode { kReadWrite, kReadOnly };
 
-// Options of Store::open that only tests set.
+// One sbatch submission of a sweep's jobs: a job array whose task i runs keys[i].
+struct SlurmSubmission {
+  std::string job_id;        // Slurm's id of the array job
+  std::string sweep;
+  std::string options_json;  // the sbatch options as the user gave them
+  std::string script;        // the batch script as submitted
+  std::vector<std::string> keys;
+  int threads = 0;           // OpenMP threads per task
+  std::string submitted_at;  // ISO 8601 UTC; set by the store
+};
+
+// A run's latest submission: array task `job_id`_`array_index`.
+struct SlurmTask {
+  std::string key, sweep, job_id;
+  int array_index = 0;
+};
+
+// Why a run stopped before its end, as the task that ran it saw it.
+struct RunStop {
+  std::string at;       // ISO 8601 UTC; set by the store
+  int64_t iteration = 0;  // the last iteration trained (the checkpoint's)
+  std::string cause;    // "time-limit" (the warning signal), "terminated" (SIGTERM: cancel,
+                        // preemption or the limit itself), "interrupted" (SIGINT)
+  std::string slurm_job;  // the task's SLURM_JOB_ID (empty outside Slurm)
+  bool requeued = false;  // the task requeued itself
+};
+
+enum class MergeResult { kMerged, kAlreadyMerged, kNotFinished };
+struct ShardMerge {
+  MergeResult result = MergeResult::kNotFinished;
+  std::string key;  // the shard's run
+  RunState state = RunState::kQueued;  // the shard's run's state
+};
+
+enum class Journal { kWal, kRollback };
+
+// Options of Store::open.
 struct OpenOptions {
-  // Test hook: called on the opening thread after each pending migration has been applied
+  // The journal mode of a database this open creates (an existing file keeps its own):
+  // WAL for the main database; a rollback journal for a store shard, which one host writes
+  // while others (the launcher's `status`) read it over a network filesystem, where WAL's
+  // shared-memory index does not work across hosts.
+  Journal journal = Journal::kWal;
+  // Tests only. Called on the opening thread after each pending migration has been applied
   // on the migrating connection, with the version it reached, while the migrations are not
   // yet committed. Lets a test look at the file from another connection mid-migration.
   std::function<void(int64_t version)> after_migration_step;
@@ -149,6 +190,38 @@ class Store {
                     const std::string& error);
   // All of a batch's operations in one transaction: all committed, or none.
   Status write_batch(const Batch& batch);
+
+  // --- Cluster runs (the Slurm executor) ---------------------------------------------------
+
+  // Records a submitted job array and marks each of its runs `running`, held by
+  // "slurm:<job_id>_<index>" (a local launcher leaves such runs alone), with `threads`, in one
+  // transaction. A run that is `running` under another holder, or done, is an Error and
+  // nothing is recorded.
+  Status record_submission(const SlurmSubmission& submission);
+  // The latest submission of each run of `sweep` (every sweep if none), by run key order.
+  Result<std::vector<SlurmTask>> slurm_tasks(const std::optional<std::string>& sweep);
+  // The submissions of `sweep`, oldest first.
+  Result<std::vector<SlurmSubmission>> submissions(const std::string& sweep);
+
+  // Appends why run `key` stopped before its end; kept across resumes and merged with it.
+  Status record_stop(const std::string& key, const RunStop& stop);
+  // Every stop of run `key`, oldest first.
+  Result<std::vector<RunStop>> stops(const std::string& key);
+
+  // Folds the run of the store shard at `shard_path` into this database, in one transaction:
+  // the run's row (state, timings, machine, error), its iterations, test evaluations and
+  // stops replace what this database holds of that run, and the merge is recorded
+  // (merged_shards). A shard is a database of this schema holding one sweep and one run, the
+  // run of a job of this database (same key and config_json).
+  //  - kNotFinished: the shard's run is not done, failed or diverged; nothing is written.
+  //  - kAlreadyMerged: this database already holds exactly the shard's results (a merge
+  //    that was interrupted before the shard was retired); nothing is written.
+  //  - kMerged: folded in.
+  // Refused with a kDamaged Error naming the shard and the fix, nothing written: a file that
+  // is not a stodepth shard of this schema, a run this database does not have or has with
+  // another config, and a run whose stored final results differ from the shard's.
+  // The caller retires (deletes) a shard merged or already merged.
+  Result<ShardMerge> merge_shard(const std::string& shard_path);
 
   // Read-only Stores: from now until the Store is closed every query reads the database as
   // committed at this moment (one WAL read transaction), so a report or query made while a
