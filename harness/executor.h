@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "harness/job_runner.h"
 #include "harness/plan.h"
@@ -21,6 +23,10 @@ struct LaunchSummary {
   int skipped = 0;      // already finished (Plan::finished)
   int not_claimed = 0;  // held, or already finished, by another live launcher
   int resumed = 0;      // runs that continued from a checkpoint
+  // A cluster executor's: jobs submitted, in the Slurm job arrays listed; jobs already
+  // pending or running in Slurm; ended store shards merged into the database.
+  int submitted = 0, in_slurm = 0, merged = 0;
+  std::vector<std::string> slurm_jobs;
   // The database or the checkpoint storage failed (disk full, file deleted, …): no job
   // started after it.
   std::optional<Error> storage_error;

@@ -11,5 +11,8 @@ int run_bench(int argc, char** argv);
 int run_launch(int argc, char** argv);
 int run_query(int argc, char** argv);
 int run_report(int argc, char** argv);
+int run_merge(int argc, char** argv);
+int run_status(int argc, char** argv);
+int run_run_task(int argc, char** argv);
 
 }  // namespace stodepth::cli

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -11,6 +12,8 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/scheduler.h"
+#include "harness/shards.h"
+#include "harness/slurm_executor.h"
 #include "harness/tbb_executor.h"
 #include "results/store/columns.h"
 #include "tools/commands.h"
@@ -131,6 +134,47 @@ int print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& opti
   return kExitOk;
 }
 
+// A Slurm launch runs no job here: it only has notices to show (e.g. a refused shard).
+class NoticePrinter : public harness::LaunchObserver {
+ public:
+  void on_notice(const std::string& message) override {
+    fmt::print(stderr, "note   {}\n", message);
+  }
+};
+
+// --dry-run --executor slurm: what would be submitted, and the batch script(s).
+int print_slurm_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& options,
+                        const harness::SlurmLaunch& slurm) {
+  const auto fail = [](const Error& error) {
+    fmt::print(stderr, "stodepth launch: {}\n", error.message);
+    return exit_code(error);
+  };
+  if (auto checked = harness::check_options(slurm.options); !checked) return fail(checked.error());
+  auto plan = harness::plan_dry_run(sweep, options);
+  if (!plan) return fail(plan.error());
+  if (plan->refusal) return fail(*plan->refusal);
+  const std::string dir = harness::shard_dir(options.db_path);
+  auto submission = harness::plan_submission(*plan, plan->stored, options.retry_failed, dir);
+  if (!submission) return fail(submission.error());
+  auto scripts = harness::submission_scripts(slurm, sweep, submission->to_submit, dir,
+                                             options.checkpoint_every);
+  if (!scripts) return fail(scripts.error());
+  for (const auto& script : *scripts) fmt::print("{}\n", script);
+  fmt::print("{} jobs to submit in {} job array{}; {} finished, {} pending or running in "
+             "Slurm, {} ended in their shard (merged at launch)\n",
+             submission->to_submit.size(), scripts->size(), scripts->size() == 1 ? "" : "s",
+             plan->finished + submission->finished, submission->active,
+             submission->ended_in_shard);
+  return kExitOk;
+}
+
+// The absolute path of this executable, which the batch script runs on the nodes.
+std::string this_executable() {
+  std::error_code ec;
+  const auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "stodepth" : path.string();
+}
+
 }  // namespace
 
 int run_launch(int argc, char** argv) {
@@ -155,6 +199,40 @@ int run_launch(int argc, char** argv) {
                "Keep a run's last checkpoint when it ends");
   app.add_flag("--quiet", quiet, "Only print failures and the summary");
   app.add_flag("--yes", yes, "Allow a sweep of more than 100000 jobs");
+  std::string executor_name = "local";
+  harness::SlurmLaunch slurm;
+  app.add_option("--executor", executor_name,
+                 "Where jobs run: local (this machine) or slurm (a job array; README, \"Running "
+                 "on a Slurm cluster\")")
+      ->check(CLI::IsMember({"local", "slurm"}))
+      ->capture_default_str();
+  auto& o = slurm.options;
+  const char* group = "Slurm (with --executor slurm)";
+  app.add_option("--partition", o.partition, "sbatch --partition")->group(group);
+  app.add_option("--time", o.time, "sbatch --time: each task's time limit (e.g. 4:00:00)")
+      ->group(group);
+  app.add_option("--cpus-per-task", o.cpus_per_task,
+                 "sbatch --cpus-per-task, and each task's OpenMP threads")
+      ->capture_default_str()->group(group);
+  app.add_option("--mem", o.mem, "sbatch --mem (e.g. 4G)")->group(group);
+  app.add_option("--account", o.account, "sbatch --account")->group(group);
+  app.add_option("--qos", o.qos, "sbatch --qos")->group(group);
+  app.add_option("--max-running", o.max_running,
+                 "Array tasks running at once (--array=…%N; 0: no limit)")
+      ->capture_default_str()->group(group);
+  app.add_option("--sbatch", o.sbatch_lines,
+                 "Another sbatch option, written as an #SBATCH line (repeatable; "
+                 "e.g. --sbatch=--constraint=avx512)")
+      ->group(group);
+  app.add_option("--prelude", o.prelude_file,
+                 "File of shell lines each task runs first (module load …)")
+      ->group(group);
+  app.add_option("--signal-seconds", o.signal_seconds,
+                 "Warning before the time limit (--signal=B:USR1@N): checkpoint and requeue")
+      ->capture_default_str()->group(group);
+  app.add_option("--max-timeout-requeues", o.max_timeout_requeues,
+                 "Requeues a task may make after time-limit warnings (preemptions: no bound)")
+      ->capture_default_str()->group(group);
   if (auto exit = parse_flags(app, argc, argv, "launch")) return *exit;
   if (options.jobs < 0 || options.threads_per_job < 0) {
     fmt::print(stderr, "stodepth launch: --jobs and --threads-per-job must be >= 0 (0: chosen "
@@ -172,7 +250,53 @@ int run_launch(int argc, char** argv) {
     fmt::print(stderr, "{}\n", sweep.error().message);
     return exit_code(sweep.error());
   }
-  if (dry_run) return print_dry_run(*sweep, options);
+  const bool on_slurm = executor_name == "slurm";
+  if (on_slurm) {
+    if (options.threads_per_job > 0 && options.threads_per_job != o.cpus_per_task) {
+      fmt::print(stderr, "stodepth launch: --threads-per-job {} with --executor slurm: each task "
+                         "trains with --cpus-per-task threads (pass --cpus-per-task {})\n",
+                 options.threads_per_job, options.threads_per_job);
+      return kExitBadInput;
+    }
+    options.threads_per_job = o.cpus_per_task;
+    options.jobs = 1;  // the layout of a local launch does not apply; Slurm places tasks
+    slurm.stodepth = this_executable();
+    slurm.work_dir = std::filesystem::current_path().string();
+  }
+  if (dry_run)
+    return on_slurm ? print_slurm_dry_run(*sweep, options, slurm) : print_dry_run(*sweep, options);
+  if (on_slurm) {
+    // Everything Slurm or the shard directory could refuse is checked before anything is
+    // written: the plan read-only, then the options, the directory and sbatch --test-only.
+    auto plan = harness::plan_dry_run(*sweep, options);
+    const auto fail = [](const Error& error) {
+      fmt::print(stderr, "stodepth launch: {}\n", error.message);
+      return exit_code(error);
+    };
+    if (!plan) return fail(plan.error());
+    if (plan->refusal) return fail(*plan->refusal);
+    const std::string dir = harness::shard_dir(options.db_path);
+    auto submission = harness::plan_submission(*plan, plan->stored, options.retry_failed, dir);
+    if (!submission) return fail(submission.error());
+    auto scripts = harness::submission_scripts(slurm, *sweep, submission->to_submit, dir,
+                                               options.checkpoint_every);
+    if (!scripts) return fail(scripts.error());
+    if (auto checked = harness::check_slurm_launch(slurm, dir, *scripts); !checked)
+      return fail(checked.error());
+    NoticePrinter notices;
+    harness::SlurmExecutor executor(slurm);
+    auto summary = harness::launch(*sweep, options, executor, notices);
+    if (!summary) return fail(summary.error());
+    fmt::print("sweep {}: submitted {} job{}{}; {} pending or running in Slurm, {} merged now, "
+               "{} finished; follow with: stodepth status {} --db {}\n",
+               sweep->name, summary->submitted, summary->submitted == 1 ? "" : "s",
+               summary->slurm_jobs.empty()
+                   ? ""
+                   : fmt::format(" as Slurm job array {}", fmt::join(summary->slurm_jobs, ", ")),
+               summary->in_slurm, summary->merged, summary->skipped, sweep->name,
+               options.db_path);
+    return kExitOk;
+  }
 
   struct sigaction action = {};
   action.sa_handler = on_stop_signal;

@@ -26,6 +26,13 @@ constexpr Subcommand kSubcommands[] = {
     {"query", "query the results database: runs, curves, summaries, SQL", run_query},
     {"report", "write the ResNet vs stochastic-depth comparison report of a sweep", run_report},
     {"bench", "measure training throughput and the stochastic-depth speedup", run_bench},
+    {"status", "show where each job of a sweep is (Slurm state, iteration, merged), with an ETA",
+     run_status},
+    {"merge", "fold the ended store shards of cluster runs into the results database", run_merge},
+};
+// What a Slurm batch script runs on a node: not for users, so not in the usage.
+constexpr Subcommand kHiddenSubcommands[] = {
+    {"run-task", "run one store shard's job", run_run_task},
 };
 
 void print_usage() {
@@ -47,8 +54,10 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   std::vector<std::string> names;
-  for (const auto& c : kSubcommands) {
-    names.push_back(c.name);
+  for (const auto& c : kSubcommands) names.push_back(c.name);
+  std::vector<Subcommand> all(std::begin(kSubcommands), std::end(kSubcommands));
+  all.insert(all.end(), std::begin(kHiddenSubcommands), std::end(kHiddenSubcommands));
+  for (const auto& c : all) {
     if (argv[1] != std::string(c.name)) continue;
     try {
       return c.run(argc - 1, argv + 1);

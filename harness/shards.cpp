@@ -1,0 +1,99 @@
+#include "harness/shards.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "harness/job_runner.h"
+
+namespace stodepth::harness {
+
+namespace fs = std::filesystem;
+
+std::string shard_dir(const std::string& db_path) { return db_path + ".shards"; }
+
+std::string shard_path(const std::string& dir, const std::string& key) {
+  return dir + "/" + key + ".db";
+}
+
+Result<bool> create_shard(const std::string& dir, const sweeps::Sweep& sweep,
+                          const sweeps::Job& job) {
+  const std::string path = shard_path(dir, job.key);
+  std::error_code ec;
+  if (fs::exists(path, ec)) return false;
+  results::OpenOptions options;
+  options.journal = results::Journal::kRollback;
+  auto store = results::Store::open(path, results::OpenMode::kReadWrite, options);
+  if (!store) return store.error();
+  if (auto s = (*store)->register_sweep(
+          {sweep.name, sweep.description, sweep.source_text, sweep.source_hash});
+      !s)
+    return s.error();
+  if (auto s = (*store)->add_jobs({{job.key, sweep.name, job.config, job.config_json}}); !s)
+    return s.error();
+  return true;
+}
+
+void retire_shard(const std::string& dir, const std::string& key) {
+  std::error_code ec;
+  const std::string path = shard_path(dir, key);
+  fs::remove(path, ec);
+  fs::remove(path + "-journal", ec);
+  remove_checkpoint(checkpoint_path(dir, key));
+}
+
+std::vector<std::string> shard_keys(const std::string& dir) {
+  std::vector<std::string> keys;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const fs::path& p = entry.path();
+    if (p.extension() == ".db" && entry.is_regular_file(ec)) keys.push_back(p.stem().string());
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+Result<ShardProgress> read_shard(const std::string& dir, const std::string& key) {
+  auto store = results::Store::open(shard_path(dir, key), results::OpenMode::kReadOnly);
+  if (!store) return store.error();
+  auto runs = (*store)->runs(std::nullopt);
+  if (!runs) return runs.error();
+  const auto run = std::find_if(runs->begin(), runs->end(),
+                                [&](const results::RunRow& r) { return r.key == key; });
+  if (run == runs->end())
+    return damaged_file(fmt::format("{}: the store shard holds no run {} (delete it to rerun "
+                                    "the job)",
+                                    shard_path(dir, key), key));
+  ShardProgress progress;
+  progress.state = run->state;
+  progress.started_at = run->started_at;
+  auto curve = (*store)->curve(key);
+  if (!curve) return curve.error();
+  if (!curve->empty()) progress.iteration = curve->back().iteration;
+  auto stops = (*store)->stops(key);
+  if (!stops) return stops.error();
+  progress.stops = std::move(*stops);
+  return progress;
+}
+
+Result<MergeReport> merge_shards(results::Store& store, const std::string& dir) {
+  MergeReport report;
+  for (const auto& key : shard_keys(dir)) {
+    auto merged = store.merge_shard(shard_path(dir, key));
+    if (!merged) {
+      if (merged.error().kind == ErrorKind::kStorage) return merged.error();
+      report.refused.push_back(merged.error());
+      continue;
+    }
+    if (merged->result == results::MergeResult::kNotFinished) {
+      ++report.unfinished;
+      continue;
+    }
+    retire_shard(dir, key);
+    report.merged.push_back(*merged);
+  }
+  return report;
+}
+
+}  // namespace stodepth::harness

@@ -1,0 +1,209 @@
+#include "harness/slurm_executor.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "harness/shards.h"
+
+namespace stodepth::harness {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kSlurmHolder = "slurm:";
+
+bool is_finished(results::RunState state, bool retry_failed) {
+  return state == results::RunState::kDone ||
+         ((state == results::RunState::kFailed || state == results::RunState::kDiverged) &&
+          !retry_failed);
+}
+
+bool has_ended(results::RunState state) {
+  return state == results::RunState::kDone || state == results::RunState::kFailed ||
+         state == results::RunState::kDiverged;
+}
+
+// Writes `text` to a new file in `dir`; its path.
+Result<std::string> write_script(const std::string& dir, const std::string& text) {
+  std::string path = fmt::format("{}/sbatch-{}.sh", dir, getpid());
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out)
+    return storage_error(fmt::format("{}: cannot write the batch script (make the shard "
+                                     "directory writable)",
+                                     path));
+  return path;
+}
+
+}  // namespace
+
+Result<SubmissionPlan> plan_submission(const Plan& plan, const DatabaseView& view,
+                                       bool retry_failed, const std::string& shard_dir) {
+  SubmissionPlan submission;
+  std::set<std::string> job_ids;
+  for (const auto& [key, run] : view.runs)
+    if (run.state == results::RunState::kRunning && run.host.rfind(kSlurmHolder, 0) == 0)
+      job_ids.insert(run.host.substr(kSlurmHolder.size(), run.host.find('_') -
+                                                               kSlurmHolder.size()));
+  auto queue = queued_tasks({job_ids.begin(), job_ids.end()});
+  if (!queue) return queue.error();
+  for (const auto& planned : plan.to_run) {
+    const sweeps::Job& job = *planned.job;
+    const auto stored = view.runs.find(job.key);
+    if (stored != view.runs.end()) {
+      const StoredRun& run = stored->second;
+      if (is_finished(run.state, retry_failed)) {
+        ++submission.finished;
+        continue;
+      }
+      if (run.state == results::RunState::kRunning) {
+        if (run.host.rfind(kSlurmHolder, 0) != 0) {
+          ++submission.held_locally;
+          continue;
+        }
+        const auto task = queue->find(run.host.substr(kSlurmHolder.size()));
+        if (task != queue->end() && is_active(task->second.state)) {
+          ++submission.active;
+          continue;
+        }
+        submission.gone.push_back(run.host);
+      }
+    }
+    std::error_code ec;
+    if (fs::exists(shard_path(shard_dir, job.key), ec)) {
+      auto shard = read_shard(shard_dir, job.key);
+      if (shard && has_ended(shard->state) &&
+          !(retry_failed && shard->state != results::RunState::kDone)) {
+        ++submission.ended_in_shard;
+        continue;
+      }
+    }
+    submission.to_submit.push_back(&job);
+  }
+  return submission;
+}
+
+Result<std::vector<std::string>> submission_scripts(const SlurmLaunch& launch,
+                                                    const sweeps::Sweep& sweep,
+                                                    const std::vector<const sweeps::Job*>& jobs,
+                                                    const std::string& shard_dir,
+                                                    int64_t checkpoint_every) {
+  std::vector<std::string> scripts;
+  for (size_t first = 0; first < jobs.size(); first += kMaxArrayTasks) {
+    ArrayScript array;
+    array.sweep = sweep.name;
+    array.stodepth = launch.stodepth;
+    array.shard_dir = fs::absolute(shard_dir).lexically_normal().string();
+    array.work_dir = launch.work_dir;
+    array.checkpoint_every = checkpoint_every;
+    for (size_t i = first; i < std::min(jobs.size(), first + kMaxArrayTasks); ++i)
+      array.keys.push_back(jobs[i]->key);
+    auto script = batch_script(launch.options, array);
+    if (!script) return script.error();
+    scripts.push_back(std::move(*script));
+  }
+  return scripts;
+}
+
+Status check_slurm_launch(const SlurmLaunch& launch, const std::string& shard_dir,
+                          const std::vector<std::string>& scripts) {
+  if (auto checked = check_options(launch.options); !checked) return checked;
+  if (scripts.empty()) return ok_status();
+  std::error_code ec;
+  fs::create_directories(shard_dir, ec);
+  if (ec || !fs::is_directory(shard_dir))
+    return bad_input(fmt::format("{}: cannot create the shard directory: {} (it must be a "
+                                 "writable directory on the filesystem the cluster's nodes share)",
+                                 shard_dir, ec ? ec.message() : "a file is in the way"));
+  auto probe = write_script(shard_dir, scripts.front());
+  if (!probe)
+    return bad_input(fmt::format("{}: the shard directory is not writable (it must be writable "
+                                 "on the filesystem the cluster's nodes share)",
+                                 shard_dir));
+  const Status accepted = check_submission(launch.options, *probe);
+  fs::remove(*probe, ec);
+  return accepted;
+}
+
+Result<LaunchSummary> SlurmExecutor::execute(const Plan& plan, const RunnerSetup& setup,
+                                             JobObserver& observer) {
+  LaunchSummary summary;
+  summary.skipped = plan.finished;
+  const sweeps::Sweep& sweep = *plan.sweep;
+  const std::string dir = shard_dir(setup.db_path);
+  auto store = results::Store::open(setup.db_path, results::OpenMode::kReadWrite);
+  if (!store) return store.error();
+
+  auto merged = merge_shards(**store, dir);
+  if (!merged) return merged.error();
+  summary.merged = int(merged->merged.size());
+  for (const auto& error : merged->refused) observer.on_notice(error.message);
+  auto view = read_database_view(**store, sweep);
+  if (!view) return view.error();
+  auto submission = plan_submission(plan, *view, setup.retry_failed, dir);
+  if (!submission) return submission.error();
+  for (const auto& host : submission->gone)
+    if (auto s = (*store)->release_stale_runs(sweep.name, host); !s) return s.error();
+  summary.skipped += submission->finished + submission->ended_in_shard;
+  summary.in_slurm = submission->active;
+  summary.not_claimed = submission->held_locally;
+  if (submission->to_submit.empty()) return summary;
+
+  auto scripts = submission_scripts(launch_, sweep, submission->to_submit, dir,
+                                    setup.checkpoint_every);
+  if (!scripts) return scripts.error();
+  for (size_t chunk = 0; chunk < scripts->size(); ++chunk) {
+    const auto first = submission->to_submit.begin() + ptrdiff_t(chunk * kMaxArrayTasks);
+    const std::vector<const sweeps::Job*> jobs(
+        first, first + ptrdiff_t(std::min(kMaxArrayTasks,
+                                          size_t(submission->to_submit.end() - first))));
+    std::vector<std::string> created;
+    const auto undo = [&] {
+      for (const auto& key : created) retire_shard(dir, key);
+    };
+    for (const sweeps::Job* job : jobs) {
+      auto made = create_shard(dir, sweep, *job);
+      if (!made) {
+        undo();
+        return made.error();
+      }
+      if (*made) created.push_back(job->key);
+    }
+    auto path = write_script(dir, (*scripts)[chunk]);
+    if (!path) {
+      undo();
+      return path.error();
+    }
+    auto job_id = submit(*path);
+    std::error_code ec;
+    fs::remove(*path, ec);
+    if (!job_id) {
+      undo();
+      return job_id.error();
+    }
+    results::SlurmSubmission record;
+    record.job_id = *job_id;
+    record.sweep = sweep.name;
+    record.options_json = to_json(launch_.options);
+    record.script = (*scripts)[chunk];
+    record.threads = launch_.options.cpus_per_task;
+    for (const sweeps::Job* job : jobs) record.keys.push_back(job->key);
+    if (auto s = (*store)->record_submission(record); !s)
+      return Error{s.error().kind,
+                   fmt::format("{} (Slurm job {} was submitted: cancel it with 'scancel {}' "
+                               "before launching again)",
+                               s.error().message, *job_id, *job_id)};
+    summary.submitted += int(jobs.size());
+    summary.slurm_jobs.push_back(*job_id);
+  }
+  return summary;
+}
+
+}  // namespace stodepth::harness
