@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Slurm tasks stopped mid-run resume bit-identically (tests/slurm/cluster.sh cluster):
+#  - job A is cancelled (scancel: SIGTERM) mid-run, resubmitted by `launch`, then killed with
+#    SIGKILL (a node failure), resubmitted again, and finishes;
+#  - job B runs with a 1-minute limit and a warning signal: it checkpoints and requeues itself
+#    at most --max-timeout-requeues 1 time per submission, `launch` resubmits it after that,
+#    until it finishes.
+# Both end with metrics bit-identical to an uninterrupted local launch (same threads), and
+# their stops recorded. usage: slurm_resume_test.sh path/to/stodepth (77: no Slurm packages).
+set -u
+bin=$(realpath "$1")
+for tool in munged slurmctld slurmd sbatch squeue scontrol scancel sqlite3; do
+  command -v "$tool" >/dev/null ||
+    { echo "SKIP: $tool not installed (tools/setup installs slurmctld slurmd slurm-client munge sqlite3)"; exit 77; }
+done
+source "$(dirname "$0")/slurm/cluster.sh"
+work=$(mktemp -d)
+trap 'slurm_cluster_stop; rm -rf "$work"' EXIT
+cd "$work"
+failures=0
+check() {
+  local what="$1"
+  shift
+  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+metrics() {  # metrics DB KEY: every stored metric of run KEY but step times, doubles exact
+  sqlite3 -batch -noheader "$1" "
+    SELECT iteration, epoch, printf('%!.17g|%!.17g|%!.17g|%!.17g|%!.17g', lr, loss,
+           train_accuracy, test_accuracy, test_loss), active_blocks
+      FROM iterations WHERE run = '$2' ORDER BY iteration;
+    SELECT epoch, iteration, printf('%!.17g|%!.17g', accuracy, loss) FROM test_evals
+      WHERE run = '$2' ORDER BY iteration;
+    SELECT status, printf('%!.17g|%!.17g', final_test_accuracy, final_test_loss) FROM runs
+      WHERE key = '$2';"
+}
+shard_iteration() {  # the last iteration job KEY's shard has committed
+  sqlite3 -batch -noheader -cmd ".timeout 5000" "slurm.db.shards/$1.db" \
+    "SELECT coalesce(max(iteration), 0) FROM iterations" 2>/dev/null || echo 0
+}
+wait_for_iteration() {  # wait_for_iteration KEY N: until the shard has N iterations
+  local deadline=$((SECONDS + 180))
+  while ((SECONDS < deadline)); do
+    (($(shard_iteration "$1") >= $2)) && return 0
+    sleep 0.2
+  done
+  echo "FAIL: $1 did not reach iteration $2"; return 1
+}
+task_of() { squeue -h -o %i -n stodepth-long 2>/dev/null | grep -m1 "^$1_"; }
+wait_gone() {  # wait_gone JOBID: until Slurm runs nothing of that job
+  local deadline=$((SECONDS + 120))
+  while ((SECONDS < deadline)); do
+    [ -z "$(squeue -h -j "$1" -t PENDING,RUNNING,COMPLETING,CONFIGURING,REQUEUED 2>/dev/null)" ] && return 0
+    sleep 0.2
+  done
+  echo "FAIL: job $1 still in the queue"; return 1
+}
+job_id() { sed -n 's/.*as Slurm job array \([0-9]*\).*/\1/p' "$1"; }
+
+cat >long.yaml <<'YAML'
+name: long
+base:
+  dataset: {name: synthetic, train_subset: 2000, test_subset: 500}
+  model: {depth: 8}
+  stochastic_depth: {rule: linear, p_L: 0.5}
+  train: {epochs: 40, batch: 64, lr: {schedule: cosine, base: 0.05}}
+  eval: {every: 5, batch: 100}
+seeds: [1, 2]
+YAML
+"$bin" launch long.yaml --db local.db --jobs 2 --threads-per-job 1 --quiet >/dev/null ||
+  { echo "FAIL: the local reference launch"; exit 1; }
+read -r a b < <(sqlite3 local.db "SELECT group_concat(key, ' ') FROM runs")
+total=$(sqlite3 local.db "SELECT count(*) FROM iterations WHERE run = '$a'")
+slurm_cluster_start "$work/cluster" || { echo "FAIL: the cluster did not start"; exit 1; }
+
+launch() { "$bin" launch long.yaml --db slurm.db --executor slurm --checkpoint-every 10 "$@"; }
+launch --only "$a" >a1.txt 2>&1
+launch --only "$b" --time 1 --signal-seconds 55 --max-timeout-requeues 1 >b1.txt 2>&1
+ja=$(job_id a1.txt) jb=$(job_id b1.txt)
+check "both submitted (jobs $ja, $jb)" test -n "$ja" -a -n "$jb"
+
+# A: scancel mid-run, resubmitted; SIGKILL mid-run, resubmitted.
+wait_for_iteration "$a" 40
+scancel "$ja"
+wait_gone "$ja"
+stopped_at=$(shard_iteration "$a")
+check "cancelled A stopped mid-run (iteration $stopped_at of $total)" test "$stopped_at" -lt "$total"
+check "cancelled A recorded its stop" test "$(sqlite3 "slurm.db.shards/$a.db" "SELECT cause FROM run_stops")" = terminated
+check "cancelled A left a checkpoint" test -f "slurm.db.shards/$a.ckpt"
+launch --only "$a" >a2.txt 2>&1
+check "launch resubmits cancelled A ($(tail -1 a2.txt))" grep -q "submitted 1 job " a2.txt
+ja=$(job_id a2.txt)
+wait_for_iteration "$a" $((stopped_at + 40))
+pkill -KILL -f "run-task --shard .*/$a.db"
+wait_gone "$ja"
+check "killed A is still 'running' in its shard" test "$(sqlite3 "slurm.db.shards/$a.db" "SELECT status FROM runs")" = running
+"$bin" status long --db slurm.db >status.txt 2>&1
+check "status shows A's task gone ($(grep "$a" status.txt))" grep -q "$a.*gone" status.txt
+launch --only "$a" >a3.txt 2>&1
+check "launch resubmits killed A ($(tail -1 a3.txt))" grep -q "submitted 1 job " a3.txt
+
+# B: time-limit warnings; requeues itself once per submission, launch resubmits it.
+deadline=$((SECONDS + 420))
+while ((SECONDS < deadline)); do
+  state=$(sqlite3 -cmd ".timeout 5000" "slurm.db.shards/$b.db" "SELECT status FROM runs" 2>/dev/null)
+  [ -z "$state" ] && break  # merged
+  [ "$state" = done ] && break
+  if [ -z "$(squeue -h -j "$jb" -t PENDING,RUNNING,COMPLETING,CONFIGURING,REQUEUED 2>/dev/null)" ]; then
+    launch --only "$b" --time 1 --signal-seconds 55 --max-timeout-requeues 1 >b2.txt 2>&1
+    id=$(job_id b2.txt)
+    [ -n "$id" ] && jb=$id
+  fi
+  sleep 1
+done
+deadline=$((SECONDS + 300))
+while ((SECONDS < deadline)) && [ -n "$(squeue -h)" ]; do sleep 0.5; done
+"$bin" status long --db slurm.db >status.txt 2>&1
+check "status merges both: 2 done ($(tail -1 status.txt))" grep -q "2 jobs: 2 done" status.txt
+for key in "$a" "$b"; do
+  check "$key: bit-identical to the uninterrupted local run" diff <(metrics local.db "$key") <(metrics slurm.db "$key")
+done
+stops=$(sqlite3 slurm.db "SELECT group_concat(cause || ':' || requeued, ' ') FROM run_stops WHERE run = '$b'")
+check "B stopped at a time-limit warning and requeued itself ($stops)" grep -q "time-limit:1" <<<"$stops"
+check "B requeued itself at most once per submission" test -z "$(sqlite3 slurm.db \
+  "SELECT slurm_job FROM run_stops WHERE run = '$b' AND requeued GROUP BY slurm_job HAVING count(*) > 1")"
+check "the stops are merged with the runs" test "$(sqlite3 slurm.db "SELECT count(DISTINCT run) FROM run_stops")" = 2
+if ((failures > 0)); then echo "$failures check(s) failed"; exit 1; fi
+echo "all checks passed"
