@@ -84,19 +84,6 @@ Status check_size(const std::string& path, const Header& header, uintmax_t size)
   return ok_status();
 }
 
-// "file:" URI of a path: '%', '?' and '#' would otherwise be read as URI syntax.
-std::string file_uri(const std::string& path) {
-  std::string uri = "file:";
-  for (const char c : path) {
-    if (c == '%' || c == '?' || c == '#') {
-      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-    } else {
-      uri += c;
-    }
-  }
-  return uri;
-}
-
 // Tables of a database whose header has application_id 0: none means the file is free to
 // take (e.g. created by `sqlite3 x.db VACUUM`), some mean it belongs to another program.
 Result<FileState> probe_unclaimed(const std::string& path) {
@@ -122,6 +109,18 @@ Result<FileState> probe_unclaimed(const std::string& path) {
 }
 
 }  // namespace
+
+std::string file_uri(const std::string& path) {
+  // An absolute path gets an empty authority: "file:" + "//x/y" would name host "x".
+  std::string uri = path.starts_with('/') ? "file://" : "file:";
+  for (const unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f)
+      uri += fmt::format("%{:02X}", c);
+    else
+      uri += char(c);
+  }
+  return uri;
+}
 
 Error foreign_database_error(const std::string& path, const std::string& what) {
   return bad_input(

@@ -24,6 +24,10 @@ enum class FileState {
 // own), a schema version newer than this build's.
 Result<FileState> inspect_database_file(const std::string& path);
 
+// The "file:" URI of `path`, with the characters URIs reserve percent-encoded, for opening
+// with SQLITE_OPEN_URI and query parameters such as "?mode=ro".
+std::string file_uri(const std::string& path);
+
 // The errors shared with the checks made after opening.
 Error foreign_database_error(const std::string& path, const std::string& what);
 Error newer_schema_error(const std::string& path, int64_t version);

@@ -95,7 +95,43 @@ ALTER TABLE runs ADD COLUMN cores INTEGER;
 ALTER TABLE runs ADD COLUMN onednn_version TEXT;
 )sql";
 
-constexpr std::array<const char*, 3> kMigrations = {kCreateSchemaV1, kRunCostsV2, kRunMachineV3};
+// Version 3 → 4: the Slurm executor (issue 13): its submissions, the stops its tasks saw, and
+// the store shards merged in. The indexes serve submissions() (tasks by job) and stops() and
+// the merge (stops by run).
+constexpr const char* kSlurmV4 = R"sql(
+CREATE TABLE slurm_submissions (
+  job_id TEXT NOT NULL PRIMARY KEY,
+  sweep TEXT NOT NULL REFERENCES sweeps(name),
+  options_json TEXT,
+  script TEXT,
+  threads INTEGER,
+  submitted_at TEXT
+);
+CREATE TABLE slurm_tasks (
+  run TEXT NOT NULL PRIMARY KEY REFERENCES runs(key) ON DELETE CASCADE,
+  job_id TEXT NOT NULL REFERENCES slurm_submissions(job_id),
+  array_index INTEGER NOT NULL
+);
+CREATE INDEX slurm_tasks_by_job ON slurm_tasks(job_id);
+CREATE TABLE run_stops (
+  run TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
+  at TEXT,
+  iteration INTEGER,
+  cause TEXT,
+  slurm_job TEXT,
+  requeued INTEGER
+);
+CREATE INDEX run_stops_by_run ON run_stops(run);
+CREATE TABLE merged_shards (
+  run TEXT NOT NULL PRIMARY KEY REFERENCES runs(key) ON DELETE CASCADE,
+  started_at TEXT,
+  ended_at TEXT,
+  merged_at TEXT
+);
+)sql";
+
+constexpr std::array<const char*, 4> kMigrations = {kCreateSchemaV1, kRunCostsV2, kRunMachineV3,
+                                                    kSlurmV4};
 
 }  // namespace
 

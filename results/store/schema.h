@@ -48,7 +48,33 @@
 //     cores INTEGER (online logical cores), onednn_version TEXT ("2.6.3")
 //   (host and threads hold the claiming launcher's "hostname:pid" and thread count since v1)
 //
-// Deleting a run deletes its sweep_runs, iterations and test_evals rows (ON DELETE CASCADE).
+// Version 4 adds the Slurm executor's tables:
+//
+//   slurm_submissions   one row per sbatch submission (a job array), in submission order (rowid)
+//     job_id TEXT PRIMARY KEY (Slurm's array job id), sweep TEXT → sweeps(name),
+//     options_json TEXT (the sbatch options as given), script TEXT (the batch script),
+//     threads INTEGER (per task), submitted_at TEXT (ISO 8601 UTC)
+//
+//   slurm_tasks   the latest submission of each run (a resubmission replaces the row, so an
+//                 older submission keeps only the tasks of its runs not submitted since)
+//     run TEXT PRIMARY KEY → runs(key), job_id TEXT → slurm_submissions(job_id),
+//     array_index INTEGER (the run is array task job_id_array_index);  index by job_id
+//
+//   run_stops     why a run stopped before its end, as the task running it saw it; oldest first
+//                 (rowid), kept across resumes
+//     run TEXT → runs(key), at TEXT (ISO 8601 UTC), iteration INTEGER (the last trained),
+//     cause TEXT ('time-limit' | 'terminated' | 'interrupted'), slurm_job TEXT (the task's
+//     SLURM_JOB_ID, NULL outside Slurm), requeued INTEGER (0 | 1);  index by run
+//
+//   merged_shards  which attempt of each run was merged from its store shard
+//     run TEXT PRIMARY KEY → runs(key), started_at TEXT, ended_at TEXT (the shard run's, which
+//     tell its attempt), merged_at TEXT (ISO 8601 UTC)
+//
+//   A store shard is a database of this schema holding one sweep and one run of the main
+//   database, written by the Slurm task that runs it (Store::merge_shard folds it in).
+//
+// Deleting a run deletes its sweep_runs, iterations, test_evals, slurm_tasks, run_stops and
+// merged_shards rows (ON DELETE CASCADE).
 // PRAGMA application_id is kApplicationId ('SDEP'); PRAGMA user_version is the schema version.
 #pragma once
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "model/base/json.h"
 #include "model/config_codec.h"
@@ -144,6 +145,133 @@ constexpr const char* kSelectCurve =
     "active_blocks, step_ms FROM iterations WHERE run = ?1 ORDER BY iteration";
 constexpr const char* kSelectTestEvals =
     "SELECT epoch, iteration, accuracy, loss FROM test_evals WHERE run = ?1 ORDER BY iteration";
+
+// --- Cluster runs: submissions, stops ---
+
+constexpr const char* kInsertSubmission =
+    "INSERT INTO slurm_submissions (job_id, sweep, options_json, script, threads, submitted_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
+// ?2 the holder "slurm:<job>_<index>". A running run has a holder already, a done one is over.
+constexpr const char* kSubmitRun =
+    "UPDATE runs SET status = 'running', host = ?2, threads = ?3 "
+    "WHERE key = ?1 AND status NOT IN ('running', 'done')";
+constexpr const char* kSelectRunHolder = "SELECT status, host FROM runs WHERE key = ?1";
+constexpr const char* kUpsertSlurmTask =
+    "INSERT INTO slurm_tasks (run, job_id, array_index) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (run) DO UPDATE SET job_id = excluded.job_id, "
+    "array_index = excluded.array_index";
+// A task's sweep is its submission's (a run shared by sweeps is listed under each).
+constexpr const char* kSelectSlurmTasks =
+    "SELECT t.run, s.sweep, t.job_id, t.array_index FROM slurm_tasks AS t "
+    "JOIN slurm_submissions AS s ON s.job_id = t.job_id ORDER BY t.run";
+constexpr const char* kSelectSweepSlurmTasks =
+    "SELECT t.run, s.sweep, t.job_id, t.array_index FROM slurm_tasks AS t "
+    "JOIN slurm_submissions AS s ON s.job_id = t.job_id "
+    "WHERE t.run IN (SELECT key FROM sweep_runs WHERE sweep = ?1) ORDER BY t.run";
+// A submission's keys are the tasks that still point at it, in array order: a run
+// resubmitted since belongs to its later submission (slurm_tasks keeps the latest only).
+constexpr const char* kSelectSubmissions =
+    "SELECT s.job_id, s.sweep, s.options_json, s.script, s.threads, s.submitted_at, t.run "
+    "FROM slurm_submissions AS s LEFT JOIN slurm_tasks AS t ON t.job_id = s.job_id "
+    "WHERE s.sweep = ?1 ORDER BY s.rowid, t.array_index";
+constexpr const char* kInsertStop =
+    "INSERT INTO run_stops (run, at, iteration, cause, slurm_job, requeued) "
+    "VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?2, ?3, ?4, ?5)";
+constexpr const char* kSelectStops =
+    "SELECT at, iteration, cause, slurm_job, requeued FROM run_stops WHERE run = ?1 "
+    "ORDER BY rowid";
+
+// --- Cluster runs: merging a store shard, attached read-only as "shard" ---
+
+constexpr const char* kAttachShard = "ATTACH ?1 AS shard";
+constexpr const char* kDetachShard = "DETACH shard";
+constexpr const char* kSelectShardRuns = "SELECT key, status, config_json FROM shard.runs";
+// Run ?1 here: its state, its config, and whether the shard's attempt (its started_at and
+// ended_at) is the one merged last.
+constexpr const char* kSelectMergeTarget =
+    "SELECT r.status, r.config_json, EXISTS (SELECT 1 FROM main.merged_shards AS m "
+    "JOIN shard.runs AS s ON s.key = m.run WHERE m.run = ?1 AND m.started_at IS s.started_at "
+    "AND m.ended_at IS s.ended_at) FROM main.runs AS r WHERE r.key = ?1";
+constexpr const char* kRecordMerge =
+    "INSERT INTO main.merged_shards (run, started_at, ended_at, merged_at) "
+    "SELECT key, started_at, ended_at, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM shard.runs "
+    "WHERE key = ?1 ON CONFLICT (run) DO UPDATE SET started_at = excluded.started_at, "
+    "ended_at = excluded.ended_at, merged_at = excluded.merged_at";
+
+// What a run's attempt produces, which a merge copies from its shard and, for a run merged
+// before, compares: the columns of its runs row that a run gets while it runs (claim,
+// record_machine, finish), and its rows in the tables of its records. The parameter columns
+// and config_json are the job's, checked equal instead.
+struct RunPart {
+  const char* table;
+  const char* key_column;
+  const char* columns;
+  const char* order;  // of the record tables: the order their rows are read in
+  const char* what;   // in messages
+};
+constexpr RunPart kRunRow = {
+    "runs", "key",
+    "status, error, host, threads, started_at, ended_at, wall_seconds, mean_step_ms, "
+    "images_per_second, expected_active_blocks, mean_active_blocks, final_test_accuracy, "
+    "final_test_loss, data_ms, network_ms, update_ms, record_ms, model_bytes, peak_rss_bytes, "
+    "cpu_model, isa, cores, onednn_version",
+    "", "run row"};
+constexpr RunPart kRunRecords[] = {
+    {"iterations", "run",
+     "iteration, epoch, lr, loss, train_accuracy, test_accuracy, test_loss, active_blocks, "
+     "step_ms",
+     "iteration", "iterations"},
+    {"test_evals", "run", "epoch, iteration, accuracy, loss", "iteration", "test evaluations"},
+    {"run_stops", "run", "at, iteration, cause, slurm_job, requeued", "rowid", "stops"},
+};
+
+// The statements of one RunPart for run ?1. Values go from table to table inside SQLite,
+// never through text or a double in between: REALs arrive bit-identical.
+struct RunPartSql {
+  const RunPart* part;
+  // One row: 1 when this database's rows differ from the shard's. EXCEPT compares values as
+  // stored (NULLs alike, REALs exactly); the counts catch a row one side has twice.
+  std::string differs;
+  std::vector<std::string> copy;  // makes this database's rows the shard's
+};
+
+const std::vector<RunPartSql>& run_part_sql() {
+  static const std::vector<RunPartSql> all = [] {
+    std::vector<RunPartSql> parts;
+    auto add = [&](const RunPart& p, std::vector<std::string> copy) {
+      auto rows = [&](const char* db) {
+        return fmt::format("SELECT {} FROM {}.{} WHERE {} = ?1", p.columns, db, p.table,
+                           p.key_column);
+      };
+      parts.push_back(
+          {&p,
+           fmt::format("SELECT (SELECT count(*) FROM main.{0} WHERE {1} = ?1) != "
+                       "(SELECT count(*) FROM shard.{0} WHERE {1} = ?1) "
+                       "OR EXISTS ({2} EXCEPT {3}) OR EXISTS ({3} EXCEPT {2})",
+                       p.table, p.key_column, rows("main"), rows("shard")),
+           std::move(copy)});
+    };
+    add(kRunRow, {fmt::format("UPDATE main.runs SET ({0}) = (SELECT {0} FROM shard.runs WHERE "
+                              "key = ?1) WHERE key = ?1",
+                              kRunRow.columns)});
+    for (const RunPart& p : kRunRecords) {
+      add(p, {fmt::format("DELETE FROM main.{} WHERE run = ?1", p.table),
+              fmt::format("INSERT INTO main.{0} (run, {1}) SELECT run, {1} FROM shard.{0} "
+                          "WHERE run = ?1 ORDER BY {2}",
+                          p.table, p.columns, p.order)});
+    }
+    return parts;
+  }();
+  return all;
+}
+
+// The schema that added the Slurm executor's tables; read-only Stores of older files read them
+// as empty.
+constexpr int64_t kSlurmSchema = 4;
+
+bool is_final(RunState state) {
+  return state == RunState::kDone || state == RunState::kFailed || state == RunState::kDiverged;
+}
 
 std::optional<std::string_view> text_or_null(const std::string& s) {
   if (s.empty()) return std::nullopt;
@@ -310,31 +438,34 @@ Result<int64_t> check_identity(Database& db) {
 // Applies the pending migrations, application_id and user_version in one transaction: a
 // reader sees the file as it was or at this build's version, never at an intermediate one
 // (which a read-only open refuses as too old). The version is re-read under the write lock:
-// another process may have migrated the file in the meantime.
-Status migrate(Database& db, int64_t version,
-               const std::function<void(int64_t)>& after_migration_step) {
-  if (version >= schema_version()) return ok_status();
+// another process may have migrated the file in the meantime. Returns the version the file
+// had under that lock (0: this connection created the database).
+Result<int64_t> migrate(Database& db, int64_t version,
+                        const std::function<void(int64_t)>& after_migration_step) {
+  if (version >= schema_version()) return version;
   Transaction transaction(db);
-  if (auto begun = transaction.begin(); !begun) return begun;
+  if (auto begun = transaction.begin(); !begun) return begun.error();
   auto current = check_identity(db);
   if (!current) return current.error();
+  if (*current >= schema_version()) return *current;  // another process migrated it
   version = *current;
-  if (version >= schema_version()) return ok_status();  // another process migrated it
   if (version == 0) {
     if (auto set = db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId)); !set) {
-      return set;
+      return set.error();
     }
   }
-  for (; version < schema_version(); ++version) {
-    if (auto applied = db.exec(migrations()[size_t(version)]); !applied) return applied;
-    if (auto set = db.exec(fmt::format("PRAGMA user_version = {}", version + 1)); !set) return set;
-    if (after_migration_step) after_migration_step(version + 1);
+  for (int64_t v = version; v < schema_version(); ++v) {
+    if (auto applied = db.exec(migrations()[size_t(v)]); !applied) return applied.error();
+    if (auto set = db.exec(fmt::format("PRAGMA user_version = {}", v + 1)); !set)
+      return set.error();
+    if (after_migration_step) after_migration_step(v + 1);
   }
-  return transaction.commit();
+  if (auto committed = transaction.commit(); !committed) return committed.error();
+  return version;
 }
 
-// WAL: readers do not block the writer nor the writer the readers. FULL sync makes every
-// commit durable across power loss too; the writer commits a few times a second at most.
+// WAL: readers do not block the writer nor the writer the readers. The mode is kept in the
+// file: later connections use it without asking.
 Status enable_wal(Database& db, bool in_memory) {
   auto stmt = db.prepare("PRAGMA journal_mode = WAL");
   if (!stmt) return stmt.error();
@@ -346,7 +477,7 @@ Status enable_wal(Database& db, bool in_memory) {
         "{}: cannot use WAL journal mode (got '{}') (put the database on a local filesystem)",
         db.label(), mode));
   }
-  return db.exec("PRAGMA synchronous = FULL");
+  return ok_status();
 }
 
 // True when no one (root aside) can write beside `path`: its directory has no write
@@ -357,18 +488,6 @@ bool nobody_can_write_beside(const std::string& path) {
   struct stat st {};
   return ::stat(dir.c_str(), &st) == 0 && (st.st_mode & 0222) == 0 &&
          ::access((path + "-wal").c_str(), F_OK) != 0;
-}
-
-// "file:PATH?immutable=1", with the characters URIs reserve percent-encoded.
-std::string immutable_uri(const std::string& path) {
-  std::string uri = "file:";
-  for (unsigned char c : path) {
-    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f)
-      uri += fmt::format("%{:02X}", c);
-    else
-      uri += char(c);
-  }
-  return uri + "?immutable=1";
 }
 
 Error not_created_error(const std::string& path) {
@@ -452,6 +571,7 @@ struct Store::Impl {
   Database db;
   std::string path;
   OpenMode mode = OpenMode::kReadWrite;
+  int64_t schema = 0;  // the file's schema version (older ones only read-only)
   std::string select_all_runs, select_sweep_runs;         // select_runs_sql for the file's schema
   std::unordered_map<const char*, Statement> statements;  // keyed by the SQL texts' addresses
   std::optional<Database> query_db;  // select()'s read-only connection, opened on first use
@@ -583,6 +703,113 @@ struct Store::Impl {
     return transaction.commit();
   }
 
+  // Why run `key` cannot be submitted (kSubmitRun changed nothing): missing, running or done.
+  Error not_submittable(const std::string& key) {
+    auto holders = query(
+        kSelectRunHolder,
+        [](const Statement& s) { return std::pair(s.column_text(0), s.column_text(1)); }, key);
+    if (!holders) return holders.error();
+    const std::string what = fmt::format("{}: run {} cannot be submitted", path, key);
+    if (holders->empty())
+      return bad_input(what + ": there is no such run (add the sweep's jobs first)");
+    const auto& [status, host] = holders->front();
+    if (status == "running")
+      return bad_input(fmt::format("{}: it is running, held by {} (leave it out of the submission "
+                                   "until it ends)",
+                                   what, host));
+    return bad_input(
+        fmt::format("{}: it is {} (leave it out of the submission: a done run is kept)", what,
+                    status));
+  }
+
+  // merge_shard's checks and copies, in one transaction, with the shard attached as "shard".
+  Result<ShardMerge> merge_attached_shard(const std::string& shard) {
+    ShardMerge merge;
+    auto written = in_transaction([&]() -> Status {
+      struct ShardRun {
+        std::string key, status, config_json;
+      };
+      auto shard_runs = query(kSelectShardRuns, [](const Statement& s) {
+        return ShardRun{s.column_text(0), s.column_text(1), s.column_text(2)};
+      });
+      if (!shard_runs) return shard_runs.error();
+      // None yet: its task has created the shard but not added its job. Not finished.
+      if (shard_runs->empty()) return ok_status();
+      if (shard_runs->size() > 1) {
+        return damaged_file(fmt::format(
+            "{}: holds {} runs, a store shard holds one (not a shard: move it out of the shards "
+            "directory)",
+            shard, shard_runs->size()));
+      }
+      const ShardRun& shard_run = shard_runs->front();
+      const std::string& key = shard_run.key;
+      merge.key = key;
+      const auto state = parse_run_state(shard_run.status);
+      if (!state) {
+        return damaged_file(fmt::format("{}: run {}: unreadable status '{}' (delete the shard to "
+                                        "rerun its job)",
+                                        shard, key, shard_run.status));
+      }
+      merge.state = *state;
+
+      struct Target {
+        std::string status, config_json;
+        bool attempt_merged;
+      };
+      auto targets = query(
+          kSelectMergeTarget,
+          [](const Statement& s) {
+            return Target{s.column_text(0), s.column_text(1), s.column_int(2) != 0};
+          },
+          key);
+      if (!targets) return targets.error();
+      if (targets->empty()) {
+        return damaged_file(fmt::format(
+            "{}: the shard's run {} is not in {} (merge the shard into the database that "
+            "submitted it, or delete it)",
+            shard, key, path));
+      }
+      const Target& target = targets->front();
+      if (target.config_json != shard_run.config_json) {
+        return damaged_file(fmt::format(
+            "{}: run {} has another config in {} than in the shard (merge the shard into the "
+            "database that submitted it, or delete it)",
+            shard, key, path));
+      }
+      if (!is_final(merge.state)) return ok_status();  // kNotFinished
+
+      // Final results here already: from this shard (a merge whose shard was not retired) or
+      // from another attempt. Only the first is no conflict.
+      const auto here = parse_run_state(target.status);
+      if ((here && is_final(*here)) || target.attempt_merged) {
+        std::vector<std::string> differing;
+        for (const RunPartSql& part : run_part_sql()) {
+          auto differs = count(part.differs.c_str(), key);
+          if (!differs) return differs.error();
+          if (*differs != 0) differing.emplace_back(part.part->what);
+        }
+        if (differing.empty()) {
+          merge.result = MergeResult::kAlreadyMerged;
+          return ok_status();
+        }
+        return damaged_file(fmt::format(
+            "{}: run {} already holds other results in {} (its {} differ from the shard's); "
+            "delete the shard to keep the stored results",
+            shard, key, path, fmt::join(differing, ", ")));
+      }
+      for (const RunPartSql& part : run_part_sql()) {
+        for (const std::string& sql : part.copy) {
+          if (auto copied = run(sql.c_str(), key); !copied) return copied;
+        }
+      }
+      if (auto recorded = run(kRecordMerge, key); !recorded) return recorded;
+      merge.result = MergeResult::kMerged;
+      return ok_status();
+    });
+    if (!written) return written.error();
+    return merge;
+  }
+
   // select() runs on a read-only connection; ":memory:" has no file to open twice, and a
   // read-only Store's own connection already is one.
   Result<Database*> query_connection() {
@@ -608,13 +835,15 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
     if (!state) return state.error();
     if (read_only && *state != FileState::kStodepth) return not_created_error(path);
   }
-  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  std::string target = path;
+  // By URI: merge_shard attaches a shard read-only by one ("?mode=ro"), which SQLite reads as a
+  // URI only on a connection opened with SQLITE_OPEN_URI.
+  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+              SQLITE_OPEN_URI;
+  std::string target = in_memory ? path : file_uri(path);
   if (read_only && !in_memory && nobody_can_write_beside(path)) {
     // Reading a WAL database needs its -shm file, which cannot be created in a read-only
     // directory; with no -wal there and no one able to create one, the file cannot change.
-    target = immutable_uri(path);
-    flags |= SQLITE_OPEN_URI;
+    target += "?immutable=1";
   }
   auto db = Database::open(target, flags, path);
   if (!db) return db.error();
@@ -635,10 +864,16 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   if (!read_only) {
     // Migrations run before WAL is enabled so that a new file's header (application_id,
     // user_version) is in the main file, where inspect_database_file reads it.
-    if (auto migrated = migrate(*db, *version, options.after_migration_step); !migrated) {
-      return migrated.error();
+    auto had = migrate(*db, *version, options.after_migration_step);
+    if (!had) return had.error();
+    // The journal mode is chosen once, by the open that creates the database: an existing
+    // file keeps its own (a rollback-journal shard stays one when its task's writer reopens it).
+    if (*had == 0 && options.journal == Journal::kWal) {
+      if (auto wal = enable_wal(*db, in_memory); !wal) return wal.error();
     }
-    if (auto wal = enable_wal(*db, in_memory); !wal) return wal.error();
+    // Every commit durable across power loss too (per connection); the writer commits a few
+    // times a second at most.
+    if (auto synced = db->exec("PRAGMA synchronous = FULL"); !synced) return synced.error();
   }
 
   auto impl = std::make_unique<Impl>();
@@ -648,6 +883,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   const int64_t schema = read_only ? *version : schema_version();
   impl->select_all_runs = select_runs_sql(false, schema);
   impl->select_sweep_runs = select_runs_sql(true, schema);
+  impl->schema = schema;
   if (!in_memory) {
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) impl->file_id = {st.st_dev, st.st_ino};
@@ -782,6 +1018,117 @@ Status Store::write_batch(const Batch& batch) {
     }
     return ok_status();
   });
+}
+
+Status Store::record_submission(const SlurmSubmission& submission) {
+  return impl_->in_transaction([&]() -> Status {
+    if (auto inserted = impl_->run(kInsertSubmission, submission.job_id, submission.sweep,
+                                   submission.options_json, submission.script,
+                                   submission.threads);
+        !inserted)
+      return inserted;
+    for (size_t i = 0; i < submission.keys.size(); ++i) {
+      const std::string& key = submission.keys[i];
+      const std::string holder = fmt::format("slurm:{}_{}", submission.job_id, i);
+      if (auto submitted = impl_->run(kSubmitRun, key, holder, submission.threads); !submitted)
+        return submitted;
+      if (impl_->db.changes() == 0) return impl_->not_submittable(key);
+      if (auto task = impl_->run(kUpsertSlurmTask, key, submission.job_id, int64_t(i)); !task)
+        return task;
+    }
+    return ok_status();
+  });
+}
+
+Result<std::vector<SlurmTask>> Store::slurm_tasks(const std::optional<std::string>& sweep) {
+  if (impl_->schema < kSlurmSchema) return std::vector<SlurmTask>{};
+  auto decode = [](const Statement& s) {
+    return SlurmTask{s.column_text(0), s.column_text(1), s.column_text(2), int(s.column_int(3))};
+  };
+  if (sweep) return impl_->query(kSelectSweepSlurmTasks, decode, *sweep);
+  return impl_->query(kSelectSlurmTasks, decode);
+}
+
+Result<std::vector<SlurmSubmission>> Store::submissions(const std::string& sweep) {
+  std::vector<SlurmSubmission> submissions;
+  if (impl_->schema < kSlurmSchema) return submissions;
+  auto stmt = impl_->statement(kSelectSubmissions);
+  if (!stmt) return stmt.error();
+  (*stmt)->bind(1, sweep);
+  for (;;) {
+    auto has_row = (*stmt)->step();
+    if (!has_row) return has_row.error();
+    if (!*has_row) return submissions;
+    const Statement& s = **stmt;
+    if (submissions.empty() || submissions.back().job_id != s.column_text(0)) {
+      SlurmSubmission& added = submissions.emplace_back();
+      added.job_id = s.column_text(0);
+      added.sweep = s.column_text(1);
+      added.options_json = s.column_text(2);
+      added.script = s.column_text(3);
+      added.threads = int(s.column_int(4));
+      added.submitted_at = s.column_text(5);
+    }
+    if (!s.column_is_null(6)) submissions.back().keys.push_back(s.column_text(6));
+  }
+}
+
+Status Store::record_stop(const std::string& key, const RunStop& stop) {
+  return impl_->in_transaction([&] {
+    return impl_->run(kInsertStop, key, stop.iteration, stop.cause, text_or_null(stop.slurm_job),
+                      stop.requeued ? 1 : 0);
+  });
+}
+
+Result<std::vector<RunStop>> Store::stops(const std::string& key) {
+  if (impl_->schema < kSlurmSchema) return std::vector<RunStop>{};
+  return impl_->query(
+      kSelectStops,
+      [](const Statement& s) {
+        return RunStop{s.column_text(0), s.column_int(1), s.column_text(2), s.column_text(3),
+                       s.column_int(4) != 0};
+      },
+      key);
+}
+
+Result<ShardMerge> Store::merge_shard(const std::string& shard_path) {
+  // A merge into a file deleted or replaced since it was opened would be lost, and its
+  // caller would delete the shard.
+  if (auto there = impl_->check_file_still_there(); !there) return there.error();
+  std::error_code ec;
+  if (!std::filesystem::exists(shard_path, ec))
+    return bad_input(fmt::format("{}: no store shard there (check the path)", shard_path));
+  struct stat st {};
+  if (impl_->file_id && ::stat(shard_path.c_str(), &st) == 0 &&
+      std::pair(st.st_dev, st.st_ino) == *impl_->file_id) {
+    return bad_input(fmt::format("{}: this is the results database itself, not a store shard",
+                                 shard_path));
+  }
+  {
+    // Opened as any read-only Store first: a file that is not ours is refused untouched.
+    auto shard = Store::open(shard_path, OpenMode::kReadOnly);
+    if (!shard) {
+      if (shard.error().kind != ErrorKind::kBadInput) return shard.error();
+      return damaged_file(fmt::format("{}: not a store shard (delete it to rerun its job): {}",
+                                      shard_path, shard.error().message));
+    }
+    if ((*shard)->impl_->schema != schema_version()) {
+      return damaged_file(fmt::format(
+          "{}: a store shard of schema {}, this build writes {} (merge it with the build that "
+          "wrote it, or delete it to rerun the job)",
+          shard_path, (*shard)->impl_->schema, schema_version()));
+    }
+  }
+  // Read-only: nothing in the merge can write to the shard (nor roll back a journal left in
+  // it: that is its task's to do).
+  if (auto attached = impl_->run(kAttachShard, file_uri(shard_path) + "?mode=ro"); !attached)
+    return attached.error();
+  auto merged = impl_->merge_attached_shard(shard_path);
+  // Also after an error: the transaction has ended by now, committed or rolled back.
+  auto detached = impl_->run(kDetachShard);
+  if (!merged) return merged;
+  if (!detached) return detached.error();
+  return merged;
 }
 
 Status Store::hold_snapshot() {
