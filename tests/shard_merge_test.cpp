@@ -5,8 +5,8 @@
 #include <sqlite3.h>
 
 #include <bit>
-#include <chrono>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -59,8 +59,12 @@ std::string rows_text(sqlite3* db, const std::string& sql) {
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
       switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_NULL: out += "NULL"; break;
-        case SQLITE_INTEGER: out += std::to_string(sqlite3_column_int64(stmt, c)); break;
+        case SQLITE_NULL:
+          out += "NULL";
+          break;
+        case SQLITE_INTEGER:
+          out += std::to_string(sqlite3_column_int64(stmt, c));
+          break;
         case SQLITE_FLOAT:
           out += fmt::format("{:#x}", std::bit_cast<uint64_t>(sqlite3_column_double(stmt, c)));
           break;
@@ -90,7 +94,8 @@ std::string dump(const std::string& path) {
   REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   std::vector<std::string> tables;
   sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
                              -1, &stmt, nullptr) == SQLITE_OK);
   while (sqlite3_step(stmt) == SQLITE_ROW)
     tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
@@ -212,8 +217,8 @@ struct Cluster {
     auto shard = open_store(shard_path(key), rollback_journal());
     require_ok(shard->register_sweep(kSweep));
     if (progress == Progress::kCreated) return shard;
-    require_ok(shard->add_jobs({shard_job.key.empty() ? job(key, key == "r1" ? 20 : 32)
-                                                      : shard_job}));
+    require_ok(
+        shard->add_jobs({shard_job.key.empty() ? job(key, key == "r1" ? 20 : 32) : shard_job}));
     REQUIRE(*shard->claim_run(key, false, "node7:4242", 4));
     require_ok(shard->record_machine(key, machine()));
     require_ok(shard->append_iterations(key, iterations(1, 40)));
@@ -228,7 +233,9 @@ struct Cluster {
       case Progress::kFailed:
         require_ok(shard->finish_run(key, RunState::kFailed, nullptr, "out of memory"));
         break;
-      default: require_ok(shard->finish_run(key, RunState::kDone, &s, "")); break;
+      default:
+        require_ok(shard->finish_run(key, RunState::kDone, &s, ""));
+        break;
     }
     return nullptr;
   }
@@ -571,11 +578,11 @@ TEST_CASE("merge: files that are not a shard of this build are refused and left 
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
     for (int v = 0; v < 3; ++v)
       REQUIRE(sqlite3_exec(db, migrations()[size_t(v)], nullptr, nullptr, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db,
-                         fmt::format("PRAGMA application_id = {}; PRAGMA user_version = 3",
-                                     kApplicationId)
-                             .c_str(),
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(
+                db,
+                fmt::format("PRAGMA application_id = {}; PRAGMA user_version = 3", kApplicationId)
+                    .c_str(),
+                nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
     expected = fmt::format(
         "a store shard of schema 3, this build writes {} (merge it with the build that wrote "

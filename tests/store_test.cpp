@@ -1284,8 +1284,9 @@ TEST_CASE("store: a database created for a shard keeps a rollback journal, reope
     require_ok(open_store(path)->append_iterations("r1", iterations(1, 5)));
   }
   SECTION("reopened read-only: no -shm needed") {
-    Raw(path).exec("INSERT INTO iterations (run, iteration) VALUES ('r1', 1), ('r1', 2), "
-                   "('r1', 3), ('r1', 4), ('r1', 5)");
+    Raw(path).exec(
+        "INSERT INTO iterations (run, iteration) VALUES ('r1', 1), ('r1', 2), "
+        "('r1', 3), ('r1', 4), ('r1', 5)");
     CHECK(open_store(path, OpenMode::kReadOnly)->curve("r1")->size() == 5);
   }
   CHECK(Raw(path).text("PRAGMA journal_mode") == "delete");
@@ -1422,8 +1423,7 @@ TEST_CASE("store: a run's stops are kept oldest first, across a new claim") {
   CHECK(second.cause == "interrupted");
   CHECK(second.slurm_job.empty());
   CHECK_FALSE(second.requeued);
-  CHECK(store->select("SELECT count(*) FROM run_stops WHERE slurm_job IS NULL")->rows[0][0] ==
-        "1");
+  CHECK(store->select("SELECT count(*) FROM run_stops WHERE slurm_job IS NULL")->rows[0][0] == "1");
   CHECK(store->stops("r2")->empty());
   CHECK_FALSE(store->record_stop("ghost", {"", 1, "terminated", "", false}).ok());
 }
