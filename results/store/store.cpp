@@ -243,13 +243,12 @@ const std::vector<RunPartSql>& run_part_sql() {
         return fmt::format("SELECT {} FROM {}.{} WHERE {} = ?1", p.columns, db, p.table,
                            p.key_column);
       };
-      parts.push_back(
-          {&p,
-           fmt::format("SELECT (SELECT count(*) FROM main.{0} WHERE {1} = ?1) != "
-                       "(SELECT count(*) FROM shard.{0} WHERE {1} = ?1) "
-                       "OR EXISTS ({2} EXCEPT {3}) OR EXISTS ({3} EXCEPT {2})",
-                       p.table, p.key_column, rows("main"), rows("shard")),
-           std::move(copy)});
+      parts.push_back({&p,
+                       fmt::format("SELECT (SELECT count(*) FROM main.{0} WHERE {1} = ?1) != "
+                                   "(SELECT count(*) FROM shard.{0} WHERE {1} = ?1) "
+                                   "OR EXISTS ({2} EXCEPT {3}) OR EXISTS ({3} EXCEPT {2})",
+                                   p.table, p.key_column, rows("main"), rows("shard")),
+                       std::move(copy)});
     };
     add(kRunRow, {fmt::format("UPDATE main.runs SET ({0}) = (SELECT {0} FROM shard.runs WHERE "
                               "key = ?1) WHERE key = ?1",
@@ -714,12 +713,12 @@ struct Store::Impl {
       return bad_input(what + ": there is no such run (add the sweep's jobs first)");
     const auto& [status, host] = holders->front();
     if (status == "running")
-      return bad_input(fmt::format("{}: it is running, held by {} (leave it out of the submission "
-                                   "until it ends)",
-                                   what, host));
-    return bad_input(
-        fmt::format("{}: it is {} (leave it out of the submission: a done run is kept)", what,
-                    status));
+      return bad_input(
+          fmt::format("{}: it is running, held by {} (leave it out of the submission "
+                      "until it ends)",
+                      what, host));
+    return bad_input(fmt::format(
+        "{}: it is {} (leave it out of the submission: a done run is kept)", what, status));
   }
 
   // merge_shard's checks and copies, in one transaction, with the shard attached as "shard".
@@ -746,9 +745,10 @@ struct Store::Impl {
       merge.key = key;
       const auto state = parse_run_state(shard_run.status);
       if (!state) {
-        return damaged_file(fmt::format("{}: run {}: unreadable status '{}' (delete the shard to "
-                                        "rerun its job)",
-                                        shard, key, shard_run.status));
+        return damaged_file(
+            fmt::format("{}: run {}: unreadable status '{}' (delete the shard to "
+                        "rerun its job)",
+                        shard, key, shard_run.status));
       }
       merge.state = *state;
 
@@ -1023,8 +1023,7 @@ Status Store::write_batch(const Batch& batch) {
 Status Store::record_submission(const SlurmSubmission& submission) {
   return impl_->in_transaction([&]() -> Status {
     if (auto inserted = impl_->run(kInsertSubmission, submission.job_id, submission.sweep,
-                                   submission.options_json, submission.script,
-                                   submission.threads);
+                                   submission.options_json, submission.script, submission.threads);
         !inserted)
       return inserted;
     for (size_t i = 0; i < submission.keys.size(); ++i) {
@@ -1101,8 +1100,8 @@ Result<ShardMerge> Store::merge_shard(const std::string& shard_path) {
   struct stat st {};
   if (impl_->file_id && ::stat(shard_path.c_str(), &st) == 0 &&
       std::pair(st.st_dev, st.st_ino) == *impl_->file_id) {
-    return bad_input(fmt::format("{}: this is the results database itself, not a store shard",
-                                 shard_path));
+    return bad_input(
+        fmt::format("{}: this is the results database itself, not a store shard", shard_path));
   }
   {
     // Opened as any read-only Store first: a file that is not ours is refused untouched.

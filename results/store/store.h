@@ -198,9 +198,12 @@ class Store {
   // transaction. A run that is `running` under another holder, or done, is an Error and
   // nothing is recorded.
   Status record_submission(const SlurmSubmission& submission);
-  // The latest submission of each run of `sweep` (every sweep if none), by run key order.
+  // The latest submission of each run of `sweep` (every sweep if none; a run shared by sweeps
+  // counts for each), by run key order. A task's `sweep` is its submission's.
   Result<std::vector<SlurmTask>> slurm_tasks(const std::optional<std::string>& sweep);
-  // The submissions of `sweep`, oldest first.
+  // The submissions of `sweep`, oldest first. Each lists the keys it still holds, in array
+  // order: a run submitted again since is listed under its latest submission only (so an
+  // older submission may list fewer keys than it had).
   Result<std::vector<SlurmSubmission>> submissions(const std::string& sweep);
 
   // Appends why run `key` stopped before its end; kept across resumes and merged with it.
@@ -213,10 +216,13 @@ class Store {
   // stops replace what this database holds of that run, and the merge is recorded
   // (merged_shards). A shard is a database of this schema holding one sweep and one run, the
   // run of a job of this database (same key and config_json).
-  //  - kNotFinished: the shard's run is not done, failed or diverged; nothing is written.
+  //  - kNotFinished: the shard's run is not done, failed or diverged (or the shard holds no
+  //    run yet: its task is setting it up); nothing is written.
   //  - kAlreadyMerged: this database already holds exactly the shard's results (a merge
   //    that was interrupted before the shard was retired); nothing is written.
   //  - kMerged: folded in.
+  // A run whose final results this database holds (done, failed or diverged here, or merged
+  // from a shard of the same attempt: started_at and ended_at) is compared, else replaced.
   // Refused with a kDamaged Error naming the shard and the fix, nothing written: a file that
   // is not a stodepth shard of this schema, a run this database does not have or has with
   // another config, and a run whose stored final results differ from the shard's.
