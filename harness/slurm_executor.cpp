@@ -116,19 +116,25 @@ Status check_slurm_launch(const SlurmLaunch& launch, const std::string& shard_di
                           const std::vector<std::string>& scripts) {
   if (auto checked = check_options(launch.options); !checked) return checked;
   if (scripts.empty()) return ok_status();
+  // The directory is made for the test script and removed again if it was not there: a
+  // refused launch leaves nothing behind.
   std::error_code ec;
+  const bool existed = fs::exists(shard_dir, ec);
   fs::create_directories(shard_dir, ec);
   if (ec || !fs::is_directory(shard_dir))
     return bad_input(fmt::format("{}: cannot create the shard directory: {} (it must be a "
                                  "writable directory on the filesystem the cluster's nodes share)",
                                  shard_dir, ec ? ec.message() : "a file is in the way"));
   auto probe = write_script(shard_dir, scripts.front());
+  Status accepted = ok_status();
   if (!probe)
-    return bad_input(fmt::format("{}: the shard directory is not writable (it must be writable "
-                                 "on the filesystem the cluster's nodes share)",
-                                 shard_dir));
-  const Status accepted = check_submission(launch.options, *probe);
-  fs::remove(*probe, ec);
+    accepted = bad_input(fmt::format("{}: the shard directory is not writable (it must be "
+                                     "writable on the filesystem the cluster's nodes share)",
+                                     shard_dir));
+  else
+    accepted = check_submission(launch.options, *probe);
+  if (probe) fs::remove(*probe, ec);
+  if (!existed) fs::remove(shard_dir, ec);
   return accepted;
 }
 
@@ -159,6 +165,11 @@ Result<LaunchSummary> SlurmExecutor::execute(const Plan& plan, const RunnerSetup
   auto scripts = submission_scripts(launch_, sweep, submission->to_submit, dir,
                                     setup.checkpoint_every);
   if (!scripts) return scripts.error();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return storage_error(fmt::format("{}: cannot create the shard directory: {}", dir,
+                                     ec.message()));
   for (size_t chunk = 0; chunk < scripts->size(); ++chunk) {
     const auto first = submission->to_submit.begin() + ptrdiff_t(chunk * kMaxArrayTasks);
     const std::vector<const sweeps::Job*> jobs(
@@ -182,7 +193,6 @@ Result<LaunchSummary> SlurmExecutor::execute(const Plan& plan, const RunnerSetup
       return path.error();
     }
     auto job_id = submit(*path);
-    std::error_code ec;
     fs::remove(*path, ec);
     if (!job_id) {
       undo();

@@ -94,7 +94,7 @@ pkill -KILL -f "run-task --shard .*/$a.db"
 wait_gone "$ja"
 check "killed A is still 'running' in its shard" test "$(sqlite3 "slurm.db.shards/$a.db" "SELECT status FROM runs")" = running
 "$bin" status long --db slurm.db >status.txt 2>&1
-check "status shows A's task gone ($(grep "$a" status.txt))" grep -q "$a.*gone" status.txt
+check "status says A's task died without stopping ($(grep "$a" status.txt))" grep -q "$a.*died" status.txt
 launch --only "$a" >a3.txt 2>&1
 check "launch resubmits killed A ($(tail -1 a3.txt))" grep -q "submitted 1 job " a3.txt
 

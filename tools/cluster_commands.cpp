@@ -249,9 +249,11 @@ int run_status(int argc, char** argv) {
   for (const auto& run : *runs) {
     const auto& c = run.config;
     std::string slurm = "-", note;
+    bool slurm_active = false;
     if (const auto t = task_of.find(run.key); t != task_of.end()) {
       const std::string id = fmt::format("{}_{}", t->second.job_id, t->second.array_index);
       const auto q = queue->find(id);
+      slurm_active = q != queue->end() && harness::is_active(q->second.state);
       slurm = q == queue->end() ? id + " gone"
                                 : fmt::format("{} {}{}", id, q->second.state,
                                               q->second.reason == "None"
@@ -271,6 +273,9 @@ int run_status(int argc, char** argv) {
         iteration = shard->iteration;
         state = fmt::format("{} in shard", to_string(shard->state));
         if (!shard->stops.empty()) note = describe_stop(shard->stops.back());
+        if (shard->state == results::RunState::kRunning && !slurm_active)
+          note = "its task died without stopping it (SIGKILL, node failure): launch resubmits "
+                 "it, resuming from its checkpoint";
         if (shard->state == results::RunState::kRunning && iteration > 0)
           if (auto elapsed = seconds_since(shard->started_at); elapsed && *elapsed > 0) {
             // started_at is the attempt's start; a resumed attempt began at its checkpoint.
