@@ -54,7 +54,23 @@ std::vector<std::string> shard_keys(const std::string& dir) {
   return keys;
 }
 
+namespace {
+
+// A rollback journal beside a shard: its task is committing, or died while committing (a
+// read-only open cannot roll that back; the next task to open the shard does).
+bool mid_write(const std::string& dir, const std::string& key) {
+  std::error_code ec;
+  const auto size = fs::file_size(shard_path(dir, key) + "-journal", ec);
+  return !ec && size > 0;
+}
+
+}  // namespace
+
 Result<ShardProgress> read_shard(const std::string& dir, const std::string& key) {
+  if (mid_write(dir, key))
+    return storage_error(fmt::format("{}: being written, or its task died mid-write (the next "
+                                     "task to run it recovers it)",
+                                     shard_path(dir, key)));
   auto store = results::Store::open(shard_path(dir, key), results::OpenMode::kReadOnly);
   if (!store) return store.error();
   auto runs = (*store)->runs(std::nullopt);
@@ -80,6 +96,10 @@ Result<ShardProgress> read_shard(const std::string& dir, const std::string& key)
 Result<MergeReport> merge_shards(results::Store& store, const std::string& dir) {
   MergeReport report;
   for (const auto& key : shard_keys(dir)) {
+    if (mid_write(dir, key)) {  // not ended: the journal goes with the commit that ends it
+      ++report.unfinished;
+      continue;
+    }
     auto merged = store.merge_shard(shard_path(dir, key));
     if (!merged) {
       if (merged.error().kind == ErrorKind::kStorage) return merged.error();

@@ -69,6 +69,17 @@ code=$?
 [ "$code" -eq 2 ] && [ "$(cat "$dir/dry.err")" = "$err" ] || { echo "FAIL: dry run of an edited sweep: want exit 2 and '$err', got exit $code: $(cat "$dir/dry.err")"; failures=$((failures + 1)); }
 grep -q "^2 jobs in sweep 't'" <<<"$out" || { echo "FAIL: dry run of an edited sweep lacks its job table: $out"; failures=$((failures + 1)); }
 [ "$(sha256sum <"$dir/x.db")" = "$before" ] || { echo "FAIL: a refused launch changed $dir/x.db"; failures=$((failures + 1)); }
+# The cluster commands: flags of the other executor refused, not ignored; a database that is not
+# there, a sweep it does not hold (with a suggestion), a shard that is not there.
+expect 2 "--partition applies to --executor slurm only" launch "$dir/s.yaml" --db "$dir/y.db" --partition cpu
+expect 2 "--jobs with --executor slurm" launch "$dir/s.yaml" --db "$dir/y.db" --executor slurm --jobs 2
+expect 2 "--threads-per-job 2 with --executor slurm" launch "$dir/s.yaml" --db "$dir/y.db" --executor slurm --threads-per-job 2
+expect 2 "--cpus-per-task 0: must be at least 1" launch "$dir/s.yaml" --db "$dir/y.db" --executor slurm --cpus-per-task 0 --dry-run
+expect 2 "y.db: no results database there" status --db "$dir/y.db"
+expect 2 "y.db: no results database there" merge --db "$dir/y.db"
+expect 2 "no sweep 'tt', did you mean 't'" status tt --db "$dir/x.db"
+expect 2 "no store shard there" run-task --shard "$dir/x.db.shards/0123456789abcdef.db"
+[ ! -e "$dir/y.db" ] || { echo "FAIL: a refused cluster command created $dir/y.db"; failures=$((failures + 1)); }
 rm -rf "$dir"
 "$bin" train --help | grep -q -- "--eval-every" || { echo "FAIL: --help lacks --eval-every"; failures=$((failures + 1)); }
 

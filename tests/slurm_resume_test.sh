@@ -64,11 +64,14 @@ base:
   stochastic_depth: {rule: linear, p_L: 0.5}
   train: {epochs: 40, batch: 64, lr: {schedule: cosine, base: 0.05}}
   eval: {every: 5, batch: 100}
-seeds: [1, 2]
+include:
+  - {train.epochs: 8}
 YAML
 "$bin" launch long.yaml --db local.db --jobs 2 --threads-per-job 1 --quiet >/dev/null ||
   { echo "FAIL: the local reference launch"; exit 1; }
-read -r a b < <(sqlite3 local.db "SELECT group_concat(key, ' ') FROM runs")
+# A: 8 epochs (248 iterations), B: 40 (1240), long enough to see two time-limit warnings.
+a=$(sqlite3 local.db "SELECT key FROM runs WHERE epochs = 8")
+b=$(sqlite3 local.db "SELECT key FROM runs WHERE epochs = 40")
 total=$(sqlite3 local.db "SELECT count(*) FROM iterations WHERE run = '$a'")
 slurm_cluster_start "$work/cluster" || { echo "FAIL: the cluster did not start"; exit 1; }
 

@@ -251,6 +251,21 @@ int run_launch(int argc, char** argv) {
     return exit_code(sweep.error());
   }
   const bool on_slurm = executor_name == "slurm";
+  // Flags of the other executor are refused rather than ignored.
+  for (const auto* flag : app.get_options()) {
+    if (flag->count() == 0) continue;
+    if (!on_slurm && flag->get_group() == group) {
+      fmt::print(stderr, "stodepth launch: {} applies to --executor slurm only (add "
+                         "--executor slurm, or drop it)\n",
+                 flag->get_name());
+      return kExitBadInput;
+    }
+  }
+  if (on_slurm && app.count("--jobs") > 0) {
+    fmt::print(stderr, "stodepth launch: --jobs with --executor slurm: each array task runs one "
+                       "job (limit tasks running at once with --max-running)\n");
+    return kExitBadInput;
+  }
   if (on_slurm) {
     if (options.threads_per_job > 0 && options.threads_per_job != o.cpus_per_task) {
       fmt::print(stderr, "stodepth launch: --threads-per-job {} with --executor slurm: each task "
