@@ -61,12 +61,6 @@ bool selected(const std::string& key, const std::vector<std::string>& only) {
                      [&](const std::string& prefix) { return key.rfind(prefix, 0) == 0; });
 }
 
-bool is_finished(results::RunState state, bool retry_failed) {
-  return state == results::RunState::kDone ||
-         ((state == results::RunState::kFailed || state == results::RunState::kDiverged) &&
-          !retry_failed);
-}
-
 // Loads a dataset for the plan. A sweep's dataset.dir that is not there is named with the
 // sweep's fix (the loader's own message speaks of `train`'s --data-dir).
 Result<std::shared_ptr<const data::Dataset>> load_for(const sweeps::Sweep& sweep,
@@ -130,6 +124,12 @@ Result<DatabaseView> register_plan(results::Store& store, const sweeps::Sweep& s
 }
 
 }  // namespace
+
+bool is_finished(results::RunState state, bool retry_failed) {
+  return state == results::RunState::kDone ||
+         ((state == results::RunState::kFailed || state == results::RunState::kDiverged) &&
+          !retry_failed);
+}
 
 Result<DatabaseView> read_database_view(results::Store& store, const sweeps::Sweep& sweep) {
   DatabaseView view;

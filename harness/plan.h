@@ -45,6 +45,9 @@ Layout choose_layout(const LaunchOptions& options, int sweep_jobs, int cores);
 // its training steps.
 double estimated_cost(const TrainConfig& config, int64_t train_examples);
 
+// True if a run in `state` is not run again: done, and failed or diverged unless retrying.
+bool is_finished(results::RunState state, bool retry_failed);
+
 // What the database holds of one job's run.
 struct StoredRun {
   results::RunState state = results::RunState::kQueued;

@@ -18,17 +18,6 @@ namespace {
 
 constexpr std::string_view kSlurmHolder = "slurm:";
 
-bool is_finished(results::RunState state, bool retry_failed) {
-  return state == results::RunState::kDone ||
-         ((state == results::RunState::kFailed || state == results::RunState::kDiverged) &&
-          !retry_failed);
-}
-
-bool has_ended(results::RunState state) {
-  return state == results::RunState::kDone || state == results::RunState::kFailed ||
-         state == results::RunState::kDiverged;
-}
-
 // Writes `text` to a new file in `dir`; its path.
 Result<std::string> write_script(const std::string& dir, const std::string& text) {
   std::string path = fmt::format("{}/sbatch-{}.sh", dir, getpid());
@@ -79,8 +68,7 @@ Result<SubmissionPlan> plan_submission(const Plan& plan, const DatabaseView& vie
     std::error_code ec;
     if (fs::exists(shard_path(shard_dir, job.key), ec)) {
       auto shard = read_shard(shard_dir, job.key);
-      if (shard && has_ended(shard->state) &&
-          !(retry_failed && shard->state != results::RunState::kDone)) {
+      if (shard && is_finished(shard->state, false)) {  // merged (and retired) by the launch
         ++submission.ended_in_shard;
         continue;
       }

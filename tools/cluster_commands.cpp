@@ -260,9 +260,7 @@ int run_status(int argc, char** argv) {
                                                   ? ""
                                                   : " (" + q->second.reason + ")");
     }
-    const bool ended = run.state == results::RunState::kDone ||
-                       run.state == results::RunState::kFailed ||
-                       run.state == results::RunState::kDiverged;
+    const bool ended = harness::is_finished(run.state, false);
     const int64_t total = ended ? 0 : total_of(c);
     int64_t iteration = 0;
     std::string state = to_string(run.state);
