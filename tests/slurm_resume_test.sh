@@ -85,11 +85,12 @@ launch --only "$b" --time 1 --signal-seconds 55 --max-timeout-requeues 1 >b1.txt
 jb=$(job_id b1.txt)
 check "B submitted (job $jb)" test -n "$jb"
 wait_for_iteration "$b" 20
-deadline=$((SECONDS + 180))
+deadline=$((SECONDS + 180)) held=
 while ((SECONDS < deadline)) &&
   [ -n "$(squeue -h -j "$jb" -t PENDING,RUNNING,COMPLETING,CONFIGURING,REQUEUED 2>/dev/null)" ]; do
   pid=$(pgrep -f "run-task --shard .*/$b.db" | head -1)
-  [ -n "$pid" ] && ! grep -q '^State:.*stopped' "/proc/$pid/status" 2>/dev/null && kill -STOP "$pid" 2>/dev/null
+  # Each task process once: once Slurm's warning has woken it, it must run to its stop.
+  if [ -n "$pid" ] && [ "$pid" != "$held" ]; then kill -STOP "$pid" 2>/dev/null && held=$pid; fi
   sleep 0.2
 done
 stops=$(sqlite3 "slurm.db.shards/$b.db" "SELECT group_concat(cause || ':' || requeued || ':' || slurm_job, ' ') FROM run_stops")
