@@ -98,6 +98,7 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
     pollfd fds[2] = {{out.fd[0], POLLIN, 0}, {err.fd[0], POLLIN, 0}};
     if (::poll(fds, 2, int(left.count())) < 0) {
       if (errno == EINTR) continue;
+      timed_out = true;  // cannot wait for it any more: stop it
       break;
     }
     char buffer[4096];
@@ -113,8 +114,11 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
   }
   if (timed_out) ::kill(pid, SIGKILL);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t waited = 0;
+  while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
+  if (waited != pid)
+    return internal_error(fmt::format("{}: cannot wait for it: {}", argv[0], strerror(errno)));
   if (timed_out)
     return bad_input(fmt::format("{}: no answer within {} s (is the Slurm controller up?)",
                                  argv[0], timeout.count()));

@@ -89,6 +89,7 @@ Plan refused(Plan plan, Error why) {
 // no longer exists, or this very process (a launcher that just started holds nothing; a
 // restarted container often reuses both the hostname and the PID).
 bool is_stale_launcher(const std::string& host) {
+  if (host.rfind("slurm:", 0) == 0) return false;  // a Slurm task's: the Slurm executor's call
   const std::string ours = launcher_id();
   if (host == ours) return true;
   const auto colon = host.rfind(':');

@@ -66,7 +66,7 @@ Result<ShardJob> read_shard_job(results::Store& shard, const std::string& path,
 
 Result<TaskOutcome> run_task(const TaskOptions& options, JobObserver& observer) {
   namespace fs = std::filesystem;
-  const std::string dir = fs::path(options.shard).parent_path().string();
+  const std::string dir = fs::absolute(options.shard).parent_path().string();
   const std::string key = fs::path(options.shard).stem().string();
   if (!fs::exists(options.shard))
     return bad_input(fmt::format("{}: no store shard there (launch --executor slurm creates "
@@ -136,25 +136,30 @@ Result<TaskOutcome> run_task(const TaskOptions& options, JobObserver& observer) 
   stop.slurm_job = options.slurm_job_id;
   if (auto checkpoint = read_checkpoint(checkpoint_path(dir, key)); checkpoint)
     stop.iteration = checkpoint->iteration;
+  bool requeue_now = false;
   if (cause == StopCause::kTimeLimit && !options.slurm_job_id.empty()) {
     auto stops = (*store)->stops(key);
     if (!stops) return stops.error();
     const auto requeues = std::count_if(stops->begin(), stops->end(), [&](const auto& s) {
       return s.cause == stop.cause && s.slurm_job == stop.slurm_job && s.requeued;
     });
-    if (requeues < options.max_timeout_requeues) {
-      if (auto requeued = requeue(options.slurm_job_id); requeued)
-        stop.requeued = true;
-      else
-        observer.on_notice(requeued.error().message);
-    } else {
+    requeue_now = requeues < options.max_timeout_requeues;
+    if (!requeue_now)
       observer.on_notice(fmt::format("{}: not requeued: {} time-limit requeues already "
                                      "(--max-timeout-requeues); launch resubmits it",
                                      key, requeues));
+  }
+  // Recorded before the requeue: Slurm kills a requeued task after its grace time, and the
+  // requeue bound counts the stops stored.
+  stop.requeued = requeue_now;
+  if (auto s = (*store)->record_stop(key, stop); !s) return s.error();
+  if (requeue_now) {
+    if (auto requeued = requeue(options.slurm_job_id); requeued) {
+      outcome.requeued = true;
+    } else {
+      observer.on_notice(requeued.error().message + " (the task exits; launch resubmits it)");
     }
   }
-  outcome.requeued = stop.requeued;
-  if (auto s = (*store)->record_stop(key, stop); !s) return s.error();
   return outcome;
 }
 

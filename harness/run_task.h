@@ -30,7 +30,7 @@ struct TaskOptions {
   std::string shard;          // <dir>/<key>.db; the checkpoint is <dir>/<key>.ckpt
   int threads = 1;            // OpenMP threads of the training
   int64_t checkpoint_every = 100;
-  int max_timeout_requeues = 3;  // per Slurm job (array task) id
+  int max_timeout_requeues = 3;  // per Slurm job id (one array task; a requeue keeps its id)
   std::string slurm_job_id;   // SLURM_JOB_ID of the task; empty: not under Slurm (no requeue)
 };
 

@@ -22,16 +22,26 @@ Result<bool> create_shard(const std::string& dir, const sweeps::Sweep& sweep,
   const std::string path = shard_path(dir, job.key);
   std::error_code ec;
   if (fs::exists(path, ec)) return false;
-  results::OpenOptions options;
-  options.journal = results::Journal::kRollback;
-  auto store = results::Store::open(path, results::OpenMode::kReadWrite, options);
-  if (!store) return store.error();
-  if (auto s = (*store)->register_sweep(
-          {sweep.name, sweep.description, sweep.source_text, sweep.source_hash});
-      !s)
-    return s.error();
-  if (auto s = (*store)->add_jobs({{job.key, sweep.name, job.config, job.config_json}}); !s)
-    return s.error();
+  // Built beside and renamed into place: a shard is complete or absent.
+  const std::string building = path + ".new";
+  fs::remove(building, ec);
+  fs::remove(building + "-journal", ec);
+  {
+    results::OpenOptions options;
+    options.journal = results::Journal::kRollback;
+    auto store = results::Store::open(building, results::OpenMode::kReadWrite, options);
+    if (!store) return store.error();
+    if (auto s = (*store)->register_sweep(
+            {sweep.name, sweep.description, sweep.source_text, sweep.source_hash});
+        !s)
+      return s.error();
+    if (auto s = (*store)->add_jobs({{job.key, sweep.name, job.config, job.config_json}}); !s)
+      return s.error();
+  }
+  fs::rename(building, path, ec);
+  if (ec)
+    return storage_error(fmt::format("{}: cannot create the store shard: {}", path,
+                                     ec.message()));
   return true;
 }
 
@@ -100,10 +110,17 @@ Result<MergeReport> merge_shards(results::Store& store, const std::string& dir) 
       ++report.unfinished;
       continue;
     }
+    std::error_code ec;
+    if (!fs::exists(shard_path(dir, key), ec)) continue;  // retired by another merge meanwhile
     auto merged = store.merge_shard(shard_path(dir, key));
     if (!merged) {
-      if (merged.error().kind == ErrorKind::kStorage) return merged.error();
-      report.refused.push_back(merged.error());
+      // Storage errors come from the shard being written or locked right now as much as from
+      // this database: the shard waits for the next merge (a failing database fails the
+      // caller's next write anyway).
+      if (merged.error().kind == ErrorKind::kStorage)
+        ++report.unfinished;
+      else
+        report.refused.push_back(merged.error());
       continue;
     }
     if (merged->result == results::MergeResult::kNotFinished) {

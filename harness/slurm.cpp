@@ -1,5 +1,6 @@
 #include "harness/slurm.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -11,14 +12,21 @@
 namespace stodepth::harness {
 namespace {
 
-// Values written into #SBATCH lines: sbatch splits those at whitespace.
+// Values written into #SBATCH lines: sbatch splits those at whitespace, and expands % in
+// file names.
 Status check_plain(const std::string& flag, const std::string& value) {
-  if (value.find_first_of(" \t\r\n'\"") != std::string::npos)
-    return bad_input(fmt::format("{} '{}': spaces and quotes cannot be passed to sbatch in a "
-                                 "batch script (use a value without them)",
+  if (value.find_first_of(" \t\r\n'\"%") != std::string::npos)
+    return bad_input(fmt::format("{} '{}': spaces, quotes and % cannot be passed to sbatch in "
+                                 "a batch script (use a value without them)",
                                  flag, value));
   return ok_status();
 }
+
+// The sbatch options the executor sets itself: the task → job mapping, the log, the
+// self-requeue and its warning depend on them.
+constexpr const char* kOwnedOptions[] = {"--array", "--output", "--error", "--open-mode",
+                                         "--requeue", "--no-requeue", "--signal", "--chdir",
+                                         "--job-name", "--cpus-per-task"};
 
 // `s` quoted for the shell.
 std::string shell_quote(const std::string& s) {
@@ -62,11 +70,18 @@ Status check_options(const SlurmOptions& o) {
       {"--account", &o.account},     {"--qos", &o.qos}};
   for (const auto& [flag, value] : values)
     if (auto plain = check_plain(flag, *value); !plain) return plain;
-  for (const auto& line : o.sbatch_lines)
+  for (const auto& line : o.sbatch_lines) {
     if (line.find_first_of("\r\n") != std::string::npos || line.rfind("--", 0) != 0)
       return bad_input(fmt::format("--sbatch '{}': give one sbatch option per flag, starting "
                                    "with -- (e.g. --sbatch=--constraint=avx512)",
                                    line));
+    const std::string name = line.substr(0, line.find_first_of("= "));
+    for (const char* owned : kOwnedOptions)
+      if (name == owned)
+        return bad_input(fmt::format("--sbatch '{}': {} is set by the Slurm executor (use its "
+                                     "own flag where there is one: launch --help)",
+                                     line, owned));
+  }
   return ok_status();
 }
 
@@ -76,7 +91,9 @@ Result<std::string> batch_script(const SlurmOptions& o, const ArrayScript& a) {
     if (auto plain = check_plain(flag, *path); !plain) return plain.error();
   std::string prelude;
   if (!o.prelude_file.empty()) {
+    std::error_code ec;
     std::ifstream in(o.prelude_file);
+    if (!std::filesystem::is_regular_file(o.prelude_file, ec)) in.setstate(std::ios::failbit);
     std::stringstream text;
     text << in.rdbuf();
     if (!in)
@@ -142,7 +159,9 @@ Status check_submission(const SlurmOptions& o, const std::string& script_path) {
 }
 
 Result<std::string> submit(const std::string& script_path) {
-  auto submitted = run_command({"sbatch", "--parsable", script_path});
+  // Long: a busy controller may take its time, and a submission cut short may still have
+  // been accepted.
+  auto submitted = run_command({"sbatch", "--parsable", script_path}, std::chrono::seconds(600));
   if (!submitted) return submitted.error();
   const std::string id = first_line(submitted->out);
   if (submitted->exit_code != 0 || id.empty())

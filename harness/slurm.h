@@ -23,12 +23,14 @@ struct SlurmOptions {
   std::vector<std::string> sbatch_lines;  // extra options, each becomes "#SBATCH <line>"
   std::string prelude_file;         // shell lines run before the task (module load …)
   int signal_seconds = 120;         // USR1 this long before the time limit (--signal=B:USR1@N)
-  int max_timeout_requeues = 3;     // self-requeues after a time-limit warning, per submission
+  int max_timeout_requeues = 3;     // self-requeues after a time-limit warning, per Slurm job
+                                    // id (one array task; a requeue keeps its id)
 };
 
 std::string to_json(const SlurmOptions& options);
 
-// Checks the options on their own (values in range, prelude file readable): kBadInput.
+// Checks the options on their own (values in range, nothing sbatch would misread, no
+// --sbatch line for an option the executor sets): kBadInput.
 Status check_options(const SlurmOptions& options);
 
 // What a job array's script needs besides the options.
@@ -41,8 +43,8 @@ struct ArrayScript {
   int64_t checkpoint_every = 100;
 };
 
-// The batch script of one job array of `script.keys.size()` tasks. Fails (kBadInput) only when
-// the prelude file cannot be read.
+// The batch script of one job array of `script.keys.size()` tasks. Fails (kBadInput) when a
+// path cannot be written into it or the prelude file cannot be read.
 Result<std::string> batch_script(const SlurmOptions& options, const ArrayScript& script);
 
 // Checks that Slurm can take a submission before anything is written: sbatch and squeue

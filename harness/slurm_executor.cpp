@@ -1,6 +1,12 @@
 #include "harness/slurm_executor.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
 
 #include <filesystem>
 #include <fstream>
@@ -8,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/job_runner.h"
 #include "harness/shards.h"
 
 namespace stodepth::harness {
@@ -30,6 +37,34 @@ Result<std::string> write_script(const std::string& dir, const std::string& text
                                      path));
   return path;
 }
+
+// An exclusive flock on a file, held while the object lives.
+class LaunchLock {
+ public:
+  static Result<LaunchLock> take(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return storage_error(fmt::format("{}: cannot open the launch lock: {}", path,
+                                       std::strerror(errno)));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return bad_input(fmt::format("{}: another launch of this database is submitting jobs "
+                                   "(run this one when it has finished)",
+                                   path));
+    }
+    return LaunchLock(fd);
+  }
+  LaunchLock(LaunchLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  LaunchLock(const LaunchLock&) = delete;
+  LaunchLock& operator=(const LaunchLock&) = delete;
+  ~LaunchLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  explicit LaunchLock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 }  // namespace
 
@@ -68,7 +103,8 @@ Result<SubmissionPlan> plan_submission(const Plan& plan, const DatabaseView& vie
     std::error_code ec;
     if (fs::exists(shard_path(shard_dir, job.key), ec)) {
       auto shard = read_shard(shard_dir, job.key);
-      if (shard && is_finished(shard->state, false)) {  // merged (and retired) by the launch
+      // Merged (and retired) by the launch; with retry_failed a failed one is then resubmitted.
+      if (shard && is_finished(shard->state, retry_failed)) {
         ++submission.ended_in_shard;
         continue;
       }
@@ -78,32 +114,34 @@ Result<SubmissionPlan> plan_submission(const Plan& plan, const DatabaseView& vie
   return submission;
 }
 
-Result<std::vector<std::string>> submission_scripts(const SlurmLaunch& launch,
-                                                    const sweeps::Sweep& sweep,
-                                                    const std::vector<const sweeps::Job*>& jobs,
-                                                    const std::string& shard_dir,
-                                                    int64_t checkpoint_every) {
-  std::vector<std::string> scripts;
+Result<std::vector<ArraySubmission>> submission_scripts(
+    const SlurmLaunch& launch, const sweeps::Sweep& sweep,
+    const std::vector<const sweeps::Job*>& jobs, const std::string& shard_dir,
+    int64_t checkpoint_every) {
+  std::vector<ArraySubmission> arrays;
   for (size_t first = 0; first < jobs.size(); first += kMaxArrayTasks) {
-    ArrayScript array;
-    array.sweep = sweep.name;
-    array.stodepth = launch.stodepth;
-    array.shard_dir = fs::absolute(shard_dir).lexically_normal().string();
-    array.work_dir = launch.work_dir;
-    array.checkpoint_every = checkpoint_every;
-    for (size_t i = first; i < std::min(jobs.size(), first + kMaxArrayTasks); ++i)
-      array.keys.push_back(jobs[i]->key);
-    auto script = batch_script(launch.options, array);
-    if (!script) return script.error();
-    scripts.push_back(std::move(*script));
+    ArraySubmission array;
+    array.jobs.assign(jobs.begin() + ptrdiff_t(first),
+                      jobs.begin() + ptrdiff_t(std::min(jobs.size(), first + kMaxArrayTasks)));
+    ArrayScript script;
+    script.sweep = sweep.name;
+    script.stodepth = launch.stodepth;
+    script.shard_dir = fs::absolute(shard_dir).lexically_normal().string();
+    script.work_dir = launch.work_dir;
+    script.checkpoint_every = checkpoint_every;
+    for (const sweeps::Job* job : array.jobs) script.keys.push_back(job->key);
+    auto text = batch_script(launch.options, script);
+    if (!text) return text.error();
+    array.script = std::move(*text);
+    arrays.push_back(std::move(array));
   }
-  return scripts;
+  return arrays;
 }
 
 Status check_slurm_launch(const SlurmLaunch& launch, const std::string& shard_dir,
-                          const std::vector<std::string>& scripts) {
+                          const std::vector<ArraySubmission>& arrays) {
   if (auto checked = check_options(launch.options); !checked) return checked;
-  if (scripts.empty()) return ok_status();
+  if (arrays.empty()) return ok_status();
   // The directory is made for the test script and removed again if it was not there: a
   // refused launch leaves nothing behind.
   std::error_code ec;
@@ -113,7 +151,7 @@ Status check_slurm_launch(const SlurmLaunch& launch, const std::string& shard_di
     return bad_input(fmt::format("{}: cannot create the shard directory: {} (it must be a "
                                  "writable directory on the filesystem the cluster's nodes share)",
                                  shard_dir, ec ? ec.message() : "a file is in the way"));
-  auto probe = write_script(shard_dir, scripts.front());
+  auto probe = write_script(shard_dir, arrays.front().script);
   Status accepted = ok_status();
   if (!probe)
     accepted = bad_input(fmt::format("{}: the shard directory is not writable (it must be "
@@ -132,6 +170,15 @@ Result<LaunchSummary> SlurmExecutor::execute(const Plan& plan, const RunnerSetup
   summary.skipped = plan.finished;
   const sweeps::Sweep& sweep = *plan.sweep;
   const std::string dir = shard_dir(setup.db_path);
+  // One Slurm launch of a database at a time, from merging to recording its submissions:
+  // two would both see a job as not submitted and both submit it.
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return storage_error(fmt::format("{}: cannot create the shard directory: {}", dir,
+                                     ec.message()));
+  auto lock = LaunchLock::take(dir + "/.launch.lock");
+  if (!lock) return lock.error();
   auto store = results::Store::open(setup.db_path, results::OpenMode::kReadWrite);
   if (!store) return store.error();
 
@@ -150,24 +197,16 @@ Result<LaunchSummary> SlurmExecutor::execute(const Plan& plan, const RunnerSetup
   summary.not_claimed = submission->held_locally;
   if (submission->to_submit.empty()) return summary;
 
-  auto scripts = submission_scripts(launch_, sweep, submission->to_submit, dir,
-                                    setup.checkpoint_every);
-  if (!scripts) return scripts.error();
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return storage_error(fmt::format("{}: cannot create the shard directory: {}", dir,
-                                     ec.message()));
-  for (size_t chunk = 0; chunk < scripts->size(); ++chunk) {
-    const auto first = submission->to_submit.begin() + ptrdiff_t(chunk * kMaxArrayTasks);
-    const std::vector<const sweeps::Job*> jobs(
-        first, first + ptrdiff_t(std::min(kMaxArrayTasks,
-                                          size_t(submission->to_submit.end() - first))));
+  auto arrays = submission_scripts(launch_, sweep, submission->to_submit, dir,
+                                   setup.checkpoint_every);
+  if (!arrays) return arrays.error();
+  for (const ArraySubmission& array : *arrays) {
+    if (stop_requested()) break;  // Ctrl-C: nothing more is submitted
     std::vector<std::string> created;
     const auto undo = [&] {
       for (const auto& key : created) retire_shard(dir, key);
     };
-    for (const sweeps::Job* job : jobs) {
+    for (const sweeps::Job* job : array.jobs) {
       auto made = create_shard(dir, sweep, *job);
       if (!made) {
         undo();
@@ -175,12 +214,13 @@ Result<LaunchSummary> SlurmExecutor::execute(const Plan& plan, const RunnerSetup
       }
       if (*made) created.push_back(job->key);
     }
-    auto path = write_script(dir, (*scripts)[chunk]);
+    auto path = write_script(dir, array.script);
     if (!path) {
       undo();
       return path.error();
     }
     auto job_id = submit(*path);
+    std::error_code ec;
     fs::remove(*path, ec);
     if (!job_id) {
       undo();
@@ -190,15 +230,15 @@ Result<LaunchSummary> SlurmExecutor::execute(const Plan& plan, const RunnerSetup
     record.job_id = *job_id;
     record.sweep = sweep.name;
     record.options_json = to_json(launch_.options);
-    record.script = (*scripts)[chunk];
+    record.script = array.script;
     record.threads = launch_.options.cpus_per_task;
-    for (const sweeps::Job* job : jobs) record.keys.push_back(job->key);
+    for (const sweeps::Job* job : array.jobs) record.keys.push_back(job->key);
     if (auto s = (*store)->record_submission(record); !s)
       return Error{s.error().kind,
                    fmt::format("{} (Slurm job {} was submitted: cancel it with 'scancel {}' "
                                "before launching again)",
                                s.error().message, *job_id, *job_id)};
-    summary.submitted += int(jobs.size());
+    summary.submitted += int(array.jobs.size());
     summary.slurm_jobs.push_back(*job_id);
   }
   return summary;

@@ -36,25 +36,30 @@ struct SubmissionPlan {
 Result<SubmissionPlan> plan_submission(const Plan& plan, const DatabaseView& view,
                                        bool retry_failed, const std::string& shard_dir);
 
-// The batch scripts that would submit `jobs`, one per array of at most kMaxArrayTasks.
-Result<std::vector<std::string>> submission_scripts(const SlurmLaunch& launch,
-                                                    const sweeps::Sweep& sweep,
-                                                    const std::vector<const sweeps::Job*>& jobs,
-                                                    const std::string& shard_dir,
-                                                    int64_t checkpoint_every);
+// One job array to submit: its jobs (task i runs jobs[i]) and its batch script.
+struct ArraySubmission {
+  std::vector<const sweeps::Job*> jobs;
+  std::string script;
+};
+// The job arrays that would submit `jobs`, each of at most kMaxArrayTasks.
+Result<std::vector<ArraySubmission>> submission_scripts(
+    const SlurmLaunch& launch, const sweeps::Sweep& sweep,
+    const std::vector<const sweeps::Job*>& jobs, const std::string& shard_dir,
+    int64_t checkpoint_every);
 
 // Everything a launch checks before it writes: the options, that the shard directory can be
 // written, that Slurm's commands answer, the partition exists and sbatch --test-only accepts
-// the first script. One kBadInput line per problem.
+// the first array's script. One kBadInput line per problem.
 Status check_slurm_launch(const SlurmLaunch& launch, const std::string& shard_dir,
-                          const std::vector<std::string>& scripts);
+                          const std::vector<ArraySubmission>& arrays);
 
 class SlurmExecutor : public Executor {
  public:
   explicit SlurmExecutor(SlurmLaunch launch) : launch_(std::move(launch)) {}
-  // Merges ended shards, releases runs Slurm has forgotten, then creates the shards of the
-  // jobs to submit, submits them and records each submission. A rejected submission removes
-  // the shards it created and records nothing.
+  // Under a lock on the shard directory (one Slurm launch of a database at a time): merges
+  // ended shards, releases runs Slurm has forgotten, then creates the shards of the jobs to
+  // submit, submits them and records each submission. A rejected submission removes the
+  // shards it created and records nothing; after Ctrl-C no further array is submitted.
   Result<LaunchSummary> execute(const Plan& plan, const RunnerSetup& setup,
                                 JobObserver& observer) override;
 

@@ -77,6 +77,7 @@ TEST_CASE("a shard is created once, with a rollback journal, holding its sweep a
   CHECK((*runs)[0].state == results::RunState::kQueued);
   CHECK(shard_keys(dir.path().string()) == std::vector<std::string>{job.key});
   CHECK_FALSE(std::filesystem::exists(path + "-wal"));
+  CHECK_FALSE(std::filesystem::exists(path + ".new"));  // built beside, renamed into place
 }
 
 TEST_CASE("read_shard reports the iteration reached and the stops") {

@@ -83,12 +83,14 @@ TEST_CASE("the prelude file's lines come before the task") {
   CHECK(missing.error().message.find("missing.sh") != std::string::npos);
 }
 
-TEST_CASE("a path sbatch would split at a space is refused, naming it") {
-  ArrayScript a = three_jobs();
-  a.shard_dir = "/shared/my results.db.shards";
-  auto script = batch_script(SlurmOptions{}, a);
-  REQUIRE(!script);
-  CHECK(script.error().message.find("my results") != std::string::npos);
+TEST_CASE("a path sbatch would split at a space or expand at % is refused, naming it") {
+  for (const char* dir : {"/shared/my results.db.shards", "/shared/100%.db.shards"}) {
+    ArrayScript a = three_jobs();
+    a.shard_dir = dir;
+    auto script = batch_script(SlurmOptions{}, a);
+    REQUIRE(!script);
+    CHECK(script.error().message.find(dir) != std::string::npos);
+  }
 }
 
 TEST_CASE("option checks name the flag") {
@@ -112,6 +114,16 @@ TEST_CASE("option checks name the flag") {
   o = {};
   o.max_running = -1;
   CHECK(message(o).find("--max-running") == 0);
+  // Options the executor sets itself cannot be overridden by an --sbatch line.
+  for (const char* owned : {"--array=0-3", "--output=x.out", "--no-requeue", "--signal=USR2@60",
+                            "--chdir=/tmp"}) {
+    o = {};
+    o.sbatch_lines = {owned};
+    CHECK(message(o).find("is set by the Slurm executor") != std::string::npos);
+  }
+  o = {};
+  o.sbatch_lines = {"--constraint=avx512", "--exclusive"};
+  CHECK(message(o).empty());
 }
 
 TEST_CASE("only pending, running and held tasks are active") {

@@ -156,6 +156,8 @@ int run_run_task(int argc, char** argv) {
     fmt::print(stderr, "stodepth run-task: {}\n", outcome.error().message);
     return exit_code(outcome.error());
   }
+  if (!outcome->message.empty())
+    fmt::print(stderr, "stodepth run-task: {}: {}\n", to_string(outcome->state), outcome->message);
   switch (outcome->state) {
     case results::RunState::kDone: return kExitOk;
     case results::RunState::kDiverged: return kExitDiverged;
@@ -299,6 +301,14 @@ int run_status(int argc, char** argv) {
          ended ? std::string("-")
                : fmt::format("{}/{}", iteration, total > 0 ? std::to_string(total) : "?"),
          note});
+  }
+  if (!sweep_name.empty()) {
+    auto submissions = (*store)->submissions(sweep_name);
+    if (!submissions) return fail(submissions.error());
+    if (!submissions->empty())
+      fmt::print("last submitted {} as Slurm job array {}, sbatch options {}\n",
+                 submissions->back().submitted_at, submissions->back().job_id,
+                 submissions->back().options_json);
   }
   print_table(stdout, table, TableFormat::kTable);
   std::string counts;

@@ -159,7 +159,7 @@ int print_slurm_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions
   auto scripts = harness::submission_scripts(slurm, sweep, submission->to_submit, dir,
                                              options.checkpoint_every);
   if (!scripts) return fail(scripts.error());
-  for (const auto& script : *scripts) fmt::print("{}\n", script);
+  for (const auto& array : *scripts) fmt::print("{}\n", array.script);
   fmt::print("{} jobs to submit in {} job array{}; {} finished, {} pending or running in "
              "Slurm, {} ended in their shard (merged at launch)\n",
              submission->to_submit.size(), scripts->size(), scripts->size() == 1 ? "" : "s",
@@ -298,6 +298,10 @@ int run_launch(int argc, char** argv) {
     if (!scripts) return fail(scripts.error());
     if (auto checked = harness::check_slurm_launch(slurm, dir, *scripts); !checked)
       return fail(checked.error());
+    struct sigaction action = {};
+    action.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
     NoticePrinter notices;
     harness::SlurmExecutor executor(slurm);
     auto summary = harness::launch(*sweep, options, executor, notices);
@@ -310,7 +314,7 @@ int run_launch(int argc, char** argv) {
                    : fmt::format(" as Slurm job array {}", fmt::join(summary->slurm_jobs, ", ")),
                summary->in_slurm, summary->merged, summary->skipped, sweep->name,
                options.db_path);
-    return kExitOk;
+    return harness::stop_requested() ? kExitInterrupted : kExitOk;
   }
 
   struct sigaction action = {};
