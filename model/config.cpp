@@ -25,6 +25,9 @@ const char* to_string(LrScheduleKind k) {
   return "?";
 }
 
+const char* to_string(DropMode m) { return m == DropMode::kBatch ? "batch" : "sample"; }
+const char* to_string(WarmupMode m) { return m == WarmupMode::kLinear ? "linear" : "constant"; }
+
 std::optional<Shortcut> parse_shortcut(const std::string& s) {
   if (s == "A" || s == "a") return Shortcut::kA;
   if (s == "B" || s == "b") return Shortcut::kB;
@@ -40,6 +43,17 @@ std::optional<LrScheduleKind> parse_schedule(const std::string& s) {
   if (s == "constant") return LrScheduleKind::kConstant;
   if (s == "step") return LrScheduleKind::kStep;
   if (s == "cosine") return LrScheduleKind::kCosine;
+  return std::nullopt;
+}
+
+std::optional<DropMode> parse_drop_mode(const std::string& s) {
+  if (s == "batch") return DropMode::kBatch;
+  if (s == "sample") return DropMode::kSample;
+  return std::nullopt;
+}
+std::optional<WarmupMode> parse_warmup_mode(const std::string& s) {
+  if (s == "linear") return WarmupMode::kLinear;
+  if (s == "constant") return WarmupMode::kConstant;
   return std::nullopt;
 }
 
@@ -85,6 +99,19 @@ Status validate(const TrainConfig& c) {
     return bad("train.lr.floor", fmt::format("{} is outside [0, lr.base]", t.lr.floor));
   if (!(std::isfinite(t.lr.warmup_epochs) && t.lr.warmup_epochs >= 0))
     return bad("train.lr.warmup", fmt::format("{} must be >= 0 epochs", t.lr.warmup_epochs));
+  const double default_warmup_lr = LrSchedule{}.warmup_lr;
+  if (t.lr.warmup_mode == WarmupMode::kConstant) {
+    if (t.lr.warmup_epochs == 0)
+      return bad("train.lr.warmup_mode",
+                 "constant warm-up needs train.lr.warmup > 0 epochs (the paper's 1202-layer "
+                 "run: 10)");
+    if (!(finite_positive(t.lr.warmup_lr) && t.lr.warmup_lr <= t.lr.base))
+      return bad("train.lr.warmup_lr",
+                 fmt::format("{} is outside (0, train.lr.base]", t.lr.warmup_lr));
+  } else if (t.lr.warmup_lr != default_warmup_lr) {
+    return bad("train.lr.warmup_lr",
+               "only a constant warm-up uses it: set train.lr.warmup_mode: constant");
+  }
   if (!(std::isfinite(t.optimizer.momentum) && t.optimizer.momentum >= 0 &&
         t.optimizer.momentum < 1))
     return bad("train.momentum", fmt::format("{} is outside [0, 1)", t.optimizer.momentum));
@@ -100,6 +127,9 @@ Status validate(const TrainConfig& c) {
   if (c.eval.batch < 1) return bad("eval.batch", fmt::format("{} must be >= 1", c.eval.batch));
   if (c.data.train_subset < 0) return bad("dataset.train_subset", "must be >= 0");
   if (c.data.test_subset < 0) return bad("dataset.test_subset", "must be >= 0");
+  if (c.data.validation < 0) return bad("dataset.validation", "must be >= 0 (0: no validation set)");
+  if (c.data.validation_seed != 0 && c.data.validation == 0)
+    return bad("dataset.validation_seed", "only a validation set uses it: set dataset.validation");
   const auto& names = data::dataset_names();
   if (std::find(names.begin(), names.end(), c.data.name) == names.end()) {
     const std::string hint = closest_match(c.data.name, names);
@@ -108,6 +138,9 @@ Status validate(const TrainConfig& c) {
                            hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
                            fmt::join(names, ", ")));
   }
+  if (c.data.extra && c.data.name != "svhn")
+    return bad("dataset.extra", fmt::format("only svhn has extra training images, not {}",
+                                            c.data.name));
   return ok_status();
 }
 

@@ -32,6 +32,7 @@ struct ModelConfig {
 struct StochasticDepthConfig {
   SurvivalRule rule = SurvivalRule::kLinear;
   double p_L = 0.5;  // 1 is the plain ResNet
+  DropMode mode = DropMode::kBatch;
 };
 
 struct OptimizerConfig {
@@ -68,9 +69,13 @@ struct TrainConfig {
 const char* to_string(Shortcut s);
 const char* to_string(SurvivalRule r);
 const char* to_string(LrScheduleKind k);
+const char* to_string(DropMode m);
+const char* to_string(WarmupMode m);
 std::optional<Shortcut> parse_shortcut(const std::string& s);
 std::optional<SurvivalRule> parse_rule(const std::string& s);
 std::optional<LrScheduleKind> parse_schedule(const std::string& s);
+std::optional<DropMode> parse_drop_mode(const std::string& s);
+std::optional<WarmupMode> parse_warmup_mode(const std::string& s);
 
 // Checks every value against its valid range; the message names the key and the fix,
 // e.g. "model.depth: 21 is not 6n+2 (try 20 or 26)".

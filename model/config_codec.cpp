@@ -14,18 +14,32 @@ namespace stodepth {
 namespace {
 
 // Every field of the canonical JSON, by its dotted path: the one list both directions use.
-// `Config` is TrainConfig or const TrainConfig; `field(path, member)` sees each member.
-template <typename Config, typename Field>
-void for_each_field(Config& c, Field&& field) {
+// `Config` is TrainConfig or const TrainConfig; `visit(path, member, default_value)` sees
+// each member. Fields added after the first release pass their default: they are written
+// only when they differ from it and read as it when missing, so that a config that leaves
+// them at their defaults keeps the job key it had before they existed.
+template <typename Config, typename Visit>
+void for_each_field(Config& c, Visit&& visit) {
+  const auto field = [&](std::string_view path, auto& member) {
+    visit(path, member, static_cast<const std::remove_cvref_t<decltype(member)>*>(nullptr));
+  };
+  const auto added_field = [&](std::string_view path, auto& member, const auto& default_value) {
+    visit(path, member, &default_value);
+  };
+  static const TrainConfig defaults;
   field("dataset.name", c.data.name);
   field("dataset.train_subset", c.data.train_subset);
   field("dataset.test_subset", c.data.test_subset);
   field("dataset.synthetic_seed", c.data.synthetic_seed);
+  added_field("dataset.extra", c.data.extra, defaults.data.extra);
+  added_field("dataset.validation", c.data.validation, defaults.data.validation);
+  added_field("dataset.validation_seed", c.data.validation_seed, defaults.data.validation_seed);
   field("model.depth", c.model.depth);
   field("model.width", c.model.width);
   field("model.shortcut", c.model.shortcut);
   field("stochastic_depth.rule", c.sd.rule);
   field("stochastic_depth.p_L", c.sd.p_L);
+  added_field("stochastic_depth.mode", c.sd.mode, defaults.sd.mode);
   field("train.epochs", c.train.epochs);
   field("train.iterations", c.train.iterations);
   field("train.batch", c.train.batch);
@@ -39,6 +53,8 @@ void for_each_field(Config& c, Field&& field) {
   field("train.lr.gamma", c.train.lr.gamma);
   field("train.lr.floor", c.train.lr.floor);
   field("train.lr.warmup", c.train.lr.warmup_epochs);
+  added_field("train.lr.warmup_mode", c.train.lr.warmup_mode, defaults.train.lr.warmup_mode);
+  added_field("train.lr.warmup_lr", c.train.lr.warmup_lr, defaults.train.lr.warmup_lr);
   field("train.augment.crop_pad", c.train.augment.crop_pad);
   field("train.augment.flip", c.train.augment.flip);
   field("eval.every", c.eval.every);
@@ -50,7 +66,8 @@ void for_each_field(Config& c, Field&& field) {
 template <typename T>
 Json value_of(const T& x) {
   if constexpr (std::is_same_v<T, Shortcut> || std::is_same_v<T, SurvivalRule> ||
-                std::is_same_v<T, LrScheduleKind>) {
+                std::is_same_v<T, LrScheduleKind> || std::is_same_v<T, DropMode> ||
+                std::is_same_v<T, WarmupMode>) {
     return to_string(x);
   } else {
     return x;  // std::string, bool, int, int64_t, uint64_t, double, std::vector<double>
@@ -123,6 +140,8 @@ Problem read_name(const Json& value, Enum& out, Parse parse) {
 Problem read_value(const Json& v, Shortcut& out) { return read_name(v, out, parse_shortcut); }
 Problem read_value(const Json& v, SurvivalRule& out) { return read_name(v, out, parse_rule); }
 Problem read_value(const Json& v, LrScheduleKind& out) { return read_name(v, out, parse_schedule); }
+Problem read_value(const Json& v, DropMode& out) { return read_name(v, out, parse_drop_mode); }
+Problem read_value(const Json& v, WarmupMode& out) { return read_name(v, out, parse_warmup_mode); }
 
 // The first key of `object` (at `prefix`) that is neither a field nor a section holding one.
 std::optional<std::string> unknown_key(const Json& object, const std::string& prefix,
@@ -141,7 +160,8 @@ std::optional<std::string> unknown_key(const Json& object, const std::string& pr
 
 std::string canonical_config_json(const TrainConfig& config) {
   Json tree;
-  for_each_field(config, [&](std::string_view path, const auto& member) {
+  for_each_field(config, [&](std::string_view path, const auto& member, const auto* default_value) {
+    if (default_value && member == *default_value) return;
     tree[settings_pointer(path)] = value_of(member);
   });
   return compact_json(tree);
@@ -159,13 +179,14 @@ Result<TrainConfig> parse_config_json(std::string_view json) {
   TrainConfig config;
   std::optional<Error> error;
   std::set<std::string> fields, sections;
-  for_each_field(config, [&](std::string_view path, auto& member) {
+  for_each_field(config, [&](std::string_view path, auto& member, const auto* default_value) {
     fields.emplace(path);
     for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.', dot + 1))
       sections.emplace(path.substr(0, dot));
     if (error) return;
     const Json::json_pointer at = settings_pointer(path);
     if (!tree.contains(at)) {
+      if (default_value) return;  // the config's default stands
       error = bad_input(fmt::format("{}: missing", path));
     } else if (Problem p = read_value(tree.at(at), member)) {
       error = bad_input(fmt::format("{}: {}", path, *p));

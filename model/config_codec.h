@@ -2,7 +2,8 @@
 // job keys hash and the results store keeps with every run, and that text read back into a
 // complete TrainConfig (the store's runs, reports, queries).
 //
-// Canonical text: sorted keys, no spaces, every field written (defaults too), the sweep-file
+// Canonical text: sorted keys, no spaces, every field written (defaults too, except those of
+// fields added later, which appear only when set: see for_each_field), the sweep-file
 // key names nested by section ({"model":{"depth":20,…},…}), enums by name, doubles as
 // json_number (shortest round-trip, 1 not 1.0, -0 as 0, non-finite as null). Its bytes must
 // never change: they are hashed into the job keys stored in users' databases.

@@ -8,7 +8,11 @@ namespace stodepth {
 double learning_rate(const LrSchedule& s, int64_t iteration, int64_t iters_per_epoch,
                      int64_t total_iterations) {
   const int64_t warmup = std::llround(s.warmup_epochs * double(iters_per_epoch));
-  if (iteration < warmup) return s.base * double(iteration + 1) / double(warmup);
+  if (iteration < warmup) {
+    return s.warmup_mode == WarmupMode::kConstant
+               ? s.warmup_lr
+               : s.base * double(iteration + 1) / double(warmup);
+  }
   const double epoch = double(iteration) / double(iters_per_epoch);
   switch (s.kind) {
     case LrScheduleKind::kConstant:

@@ -8,6 +8,10 @@ namespace stodepth {
 
 enum class LrScheduleKind { kConstant, kStep, kCosine };
 
+// kLinear: ramp from base/warmup_iters up to base. kConstant: hold warmup_lr, then jump to
+// the schedule (the paper's 1202-layer run: 0.01 for the first 10 epochs, then 0.1).
+enum class WarmupMode { kLinear, kConstant };
+
 struct LrSchedule {
   LrScheduleKind kind = LrScheduleKind::kStep;
   double base = 0.1;
@@ -16,7 +20,9 @@ struct LrSchedule {
   std::vector<double> milestones;
   double gamma = 0.1;
   double floor = 0.0;          // kCosine: the rate reached at the last iteration
-  double warmup_epochs = 0.0;  // linear ramp from base/warmup_iters to base, then the schedule
+  double warmup_epochs = 0.0;  // the warm-up's length; then the schedule
+  WarmupMode warmup_mode = WarmupMode::kLinear;
+  double warmup_lr = 0.01;  // kConstant: the rate held during warm-up
 };
 
 // The rate for 0-based `iteration` of a run of `total_iterations` with `iters_per_epoch`.

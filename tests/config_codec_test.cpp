@@ -139,6 +139,12 @@ TEST_CASE("every field is written and read back") {
   c.train.threads = 3;  // the machine's: not in the text
   c.eval.every = 5;
   c.eval.batch = 250;
+  c.data.extra = true;
+  c.data.validation = 5000;
+  c.data.validation_seed = 7;
+  c.sd.mode = DropMode::kSample;
+  c.train.lr.warmup_mode = WarmupMode::kConstant;
+  c.train.lr.warmup_lr = 0.02;
 
   const std::string json = canonical_config_json(c);
   CHECK(json.find("/data/cifar") == std::string::npos);
@@ -172,7 +178,34 @@ TEST_CASE("every field is written and read back") {
   CHECK(r.train.threads == TrainConfig{}.train.threads);
   CHECK(r.eval.every == 5);
   CHECK(r.eval.batch == 250);
+  CHECK(r.data.extra);
+  CHECK(r.data.validation == 5000);
+  CHECK(r.data.validation_seed == 7);
+  CHECK(r.sd.mode == DropMode::kSample);
+  CHECK(r.train.lr.warmup_mode == WarmupMode::kConstant);
+  CHECK(r.train.lr.warmup_lr == 0.02);
   CHECK(canonical_config_json(r) == json);
+}
+
+TEST_CASE("settings added later are written only when set, and read as their defaults when absent") {
+  const TrainConfig defaults;
+  const std::string json = canonical_config_json(defaults);
+  for (const char* added : {"extra", "validation", "\"mode\"", "warmup_mode", "warmup_lr"}) {
+    INFO(added);
+    CHECK(json.find(added) == std::string::npos);
+  }
+  const TrainConfig r = parse_ok(json);
+  CHECK_FALSE(r.data.extra);
+  CHECK(r.data.validation == 0);
+  CHECK(r.sd.mode == DropMode::kBatch);
+  CHECK(r.train.lr.warmup_mode == WarmupMode::kLinear);
+  CHECK(r.train.lr.warmup_lr == defaults.train.lr.warmup_lr);
+
+  TrainConfig sample = defaults;
+  sample.sd.mode = DropMode::kSample;
+  const std::string with_mode = canonical_config_json(sample);
+  CHECK(with_mode.find(R"("mode":"sample")") != std::string::npos);
+  CHECK(parse_ok(with_mode).sd.mode == DropMode::kSample);
 }
 
 TEST_CASE("numbers are written as fmt \"{}\" writes them and read back exactly") {

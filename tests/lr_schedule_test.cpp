@@ -36,3 +36,25 @@ TEST_CASE("learning-rate schedules", "[schedule]") {
   CHECK(learning_rate(warm, 4, 10, 100) == Approx(0.4));
   CHECK(learning_rate(warm, 70, 10, 100) == Approx(0.4));
 }
+
+TEST_CASE("constant warm-up holds warmup_lr, then the schedule starts at base (the paper's 1202 layers)") {
+  LrSchedule paper;  // 0.01 for 10 epochs, then 0.1 divided by 10 at epochs 150 and 225
+  paper.kind = LrScheduleKind::kStep;
+  paper.base = 0.1;
+  paper.milestones = {150, 225};
+  paper.warmup_epochs = 10;
+  paper.warmup_mode = WarmupMode::kConstant;
+  paper.warmup_lr = 0.01;
+  const int64_t per_epoch = 391, total = 300 * per_epoch;  // 50000 images, batch 128
+  CHECK(learning_rate(paper, 0, per_epoch, total) == 0.01);
+  CHECK(learning_rate(paper, 10 * per_epoch - 1, per_epoch, total) == 0.01);
+  CHECK(learning_rate(paper, 10 * per_epoch, per_epoch, total) == 0.1);
+  CHECK(learning_rate(paper, 150 * per_epoch - 1, per_epoch, total) == 0.1);
+  CHECK(learning_rate(paper, 150 * per_epoch, per_epoch, total) == Approx(0.01));
+  CHECK(learning_rate(paper, 225 * per_epoch, per_epoch, total) == Approx(0.001));
+
+  LrSchedule linear = paper;  // the same length, ramped: base/warmup_iters .. base
+  linear.warmup_mode = WarmupMode::kLinear;
+  CHECK(learning_rate(linear, 0, per_epoch, total) == Approx(0.1 / 3910));
+  CHECK(learning_rate(linear, 1954, per_epoch, total) == Approx(0.1 * 1955 / 3910));
+}

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -589,4 +591,61 @@ TEST_CASE("quotes, apostrophes and block scalars that are valid YAML are accepte
   INFO((sweep ? "" : sweep.error().message));
   REQUIRE(sweep.ok());
   CHECK(sweep->jobs.size() == 3);
+}
+
+// Job keys name stored results: a relaunch of an old sweep on its old database must find them.
+// tests/golden/shipped_sweep_job_keys.txt holds every shipped sweep's keys from before the
+// settings of issue 14 existed. A setting added since, left at its default, must not change
+// them; where a shipped sweep now sets one (paper-cifar10's validation split), resetting it
+// must give the old key back.
+TEST_CASE("settings added later leave the shipped sweeps' job keys as they were") {
+  const fs::path golden = fs::path(__FILE__).parent_path() / "golden" / "shipped_sweep_job_keys.txt";
+  std::ifstream in(golden);
+  REQUIRE(in.good());
+  std::map<std::string, std::vector<std::string>> expected;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.find(' ');
+    REQUIRE(space != std::string::npos);
+    expected[line.substr(0, space)].push_back(line.substr(space + 1));
+  }
+  REQUIRE(expected.size() == 6);
+  for (const auto& [file, old_keys] : expected) {
+    INFO(file);
+    auto sweep = load_sweep_file((shipped_sweeps_dir() / file).string());
+    REQUIRE(sweep.ok());
+    std::vector<std::string> keys_without_new_settings;
+    for (const Job& job : sweep->jobs) {
+      TrainConfig config = job.config;
+      const TrainConfig defaults;
+      config.data.validation = defaults.data.validation;
+      config.data.validation_seed = defaults.data.validation_seed;
+      keys_without_new_settings.push_back(job_key(config));
+      if (config.data.validation == job.config.data.validation) CHECK(job.key == job_key(config));
+    }
+    CHECK(keys_without_new_settings == old_keys);
+  }
+}
+
+TEST_CASE("a setting added later changes the key only when it leaves its default") {
+  const Sweep sweep = parse_ok(R"(
+name: new-settings
+base: {model: {depth: 8}, train: {epochs: 1, lr: {warmup: 1}}}
+grid:
+  stochastic_depth.mode: [batch, sample]
+  train.lr.warmup_mode: [linear, constant]
+  dataset.validation: [0, 100]
+)");
+  REQUIRE(sweep.jobs.size() == 8);
+  const std::vector<std::string> all = keys(sweep);
+  const std::set<std::string> distinct(all.begin(), all.end());
+  CHECK(distinct.size() == 8);
+  TrainConfig plain = sweep.jobs[0].config;
+  CHECK(plain.sd.mode == DropMode::kBatch);
+  CHECK(plain.train.lr.warmup_mode == WarmupMode::kLinear);
+  CHECK(plain.data.validation == 0);
+  CHECK(canonical_config_json(plain).find(R"("mode")") == std::string::npos);
+  CHECK(canonical_config_json(plain).find("validation") == std::string::npos);
+  CHECK(sweep.jobs.back().config.sd.mode == DropMode::kSample);
+  CHECK(sweep.jobs.back().config_json.find(R"("mode":"sample")") != std::string::npos);
 }

@@ -16,6 +16,13 @@ void add_train_flags(CLI::App& app, TrainFlags& f) {
                  "Use only the first N training examples (0: all)")->capture_default_str();
   app.add_option("--test-subset", c.data.test_subset,
                  "Use only the first N test examples (0: all)")->capture_default_str();
+  app.add_option("--validation", c.data.validation,
+                 "Hold out N training examples as a validation set, evaluated every epoch "
+                 "(the paper: 5000 for CIFAR; 0: none)")->capture_default_str();
+  app.add_option("--validation-seed", c.data.validation_seed,
+                 "Seed of the validation split (the same for every training seed)")
+      ->capture_default_str();
+  app.add_flag("--extra", c.data.extra, "svhn: add extra_32x32.mat to the training set");
   app.add_option("--depth", c.model.depth, "ResNet depth 6n+2 (8, 20, 56, 110, ...)")
       ->capture_default_str();
   app.add_option("--width", c.model.width, "Width multiplier k: stages of 16k, 32k, 64k")
@@ -26,6 +33,10 @@ void add_train_flags(CLI::App& app, TrainFlags& f) {
   app.add_option("--rule", f.rule, "Survival rule: linear | uniform")->capture_default_str();
   app.add_option("--p-L", c.sd.p_L, "Survival probability of the last block, in (0, 1]; "
                  "1 is the plain ResNet")->capture_default_str();
+  app.add_option("--sd-mode", f.drop_mode,
+                 "batch: one gate per block per mini-batch, skipped compute (the paper) | "
+                 "sample: per-sample gates scaled by 1/p_l (timm DropPath)")
+      ->capture_default_str();
   app.add_option("--epochs", c.train.epochs, "Training epochs")->capture_default_str();
   app.add_option("--iterations", c.train.iterations,
                  "Training iterations (overrides --epochs when > 0)")->capture_default_str();
@@ -41,7 +52,12 @@ void add_train_flags(CLI::App& app, TrainFlags& f) {
   app.add_option("--lr-floor", c.train.lr.floor, "Cosine schedule: final LR")
       ->capture_default_str();
   app.add_option("--warmup", c.train.lr.warmup_epochs,
-                 "Linear LR warm-up length in epochs (0: none)")->capture_default_str();
+                 "LR warm-up length in epochs (0: none)")->capture_default_str();
+  app.add_option("--warmup-mode", f.warmup_mode,
+                 "linear: ramp up to --lr | constant: hold --warmup-lr (the paper's 1202 layers)")
+      ->capture_default_str();
+  app.add_option("--warmup-lr", c.train.lr.warmup_lr, "Constant warm-up: the rate held")
+      ->capture_default_str();
   app.add_option("--momentum", c.train.optimizer.momentum, "SGD momentum")
       ->capture_default_str();
   app.add_flag("--no-nesterov", f.no_nesterov, "Plain momentum instead of Nesterov's");
@@ -85,6 +101,9 @@ const std::vector<std::pair<std::string, std::string>> kKeyFlags = {
     {"train.nesterov", "--no-nesterov"}, {"train.weight_decay", "--weight-decay"},
     {"train.augment.crop_pad", "--crop-pad"}, {"train.threads", "--threads"},
     {"eval.every", "--eval-every"},      {"eval.batch", "--eval-batch"},
+    {"dataset.validation_seed", "--validation-seed"}, {"dataset.validation", "--validation"},
+    {"dataset.extra", "--extra"},        {"train.lr.warmup_mode", "--warmup-mode"},
+    {"train.lr.warmup_lr", "--warmup-lr"},
 };
 
 // "model.depth: ..." -> "--depth: ...": users of `train` know flags, not config keys.
@@ -107,6 +126,14 @@ Result<TrainConfig> resolve(const TrainFlags& f) {
   auto schedule = parse_choice("--schedule", f.schedule, parse_schedule(f.schedule),
                                {"constant", "step", "cosine"});
   if (!schedule) return schedule.error();
+  auto drop_mode = parse_choice("--sd-mode", f.drop_mode, parse_drop_mode(f.drop_mode),
+                                {"batch", "sample"});
+  if (!drop_mode) return drop_mode.error();
+  auto warmup_mode = parse_choice("--warmup-mode", f.warmup_mode,
+                                  parse_warmup_mode(f.warmup_mode), {"linear", "constant"});
+  if (!warmup_mode) return warmup_mode.error();
+  c.sd.mode = *drop_mode;
+  c.train.lr.warmup_mode = *warmup_mode;
   c.model.shortcut = *shortcut;
   c.sd.rule = *rule;
   c.train.lr.kind = *schedule;

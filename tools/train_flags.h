@@ -14,6 +14,7 @@ namespace stodepth::cli {
 struct TrainFlags {
   TrainConfig config;
   std::string shortcut = "A", rule = "linear", schedule = "step";
+  std::string drop_mode = "batch", warmup_mode = "linear";
   bool augment = false;
   bool no_nesterov = false;
 };

@@ -29,6 +29,11 @@ struct DataOptions {
   int64_t train_subset = 0;  // 0: whole split; else the first N examples
   int64_t test_subset = 0;
   uint64_t synthetic_seed = 0;  // only for `synthetic`
+  bool extra = false;           // only for `svhn`: add extra_32x32.mat to the training set
+  // Hold out this many training examples as a validation set, evaluated every epoch (the
+  // paper: 5000 of CIFAR's 50000). The rule is in split_validation().
+  int64_t validation = 0;
+  uint64_t validation_seed = 0;
 };
 
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
