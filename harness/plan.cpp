@@ -43,8 +43,10 @@ double estimated_cost(const TrainConfig& c, int64_t train_examples) {
 }
 
 bool DataOptionsLess::operator()(const data::DataOptions& a, const data::DataOptions& b) const {
-  return std::tie(a.name, a.dir, a.train_subset, a.test_subset, a.synthetic_seed) <
-         std::tie(b.name, b.dir, b.train_subset, b.test_subset, b.synthetic_seed);
+  return std::tie(a.name, a.dir, a.train_subset, a.test_subset, a.synthetic_seed, a.extra,
+                  a.validation, a.validation_seed) <
+         std::tie(b.name, b.dir, b.train_subset, b.test_subset, b.synthetic_seed, b.extra,
+                  b.validation, b.validation_seed);
 }
 
 const data::Dataset& Plan::dataset_of(const sweeps::Job& job) const {
@@ -102,6 +104,14 @@ bool is_stale_launcher(const std::string& host) {
 // Records an accepted plan's sweep and jobs and releases the runs that launchers which died
 // left `running`; returns the database's view afterwards.
 Result<DatabaseView> register_plan(results::Store& store, const sweeps::Sweep& sweep) {
+  auto before = read_database_view(store, sweep);
+  if (!before) return before;
+  if (before->stored_text_outdated) {
+    if (auto s = store.update_sweep_text(
+            {sweep.name, sweep.description, sweep.source_text, sweep.source_hash});
+        !s)
+      return s.error();
+  }
   if (auto s = store.register_sweep(
           {sweep.name, sweep.description, sweep.source_text, sweep.source_hash});
       !s)
@@ -124,6 +134,17 @@ Result<DatabaseView> register_plan(results::Store& store, const sweeps::Sweep& s
   return read_database_view(store, sweep);
 }
 
+// True if `stored_text` (a stored sweep's file) expands to exactly the jobs of `sweep`, in
+// the same order: then the two differ only in text that defines nothing, such as the
+// description (the sweep's source hash covers it).
+bool same_jobs(const std::string& stored_text, const sweeps::Sweep& sweep) {
+  auto stored = sweeps::parse_sweep(stored_text, "stored sweep", {});
+  if (!stored || stored->name != sweep.name || stored->jobs.size() != sweep.jobs.size())
+    return false;
+  return std::equal(stored->jobs.begin(), stored->jobs.end(), sweep.jobs.begin(),
+                    [](const sweeps::Job& a, const sweeps::Job& b) { return a.key == b.key; });
+}
+
 }  // namespace
 
 bool is_finished(results::RunState state, bool retry_failed) {
@@ -136,8 +157,14 @@ Result<DatabaseView> read_database_view(results::Store& store, const sweeps::Swe
   DatabaseView view;
   auto sweeps = store.sweeps();
   if (!sweeps) return sweeps.error();
-  for (const auto& s : *sweeps)
-    if (s.name == sweep.name) view.definition_hash = s.source_hash;
+  for (const auto& s : *sweeps) {
+    if (s.name != sweep.name) continue;
+    view.definition_hash = s.source_hash;
+    if (s.source_hash != sweep.source_hash && same_jobs(s.source_text, sweep)) {
+      view.definition_hash = sweep.source_hash;
+      view.stored_text_outdated = true;
+    }
+  }
   auto runs = store.runs(std::nullopt);
   if (!runs) return runs.error();
   std::set<std::string> keys;

@@ -58,6 +58,10 @@ struct StoredRun {
 // What the database holds of a sweep: all a plan needs from it.
 struct DatabaseView {
   std::optional<std::string> definition_hash;  // of the stored sweep of this name, if any
+  // The stored sweep's text differs from the file's only where the jobs do not (its
+  // description, comments, spelling): the same experiment, whose text a launch updates.
+  // definition_hash is then the file's.
+  bool stored_text_outdated = false;
   std::map<std::string, StoredRun> runs;       // by job key; a job not here is new
 };
 // The view of `sweep` in an open store (a job shared with another sweep counts as stored).

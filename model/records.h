@@ -21,10 +21,32 @@ struct IterationRecord {
 };
 
 // The whole test set, in inference mode, after the last iteration of an epoch (and after
-// the final iteration when a run stops mid-epoch).
+// the final iteration when a run stops mid-epoch); with it the whole validation set when the
+// run holds one out (dataset.validation), from which the paper picks the epoch it reports.
 struct TestEvalRecord {
   int64_t epoch = 0, iteration = 0;
   double accuracy = 0, loss = 0;
+  std::optional<double> validation_accuracy = std::nullopt, validation_loss = std::nullopt;
+};
+
+// The paper's figure of merit (Huang et al., 2016, Sec. 4): the test accuracy at the
+// evaluation of best validation accuracy (the earliest such one on ties).
+struct BestValidation {
+  int64_t epoch = 0, iteration = 0;
+  double validation_accuracy = 0, test_accuracy = 0;
+};
+// Tracks it over a run's evaluations, in order; evaluations without validation are ignored.
+class BestValidationTracker {
+ public:
+  void add(const TestEvalRecord& r) {
+    if (!r.validation_accuracy) return;
+    if (!best_ || *r.validation_accuracy > best_->validation_accuracy)
+      best_ = BestValidation{r.epoch, r.iteration, *r.validation_accuracy, r.accuracy};
+  }
+  const std::optional<BestValidation>& best() const { return best_; }
+
+ private:
+  std::optional<BestValidation> best_;
 };
 
 enum class RunStatus { kDone, kDiverged, kInterrupted };

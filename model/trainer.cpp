@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <new>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -71,15 +72,14 @@ class TestSet {
     return net.evaluate(images_.data(), labels_.data(), batch_);
   }
 
-  // Mean loss and accuracy over the whole test set.
-  std::pair<double, double> full(ResNet& net) {
+  // Mean accuracy and loss over a whole split (the test set, or the validation set).
+  std::pair<double, double> full(ResNet& net, const data::Split& split) {
     double loss = 0;
     int64_t correct = 0;
-    const int64_t total = dataset_.test.size();
+    const int64_t total = split.size();
     for (int64_t first = 0; first < total; first += batch_) {
       const int n = int(std::min<int64_t>(batch_, total - first));
-      data::fill_examples(dataset_, dataset_.test, norm_, first, n, images_.data(),
-                          labels_.data());
+      data::fill_examples(dataset_, split, norm_, first, n, images_.data(), labels_.data());
       const auto v = net.evaluate(images_.data(), labels_.data(), n);
       loss += v.mean_loss * n;
       correct += v.correct;
@@ -258,10 +258,14 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
     summary.time.record_ms += ms_since(record_start);
 
     if (it % plan.batches_per_epoch == 0 || it == plan.total_iterations) {
-      const auto [accuracy, loss] = test.full(net);
+      const auto [accuracy, loss] = test.full(net, dataset.test);
       summary.final_test_accuracy = accuracy;
       summary.final_test_loss = loss;
-      sink.on_test_eval({r.epoch, it, accuracy, loss});
+      TestEvalRecord eval{r.epoch, it, accuracy, loss};
+      if (dataset.validation.size() > 0)
+        std::tie(eval.validation_accuracy, eval.validation_loss) =
+            test.full(net, dataset.validation);
+      sink.on_test_eval(eval);
       if (summary.rss_after_first_epoch == 0) summary.rss_after_first_epoch = resident_bytes();
     }
     if (checkpoints && checkpointing.every > 0 && it % checkpointing.every == 0 &&

@@ -15,6 +15,7 @@
 
 #include "model/data/batcher.h"
 #include "model/data/dataset.h"
+#include "model/data/validation_split.h"
 #include "model/rng.h"
 #include "tests/temp_dir.h"
 
@@ -615,4 +616,90 @@ TEST_CASE("augmented images are shifted, zero-padded and flipped originals", "[d
     }
   }
   CHECK(seen.size() == 18);  // every window and both orientations occur
+}
+
+namespace {
+
+// n training examples of 2 bytes each whose image spells its index: (index mod 256, index / 256).
+Dataset numbered_dataset(int n) {
+  Dataset d;
+  d.name = "indexed";
+  d.channels = 1, d.height = 1, d.width = 2, d.classes = 10;
+  for (int i = 0; i < n; ++i) {
+    d.train.images.push_back(uint8_t(i % 256));
+    d.train.images.push_back(uint8_t(i / 256));
+    d.train.labels.push_back(uint8_t(i % 10));
+  }
+  return d;
+}
+
+std::vector<int> indices_of(const Split& split) {
+  std::vector<int> out;
+  for (int64_t i = 0; i < split.size(); ++i)
+    out.push_back(split.images[size_t(2 * i)] + 256 * split.images[size_t(2 * i + 1)]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the validation split is disjoint, complete, ordered and a function of its seed",
+          "[data][validation]") {
+  Dataset d = numbered_dataset(1000);
+  REQUIRE(split_validation(d, 100, 7).ok());
+  const std::vector<int> train = indices_of(d.train), validation = indices_of(d.validation);
+  REQUIRE(train.size() == 900);
+  REQUIRE(validation.size() == 100);
+  CHECK(std::is_sorted(train.begin(), train.end()));
+  CHECK(std::is_sorted(validation.begin(), validation.end()));
+  std::set<int> all(train.begin(), train.end());
+  for (int i : validation) CHECK(all.insert(i).second);  // disjoint
+  CHECK(all.size() == 1000);                              // and together the whole set
+  for (int64_t i = 0; i < d.validation.size(); ++i)       // labels travel with their images
+    CHECK(d.validation.labels[size_t(i)] == validation[size_t(i)] % 10);
+
+  // The documented rule, computed here independently: the first 100 steps of a Fisher–Yates
+  // shuffle driven by Rng(7).
+  std::vector<int> order(1000);
+  for (int i = 0; i < 1000; ++i) order[size_t(i)] = i;
+  Rng rng(7);
+  for (int i = 0; i < 100; ++i) std::swap(order[size_t(i)], order[size_t(i) + rng.below(1000 - i)]);
+  std::vector<int> expected(order.begin(), order.begin() + 100);
+  std::sort(expected.begin(), expected.end());
+  CHECK(validation == expected);
+
+  Dataset again = numbered_dataset(1000), other = numbered_dataset(1000);
+  REQUIRE(split_validation(again, 100, 7).ok());
+  REQUIRE(split_validation(other, 100, 8).ok());
+  CHECK(indices_of(again.validation) == validation);
+  CHECK(indices_of(other.validation) != validation);
+  // Spread over the whole set, not a block at one end.
+  CHECK(validation.front() < 100);
+  CHECK(validation.back() >= 900);
+}
+
+TEST_CASE("a validation split that leaves no training data names the key", "[data][validation]") {
+  Dataset d = numbered_dataset(50);
+  const Status s = split_validation(d, 50, 0);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.error().message, Catch::StartsWith("dataset.validation: 50 must be below the 50"));
+  CHECK(d.train.size() == 50);  // unchanged
+  REQUIRE(split_validation(d, 0, 0).ok());
+  CHECK(d.validation.size() == 0);
+}
+
+TEST_CASE("load_dataset holds out the validation set after the training subset", "[data][validation]") {
+  DataOptions o;
+  o.name = "synthetic";
+  o.train_subset = 600;
+  o.validation = 100;
+  o.validation_seed = 3;
+  auto d = load_dataset(o);
+  REQUIRE(d.ok());
+  CHECK(d->train.size() == 500);
+  CHECK(d->validation.size() == 100);
+  CHECK(d->validation.images.size() == size_t(100 * d->image_elems()));
+  o.validation = 600;
+  auto too_many = load_dataset(o);
+  REQUIRE_FALSE(too_many.ok());
+  CHECK_THAT(too_many.error().message, Catch::Contains("dataset.validation"));
 }

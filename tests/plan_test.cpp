@@ -388,3 +388,32 @@ TEST_CASE("a launch's plan releases the runs of a launcher that died") {
   CHECK(plan->stored.runs.at(sweep.jobs[0].key).state == results::RunState::kRunning);
   CHECK(plan->stored.runs.at(sweep.jobs[1].key).state == results::RunState::kInterrupted);
 }
+
+TEST_CASE("a sweep file edited without changing its jobs is the same sweep, its text updated") {
+  TempDir dir;
+  const auto sweep = parse(sweep_text());
+  LaunchOptions options;
+  options.db_path = dir.file("results.db");
+  REQUIRE(harness::plan_launch(sweep, options));
+
+  // A description and a comment added: another source hash, the same jobs.
+  const auto described = parse("# a comment\ndescription: what it shows\n" + sweep_text());
+  REQUIRE(described.source_hash != sweep.source_hash);
+  auto dry = harness::plan_dry_run(described, options);
+  REQUIRE(dry);
+  CHECK_FALSE(dry->refusal);
+  CHECK(dry->stored.stored_text_outdated);
+  auto real = harness::plan_launch(described, options);
+  REQUIRE(real);
+  REQUIRE_FALSE(real->refusal);
+  CHECK(real->to_run.size() == 4);
+
+  auto store = results::Store::open(options.db_path, results::OpenMode::kReadOnly);
+  REQUIRE(store);
+  auto sweeps = (*store)->sweeps();
+  REQUIRE(sweeps);
+  REQUIRE(sweeps->size() == 1);
+  CHECK((*sweeps)[0].description == "what it shows");
+  CHECK((*sweeps)[0].source_hash == described.source_hash);
+  CHECK((*store)->runs(std::nullopt)->size() == 4);
+}

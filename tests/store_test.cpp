@@ -1428,7 +1428,7 @@ TEST_CASE("store: a run's stops are kept oldest first, across a new claim") {
   CHECK_FALSE(store->record_stop("ghost", {"", 1, "terminated", "", false}).ok());
 }
 
-TEST_CASE("store: a version 3 database reads as it is, and migrates to 4 with every row") {
+TEST_CASE("store: a version 3 database reads as it is, and migrates with every row") {
   TempDir dir;
   const std::string path = dir.file("v3.db");
   write_version_2_database(path);
@@ -1449,11 +1449,59 @@ TEST_CASE("store: a version 3 database reads as it is, and migrates to 4 with ev
   CHECK(read_bytes(path) == before);
 
   auto store = open_store(path);
-  CHECK(Raw(path).text("PRAGMA user_version") == "4");
+  CHECK(Raw(path).text("PRAGMA user_version") == std::to_string(schema_version()));
   check_version_2_rows(*store);
   CHECK(store->stops("k1")->empty());
   SlurmSubmission submission = sample_submission("1", {"k2"});
   submission.sweep = "old";
   require_ok(store->record_submission(submission));
   CHECK(run_row(*store, "k2").host == "slurm:1_0");
+}
+
+TEST_CASE("store: validation evaluations round-trip and give the test accuracy at the best one") {
+  auto store = store_with_runs();
+  // Validation peaks at epoch 2 (a tie with epoch 4 goes to the earlier); the test accuracy
+  // keeps rising, so the final one and the paper's one differ.
+  std::vector<TestEvalRecord> evals;
+  const double validation[] = {0.60, 0.70, 0.65, 0.70};
+  for (int epoch = 1; epoch <= 4; ++epoch) {
+    TestEvalRecord r = test_eval(epoch);
+    r.validation_accuracy = validation[epoch - 1];
+    r.validation_loss = 2.0 - validation[epoch - 1];
+    evals.push_back(r);
+  }
+  require_ok(store->append_test_evals("r1", evals));
+  require_ok(store->append_test_evals("r2", {test_eval(1)}));  // no validation split
+
+  auto read = store->test_evals("r1");
+  REQUIRE(read.ok());
+  REQUIRE(read->size() == 4);
+  CHECK((*read)[2].validation_accuracy == 0.65);
+  CHECK((*read)[2].validation_loss == 2.0 - 0.65);
+  CHECK_FALSE((*store->test_evals("r2"))[0].validation_accuracy);
+
+  auto runs = store->runs(std::nullopt);
+  REQUIRE(runs.ok());
+  REQUIRE(runs->size() == 2);
+  const RunRow& r1 = (*runs)[0].key == "r1" ? (*runs)[0] : (*runs)[1];
+  const RunRow& r2 = (*runs)[0].key == "r1" ? (*runs)[1] : (*runs)[0];
+  REQUIRE(r1.best_validation);
+  CHECK(r1.best_validation->epoch == 2);
+  CHECK(r1.best_validation->validation_accuracy == 0.70);
+  CHECK(r1.best_validation->test_accuracy == test_eval(2).accuracy);
+  CHECK_FALSE(r2.best_validation);
+}
+
+TEST_CASE("store: BestValidationTracker agrees with the store's choice") {
+  BestValidationTracker tracker;
+  const double validation[] = {0.60, 0.70, 0.65, 0.70};
+  for (int epoch = 1; epoch <= 4; ++epoch) {
+    TestEvalRecord r = test_eval(epoch);
+    r.validation_accuracy = validation[epoch - 1];
+    tracker.add(r);
+  }
+  tracker.add(test_eval(5));  // no validation: ignored
+  REQUIRE(tracker.best());
+  CHECK(tracker.best()->epoch == 2);
+  CHECK(tracker.best()->test_accuracy == test_eval(2).accuracy);
 }

@@ -94,3 +94,26 @@ TEST_CASE("a batch larger than the training set is an error", "[train]") {
   REQUIRE_FALSE(summary.ok());
   CHECK_THAT(summary.error().message, Catch::StartsWith("train.batch"));
 }
+
+TEST_CASE("a held-out validation set is evaluated with the test set at every epoch", "[train]") {
+  TrainConfig c = small_config();
+  c.train.iterations = 0;
+  data::Dataset d = synthetic();
+  // The validation set made a copy of the test set: both evaluations must agree exactly,
+  // which shows the validation one runs the same inference over the set it is given.
+  d.validation = d.test;
+  RecordingSink sink;
+  auto summary = train(c, d, sink);
+  REQUIRE(summary.ok());
+  REQUIRE(sink.evals.size() == 2);
+  for (const auto& e : sink.evals) {
+    REQUIRE(e.validation_accuracy);
+    CHECK(*e.validation_accuracy == e.accuracy);
+    CHECK(*e.validation_loss == e.loss);
+  }
+
+  RecordingSink without;
+  REQUIRE(train(c, synthetic(), without).ok());
+  REQUIRE(without.evals.size() == 2);
+  CHECK_FALSE(without.evals[0].validation_accuracy);
+}

@@ -96,9 +96,17 @@ Result<TextTable> runs_table(results::Store& store, const QueryFlags& f) {
   TextTable t;
   t.columns = {"key", "sweep", "status"};
   for (const auto& [k, v] : parameters(results::RunRow{}, true)) t.columns.push_back(k);
+  // test_acc is the final evaluation's; test_acc_at_best_val the paper's measure (the test
+  // accuracy at the epoch of best validation accuracy) for runs with a validation split.
+  const bool validation = std::any_of(rows->begin(), rows->end(), [](const auto& r) {
+    return r.best_validation.has_value();
+  });
   for (const char* c : {"test_acc", "test_loss", "wall_s", "step_ms", "img_per_s", "active",
                         "expected_active", "error"})
     t.columns.push_back(c);
+  if (validation)
+    for (const char* c : {"best_val_epoch", "best_val_acc", "test_acc_at_best_val"})
+      t.columns.push_back(c);
   for (const auto& r : *rows) {
     if (!matches(r, *where)) continue;
     std::vector<std::optional<std::string>> row = {r.key, r.sweep, to_string(r.state)};
@@ -108,6 +116,12 @@ Result<TextTable> runs_table(results::Store& store, const QueryFlags& f) {
                           r.expected_active_blocks})
       row.push_back(number(v));
     row.push_back(r.error.empty() ? std::nullopt : std::optional<std::string>(r.error));
+    if (validation) {
+      const auto& best = r.best_validation;
+      row.push_back(best ? std::optional(std::to_string(best->epoch)) : std::nullopt);
+      row.push_back(number(best ? std::optional(best->validation_accuracy) : std::nullopt));
+      row.push_back(number(best ? std::optional(best->test_accuracy) : std::nullopt));
+    }
     t.rows.push_back(std::move(row));
   }
   return t;
@@ -147,6 +161,7 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
     std::string config_json;
     int runs = 0;
     std::vector<double> accuracy, step_ms, images;
+    std::vector<double> accuracy_at_best_validation;
   };
   // By every setting but the seed, those without a column of their own included.
   std::map<std::string, Group> groups;
@@ -163,6 +178,7 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
     ++g.runs;
     if (r.state != results::RunState::kDone) continue;
     if (r.final_test_accuracy) g.accuracy.push_back(*r.final_test_accuracy);
+    if (r.best_validation) g.accuracy_at_best_validation.push_back(r.best_validation->test_accuracy);
     if (r.mean_step_ms) g.step_ms.push_back(*r.mean_step_ms);
     if (r.images_per_second) g.images.push_back(*r.images_per_second);
   }
@@ -190,6 +206,11 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
   if (any_other) t.columns.push_back("other");
   for (const char* c : {"runs", "n", "acc_mean", "acc_std", "step_ms", "img_per_s"})
     t.columns.push_back(c);
+  const bool validation = std::any_of(order.begin(), order.end(), [&](const std::string& id) {
+    return !groups[id].accuracy_at_best_validation.empty();
+  });
+  if (validation)
+    for (const char* c : {"acc_at_best_val_mean", "acc_at_best_val_std"}) t.columns.push_back(c);
   for (size_t i = 0; i < order.size(); ++i) {
     const Group& g = groups[order[i]];
     std::vector<std::optional<std::string>> row;
@@ -203,6 +224,11 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
     row.push_back(number(accuracy.stddev, 3));
     row.push_back(number(spread(g.step_ms).mean));
     row.push_back(number(spread(g.images).mean));
+    if (validation) {
+      const Spread at_best = spread(g.accuracy_at_best_validation);
+      row.push_back(number(at_best.mean));
+      row.push_back(number(at_best.stddev, 3));
+    }
     t.rows.push_back(std::move(row));
   }
   return t;
@@ -224,7 +250,10 @@ int run_query(int argc, char** argv) {
     sub->add_option("--db", f.db, "Results database")->capture_default_str();
     sub->add_option("--format", f.format, "table | csv | json")->capture_default_str();
   };
-  auto* runs = app.add_subcommand("runs", "One row per run, with parameters and results");
+  auto* runs = app.add_subcommand(
+      "runs", "One row per run, with parameters and results; runs with a validation split also "
+              "show test_acc_at_best_val, the test accuracy at the epoch of best validation "
+              "accuracy (the paper's measure; test_acc is the last epoch's)");
   common(runs);
   runs->add_option("--sweep", f.sweep, "Only runs of this sweep");
   runs->add_option("--where", f.where, "KEY=VALUE filter, repeatable (e.g. depth=56)");

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "model/dnn/tensor.h"
 #include "model/trainer.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
@@ -20,9 +21,10 @@ class ConsoleSink : public MetricsSink {
   void on_start(const RunPlan& plan) override {
     plan_ = plan;
     progress_.note(fmt::format(
-        "training {} iterations ({} per epoch), {} blocks, expected active {:.1f}, {} threads",
+        "training {} iterations ({} per epoch), {} blocks, expected active {:.1f}, {} threads, "
+        "ISA {}",
         plan.total_iterations, plan.batches_per_epoch, plan.blocks,
-        plan.expected_active_blocks, plan.threads));
+        plan.expected_active_blocks, plan.threads, dnn::cpu_isa_name()));
   }
 
   void on_iteration(const IterationRecord& r) override {
@@ -42,9 +44,15 @@ class ConsoleSink : public MetricsSink {
   }
 
   void on_test_eval(const TestEvalRecord& r) override {
-    progress_.note(fmt::format("epoch {} (iteration {}): test accuracy {:.2f}%, loss {:.4f}",
-                               r.epoch, r.iteration, 100 * r.accuracy, r.loss));
+    best_validation_.add(r);
+    progress_.note(fmt::format(
+        "epoch {} (iteration {}): test accuracy {:.2f}%, loss {:.4f}{}", r.epoch, r.iteration,
+        100 * r.accuracy, r.loss,
+        r.validation_accuracy ? fmt::format("; validation accuracy {:.2f}%", 100 * *r.validation_accuracy)
+                              : ""));
   }
+  // This process's evaluations only: a resumed run's earlier epochs are in its database.
+  const std::optional<BestValidation>& best_validation() const { return best_validation_.best(); }
 
   void finish() { progress_.finish(); }
 
@@ -53,9 +61,11 @@ class ConsoleSink : public MetricsSink {
   int batch_;
   RunPlan plan_;
   double loss_ = 0, accuracy_ = 0, step_ms_ = 0, test_accuracy_ = -1;
+  BestValidationTracker best_validation_;
 };
 
-void print_summary(const TrainConfig& c, const RunSummary& s) {
+void print_summary(const TrainConfig& c, const RunSummary& s,
+                   const std::optional<BestValidation>& best) {
   fmt::print("\n{} ResNet-{} (shortcut {}, {} p_L={}) on {}: {}\n",
              c.sd.p_L < 1 ? "Stochastic-depth" : "Plain", c.model.depth,
              to_string(c.model.shortcut), to_string(c.sd.rule), c.sd.p_L, c.data.name,
@@ -64,6 +74,11 @@ void print_summary(const TrainConfig& c, const RunSummary& s) {
     fmt::print("  final test accuracy  {:.2f}%  (error {:.2f}%, loss {:.4f})\n",
                100 * *s.final_test_accuracy, 100 * (1 - *s.final_test_accuracy),
                *s.final_test_loss);
+  if (best)
+    fmt::print("  at best validation   {:.2f}% test accuracy (error {:.2f}%) at epoch {}, "
+               "validation accuracy {:.2f}%: the paper's measure\n",
+               100 * best->test_accuracy, 100 * (1 - best->test_accuracy), best->epoch,
+               100 * best->validation_accuracy);
   fmt::print("  iterations           {}\n", s.iterations);
   fmt::print("  wall time            {:.1f} s (training steps {:.1f} s)\n", s.wall_seconds,
              s.train_seconds);
@@ -108,7 +123,7 @@ int run_train(int argc, char** argv) {
     fmt::print(stderr, "stodepth train: {}\n", summary.error().message);
     return exit_code(summary.error());
   }
-  print_summary(*config, *summary);
+  print_summary(*config, *summary, sink.best_validation());
   switch (summary->status) {
     case RunStatus::kDone: return kExitOk;
     case RunStatus::kDiverged: return kExitDiverged;

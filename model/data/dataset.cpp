@@ -7,6 +7,7 @@
 
 #include "model/base/did_you_mean.h"
 #include "model/data/dataset.h"
+#include "model/data/validation_split.h"
 
 namespace stodepth::data {
 namespace fs = std::filesystem;
@@ -139,6 +140,8 @@ Result<Dataset> load_dataset(const DataOptions& options) try {
   if (Status s = apply_subset("train_subset", options.train_subset, d.image_elems(), d.train); !s)
     return s.error();
   if (Status s = apply_subset("test_subset", options.test_subset, d.image_elems(), d.test); !s)
+    return s.error();
+  if (Status s = split_validation(d, options.validation, options.validation_seed); !s)
     return s.error();
   return dataset;
 } catch (const std::bad_alloc&) {

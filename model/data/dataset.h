@@ -20,6 +20,7 @@ struct Dataset {
   std::string name;  // fashion-mnist | mnist | cifar10 | cifar100 | synthetic
   int channels = 0, height = 0, width = 0, classes = 0;
   Split train, test;
+  Split validation{};  // held out of the training set (DataOptions::validation), else empty
   int64_t image_elems() const { return int64_t{channels} * height * width; }
 };
 

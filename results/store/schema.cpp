@@ -130,8 +130,15 @@ CREATE TABLE merged_shards (
 );
 )sql";
 
-constexpr std::array<const char*, 4> kMigrations = {kCreateSchemaV1, kRunCostsV2, kRunMachineV3,
-                                                    kSlurmV4};
+// Version 4 → 5: the validation split of the paper's protocol (issue 14): each whole-set
+// evaluation of a run that holds out validation examples records them beside the test set.
+constexpr const char* kValidationV5 = R"sql(
+ALTER TABLE test_evals ADD COLUMN validation_accuracy REAL;
+ALTER TABLE test_evals ADD COLUMN validation_loss REAL;
+)sql";
+
+constexpr std::array<const char*, 5> kMigrations = {kCreateSchemaV1, kRunCostsV2, kRunMachineV3,
+                                                    kSlurmV4, kValidationV5};
 
 }  // namespace
 

@@ -70,6 +70,11 @@
 //     run TEXT PRIMARY KEY → runs(key), started_at TEXT, ended_at TEXT (the shard run's, which
 //     tell its attempt), merged_at TEXT (ISO 8601 UTC)
 //
+// Version 5 adds to test_evals, for runs that hold out a validation set (dataset.validation;
+// NULL otherwise, and for evaluations stored before):
+//     validation_accuracy REAL, validation_loss REAL (the whole validation set, at the same
+//     evaluation as the test set: the paper reports the test error at the best validation one)
+//
 //   A store shard is a database of this schema holding one sweep and one run of the main
 //   database, written by the Slurm task that runs it (Store::merge_shard folds it in).
 //

@@ -52,6 +52,8 @@ constexpr const char* kSelectSweepHash = "SELECT source_hash FROM sweeps WHERE n
 constexpr const char* kInsertSweep =
     "INSERT INTO sweeps (name, description, source_text, source_hash, created_at) "
     "VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
+constexpr const char* kUpdateSweepText =
+    "UPDATE sweeps SET description = ?2, source_text = ?3, source_hash = ?4 WHERE name = ?1";
 constexpr const char* kSelectSweeps =
     "SELECT name, description, source_text, source_hash FROM sweeps ORDER BY rowid";
 
@@ -112,8 +114,8 @@ constexpr const char* kInsertIteration =
     "test_accuracy, test_loss, active_blocks, step_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr const char* kInsertTestEval =
-    "INSERT OR REPLACE INTO test_evals (run, epoch, iteration, accuracy, loss) "
-    "VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT OR REPLACE INTO test_evals (run, epoch, iteration, accuracy, loss, "
+    "validation_accuracy, validation_loss) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr const char* kFinishRun =
     "UPDATE runs SET status = ?2, error = ?3, ended_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
     "wall_seconds = ?4, mean_step_ms = ?5, images_per_second = ?6, expected_active_blocks = ?7, "
@@ -121,16 +123,29 @@ constexpr const char* kFinishRun =
     "network_ms = ?12, update_ms = ?13, record_ms = ?14, model_bytes = ?15, "
     "peak_rss_bytes = ?16 WHERE key = ?1";
 
+// The evaluation of best validation accuracy of run r (the earliest on ties): `column` of it.
+std::string at_best_validation(std::string_view column) {
+  return fmt::format(
+      "(SELECT e.{} FROM test_evals AS e WHERE e.run = r.key AND e.validation_accuracy IS NOT "
+      "NULL ORDER BY e.validation_accuracy DESC, e.iteration LIMIT 1)",
+      column);
+}
+
 // The runs of every sweep (of_sweep false) or of sweep ?1, in the column order decode_run
-// reads. Databases before schema 3 (read-only) have no machine columns: they read as NULL.
+// reads. Databases before schema 3 (read-only) have no machine columns, before schema 5 no
+// validation: they read as NULL.
 std::string select_runs_sql(bool of_sweep, int64_t schema) {
   const std::string columns = fmt::format(
       "r.key, r.sweep, r.status, r.config_json, {}, r.error, r.host, r.threads, r.started_at, "
       "r.ended_at, r.wall_seconds, r.mean_step_ms, r.images_per_second, "
       "r.expected_active_blocks, r.mean_active_blocks, r.final_test_accuracy, "
-      "r.final_test_loss, {}",
+      "r.final_test_loss, {}, {}",
       parameter_column_list("r."),
-      schema >= 3 ? "r.cpu_model, r.isa, r.cores, r.onednn_version" : "NULL, NULL, NULL, NULL");
+      schema >= 3 ? "r.cpu_model, r.isa, r.cores, r.onednn_version" : "NULL, NULL, NULL, NULL",
+      schema >= 5 ? fmt::format("{}, {}, {}", at_best_validation("epoch"),
+                                at_best_validation("validation_accuracy"),
+                                at_best_validation("accuracy"))
+                  : "NULL, NULL, NULL");
   if (of_sweep) {
     return fmt::format(
         "SELECT {} FROM sweep_runs AS l JOIN runs AS r ON r.key = l.key "
@@ -143,8 +158,13 @@ std::string select_runs_sql(bool of_sweep, int64_t schema) {
 constexpr const char* kSelectCurve =
     "SELECT iteration, epoch, lr, loss, train_accuracy, test_accuracy, test_loss, "
     "active_blocks, step_ms FROM iterations WHERE run = ?1 ORDER BY iteration";
-constexpr const char* kSelectTestEvals =
-    "SELECT epoch, iteration, accuracy, loss FROM test_evals WHERE run = ?1 ORDER BY iteration";
+// Databases before schema 5 (read-only) have no validation columns: they read as NULL.
+std::string select_test_evals_sql(int64_t schema) {
+  return fmt::format(
+      "SELECT epoch, iteration, accuracy, loss, {} FROM test_evals WHERE run = ?1 "
+      "ORDER BY iteration",
+      schema >= 5 ? "validation_accuracy, validation_loss" : "NULL, NULL");
+}
 
 // --- Cluster runs: submissions, stops ---
 
@@ -221,7 +241,8 @@ constexpr RunPart kRunRecords[] = {
      "iteration, epoch, lr, loss, train_accuracy, test_accuracy, test_loss, active_blocks, "
      "step_ms",
      "iteration", "iterations"},
-    {"test_evals", "run", "epoch, iteration, accuracy, loss", "iteration", "test evaluations"},
+    {"test_evals", "run", "epoch, iteration, accuracy, loss, validation_accuracy, validation_loss",
+     "iteration", "test evaluations"},
     {"run_stops", "run", "at, iteration, cause, slurm_job, requeued", "rowid", "stops"},
 };
 
@@ -347,6 +368,11 @@ Result<RunRow> decode_run(const Statement& s, const std::string& label) {
   machine.isa = s.column_text(c++);
   machine.cores = int(s.column_int(c++));
   machine.onednn_version = s.column_text(c++);
+  const std::optional<double> best_epoch = s.column_optional_double(c++);
+  const std::optional<double> best_validation = s.column_optional_double(c++);
+  const std::optional<double> test_at_best = s.column_optional_double(c++);
+  if (best_epoch && best_validation && test_at_best)
+    row.best_validation = BestValidation{int64_t(*best_epoch), 0, *best_validation, *test_at_best};
   return row;
 }
 
@@ -370,6 +396,8 @@ TestEvalRecord decode_test_eval(const Statement& s) {
   r.iteration = s.column_int(1);
   r.accuracy = s.column_double(2);
   r.loss = s.column_double(3);
+  r.validation_accuracy = s.column_optional_double(4);
+  r.validation_loss = s.column_optional_double(5);
   return r;
 }
 
@@ -572,6 +600,7 @@ struct Store::Impl {
   OpenMode mode = OpenMode::kReadWrite;
   int64_t schema = 0;  // the file's schema version (older ones only read-only)
   std::string select_all_runs, select_sweep_runs;         // select_runs_sql for the file's schema
+  std::string select_test_evals;                          // select_test_evals_sql, likewise
   std::unordered_map<const char*, Statement> statements;  // keyed by the SQL texts' addresses
   std::optional<Database> query_db;  // select()'s read-only connection, opened on first use
   // The file opened (device, inode): SQLite keeps writing to a file that was deleted or
@@ -643,7 +672,8 @@ struct Store::Impl {
 
   Status insert_test_evals(const std::string& key, const std::vector<TestEvalRecord>& rows) {
     for (const auto& r : rows) {
-      auto inserted = run(kInsertTestEval, key, r.epoch, r.iteration, r.accuracy, r.loss);
+      auto inserted = run(kInsertTestEval, key, r.epoch, r.iteration, r.accuracy, r.loss,
+                          r.validation_accuracy, r.validation_loss);
       if (!inserted) return inserted;
     }
     return ok_status();
@@ -883,6 +913,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   const int64_t schema = read_only ? *version : schema_version();
   impl->select_all_runs = select_runs_sql(false, schema);
   impl->select_sweep_runs = select_runs_sql(true, schema);
+  impl->select_test_evals = select_test_evals_sql(schema);
   impl->schema = schema;
   if (!in_memory) {
     struct stat st {};
@@ -914,6 +945,13 @@ Status Store::register_sweep(const SweepRecord& sweep) {
       return redefined_sweep_error(impl_->path, sweep.name);
     }
     return ok_status();
+  });
+}
+
+Status Store::update_sweep_text(const SweepRecord& sweep) {
+  return impl_->in_transaction([&]() -> Status {
+    return impl_->run(kUpdateSweepText, sweep.name, sweep.description, sweep.source_text,
+                      sweep.source_hash);
   });
 }
 
@@ -1161,7 +1199,7 @@ Result<std::vector<IterationRecord>> Store::curve(const std::string& key) {
 }
 
 Result<std::vector<TestEvalRecord>> Store::test_evals(const std::string& key) {
-  return impl_->query(kSelectTestEvals, decode_test_eval, key);
+  return impl_->query(impl_->select_test_evals.c_str(), decode_test_eval, key);
 }
 
 Result<std::vector<SweepRecord>> Store::sweeps() {

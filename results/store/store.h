@@ -50,6 +50,9 @@ struct RunRow {
   std::optional<double> wall_seconds, mean_step_ms, images_per_second, expected_active_blocks,
       mean_active_blocks, final_test_accuracy, final_test_loss;
   std::string started_at, ended_at;  // ISO 8601 UTC, empty if not yet
+  // The paper's measure, for runs that hold out a validation set: the test accuracy at the
+  // whole-set evaluation of best validation accuracy so far (iteration not read: 0).
+  std::optional<BestValidation> best_validation;
 };
 
 enum class OpenMode { kReadWrite, kReadOnly };
@@ -152,6 +155,9 @@ class Store {
   // Records the sweep; an existing sweep of the same name with another source_hash is
   // redefined_sweep_error.
   Status register_sweep(const SweepRecord& sweep);
+  // Replaces the stored description, text and hash of sweep `sweep.name`: for a sweep file
+  // edited without changing its jobs (the caller checks that), so that it stays launchable.
+  Status update_sweep_text(const SweepRecord& sweep);
   // Inserts the jobs not yet present as `queued` (existing runs are left as they are).
   Status add_jobs(const std::vector<JobRecord>& jobs);
 
