@@ -114,10 +114,11 @@ Status check_images_header(const std::string& path, const matvar_t& x, uintmax_t
                     path, describe_dims(x), kRedownload));
   const size_t count = x.dims[3];
   if (count == 0) return bad_input(fmt::format("{}: X holds no images ({})", path, kRedownload));
-  if (count > INT_MAX / kImageBytes)  // matio takes the extents as int
-    return bad_input(
-        fmt::format("{}: X holds {} images, more than the {} read at once (split the file)", path,
-                    count, INT_MAX / kImageBytes));
+  // matio reads with int extents and offsets: SVHN's largest file, extra (531131), fits.
+  if (count > INT_MAX / kImageBytes)
+    return bad_input(fmt::format(
+        "{}: X claims {} images, more than the {} matio can read in one piece (a damaged file? {})",
+        path, count, INT_MAX / kImageBytes, kRedownload));
   if (count * kImageBytes > kMaxInflation * file_bytes)
     return bad_input(
         fmt::format("{}: X claims {} images, more than a {}-byte file can hold (corrupt file: {})",
@@ -155,7 +156,8 @@ Result<SvhnFile> open_svhn_file(const std::string& path) {
   capture_matio_log();
   SvhnFile file{path, MatFile(Mat_Open(path.c_str(), MAT_ACC_RDONLY)), nullptr, 0};
   if (!file.mat)
-    return bad_input(fmt::format("{}: not a MAT file (SVHN format 2 is: {})", path, kRedownload));
+    return bad_input(fmt::format("{}: not a MAT file (SVHN format 2 ships as MAT files: {})", path,
+                                 kRedownload));
   file.images.reset(Mat_VarReadInfo(file.mat.get(), "X"));
   if (!file.images)
     return bad_input(
