@@ -39,6 +39,7 @@ class MatWriter {
     REQUIRE(mat_ != nullptr);
   }
   ~MatWriter() { Mat_Close(mat_); }
+  mat_t* get() { return mat_; }
   MatWriter(const MatWriter&) = delete;
   MatWriter& operator=(const MatWriter&) = delete;
 
@@ -208,7 +209,22 @@ TEST_CASE("corrupt SVHN files are errors naming the file", "[svhn]") {
   SECTION("not a MAT file") {
     std::ofstream(path) << "this is a text file, not a MATLAB file; it is long enough for a header"
                         << std::string(200, '.');
-    require_error(read(), path, "not a MAT file");
+    require_error(read(), path, "not a MAT v5, v7 or v7.3 file");
+  }
+  SECTION("a MAT v4 file") {
+    expected = "not a MAT v5, v7 or v7.3 file";
+    MatWriter mat(path, {MAT_FT_MAT4, MAT_COMPRESSION_NONE, "v4"});
+    mat.add("y", MAT_C_DOUBLE, MAT_T_DOUBLE, {2, 1}, y.data());
+  }
+  SECTION("a struct variable") {
+    expected = "a cell, struct, object or sparse variable";
+    const char* const fields[] = {"a", nullptr};
+    const size_t dims[] = {1, 1};
+    MatWriter mat(path, kV7);
+    matvar_t* s = Mat_VarCreateStruct2("s", 2, dims, fields);
+    REQUIRE(s != nullptr);
+    REQUIRE(Mat_VarWrite(mat.get(), s, MAT_COMPRESSION_ZLIB) == 0);
+    Mat_VarFree(s);
   }
   SECTION("an empty file") {
     std::ofstream{path};
@@ -289,6 +305,18 @@ TEST_CASE("corrupt SVHN files are errors naming the file", "[svhn]") {
     file.write(reinterpret_cast<const char*>(&count), sizeof count);
     file.close();
     require_error(read(), path, "X claims 600000 images, more than a");
+  }
+  SECTION("a rank of millions") {  // matio would allocate and fill gigabytes for the dims
+    write_svhn(path, x, y);
+    // A v5 file: 128-byte header, the matrix tag (8), array flags (16), then the dims tag,
+    // whose second word is the dims' length in bytes.
+    constexpr std::streamoff kDimsBytesOffset = 128 + 8 + 16 + 4;
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    const int32_t bytes = 218959116;
+    file.seekp(kDimsBytesOffset);
+    file.write(reinterpret_cast<const char*>(&bytes), sizeof bytes);
+    file.close();
+    require_error(read(), path + ": byte 128", "damaged dimensions");
   }
   SECTION("a truncated file") {
     for (const MatFormat& format : {kV5, kV7, kV73}) {

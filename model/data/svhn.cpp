@@ -3,11 +3,14 @@
 // digit 0. MAT v5, v7 (zlib-compressed) and v7.3 (HDF5: Debian's libmatio is built with it).
 #include <fmt/format.h>
 #include <matio.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <new>
 #include <utility>
@@ -143,6 +146,117 @@ Status check_labels_header(const std::string& path, const matvar_t& y, size_t co
   return ok_status();
 }
 
+// matio trusts the lengths in a MAT v5 file's variable headers: a damaged file claiming a rank
+// of millions makes it allocate and fill gigabytes, and it parses anything that is not v5 or
+// v7.3 as MAT v4, whose headers it trusts alike. So before matio sees a file, its header must
+// say v5 or v7.3, and each top-level variable of a v5 file must be a plain array whose rank and
+// name are small; v7.3 files are HDF5's to check.
+namespace mat5 {
+
+constexpr uint32_t kInt8 = 1, kInt32 = 5, kUint32 = 6, kMatrix = 14, kCompressed = 15;
+constexpr uint32_t kMaxRank = 32;       // SVHN's X has 4
+constexpr uint32_t kMaxNameBytes = 63;  // MATLAB's namelengthmax
+// Bytes of a variable's header that are checked: tag, flags, dims, name tag.
+constexpr size_t kHeaderBytes = 8 + 16 + 8 + 4 * kMaxRank + 8;
+
+struct Reader {
+  std::ifstream in;
+  bool swap = false;  // the file's byte order is not ours
+  uint32_t u32(const uint8_t* p) const {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return swap ? __builtin_bswap32(v) : v;
+  }
+  std::vector<uint8_t> read(uintmax_t offset, size_t bytes) {
+    std::vector<uint8_t> out(bytes);
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(offset));
+    in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(bytes));
+    out.resize(static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+    return out;
+  }
+};
+
+// Up to `limit` bytes of a zlib stream's output, or nothing if the stream is not zlib.
+std::vector<uint8_t> inflate_prefix(const std::vector<uint8_t>& compressed, size_t limit) {
+  std::vector<uint8_t> out(limit);
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) return {};
+  z.next_in = const_cast<uint8_t*>(compressed.data());
+  z.avail_in = static_cast<uInt>(compressed.size());
+  z.next_out = out.data();
+  z.avail_out = static_cast<uInt>(limit);
+  const int status = inflate(&z, Z_SYNC_FLUSH);
+  out.resize(limit - z.avail_out);
+  inflateEnd(&z);
+  return status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR ? out
+                                                                           : std::vector<uint8_t>{};
+}
+
+// Checks one variable: `h` starts at its miMATRIX tag.
+Status check_variable(const Reader& r, const std::vector<uint8_t>& h, const std::string& where) {
+  auto bad = [&](const char* what) {
+    return bad_input(
+        fmt::format("{}: {} (a damaged file, or not SVHN format 2: {})", where, what, kRedownload));
+  };
+  if (h.size() < 8 + 16 + 8 || r.u32(&h[0]) != kMatrix) return bad("not a MATLAB array");
+  if (r.u32(&h[8]) != kUint32 || r.u32(&h[12]) != 8) return bad("damaged array flags");
+  const uint32_t class_type = r.u32(&h[16]) & 0xff;
+  if (class_type < MAT_C_CHAR || class_type == MAT_C_SPARSE || class_type > MAT_C_UINT64)
+    return bad("a cell, struct, object or sparse variable");
+  const uint32_t dims_bytes = r.u32(&h[28]);
+  if (r.u32(&h[24]) != kInt32 || dims_bytes % 4 != 0 || dims_bytes < 8 || dims_bytes > 4 * kMaxRank)
+    return bad("damaged dimensions");
+  const size_t name_tag = 32 + (dims_bytes + 7) / 8 * 8;
+  if (h.size() < name_tag + 8) return bad("truncated variable header");
+  const uint32_t name_tag_word = r.u32(&h[name_tag]);
+  const bool small = (name_tag_word >> 16) != 0;  // a name of up to 4 bytes packed into its tag
+  const uint32_t name_bytes = small ? name_tag_word >> 16 : r.u32(&h[name_tag + 4]);
+  if ((small ? name_tag_word & 0xffff : name_tag_word) != kInt8 || name_bytes > kMaxNameBytes)
+    return bad("damaged variable name");
+  return ok_status();
+}
+
+Status check_layout(const std::string& path, uintmax_t file_bytes) {
+  Reader r{std::ifstream(path, std::ios::binary)};
+  const std::vector<uint8_t> header = r.read(0, 128);
+  const auto not_mat = [&] {
+    return bad_input(
+        fmt::format("{}: not a MAT v5, v7 or v7.3 file (SVHN format 2 ships as MAT files: {})",
+                    path, kRedownload));
+  };
+  if (header.size() < 128) return not_mat();
+  if (header[126] == 'M' && header[127] == 'I')
+    r.swap = true;
+  else if (header[126] != 'I' || header[127] != 'M')
+    return not_mat();
+  const uint16_t version =
+      r.swap ? uint16_t(header[124] << 8 | header[125]) : uint16_t(header[125] << 8 | header[124]);
+  if (version == 0x0200) return ok_status();  // v7.3: HDF5
+  if (version != 0x0100) return not_mat();
+  for (uintmax_t at = 128; at + 8 <= file_bytes;) {
+    const std::vector<uint8_t> tag = r.read(at, 8);
+    if (tag.size() < 8) break;
+    const uint32_t type = r.u32(&tag[0]), bytes = r.u32(&tag[4]);
+    const std::string where = fmt::format("{}: byte {}", path, at);
+    std::vector<uint8_t> variable;
+    if (type == kCompressed) {
+      // zlib inflates at most 1032:1: this much input yields the header, if it is there.
+      variable = inflate_prefix(r.read(at + 8, std::min<size_t>(bytes, 4096)), kHeaderBytes);
+    } else if (type == kMatrix && bytes % 8 == 0) {
+      variable = r.read(at, std::min<size_t>(bytes + size_t{8}, kHeaderBytes));
+    } else {
+      return bad_input(
+          fmt::format("{}: not a MATLAB variable (a damaged file: {})", where, kRedownload));
+    }
+    if (Status s = check_variable(r, variable, where); !s) return s;
+    at += 8 + uintmax_t{bytes};
+  }
+  return ok_status();
+}
+
+}  // namespace mat5
+
 Result<SvhnFile> open_svhn_file(const std::string& path) {
   std::error_code ec;
   const uintmax_t file_bytes = std::filesystem::file_size(path, ec);
@@ -151,13 +265,12 @@ Result<SvhnFile> open_svhn_file(const std::string& path) {
         "{}: file not found (download SVHN format 2 from http://ufldl.stanford.edu/housenumbers/ "
         "into dataset.dir)",
         path));
-  if (file_bytes == 0)  // matio would take it for an empty MAT v4 file
-    return bad_input(fmt::format("{}: empty file ({})", path, kRedownload));
+  if (file_bytes == 0) return bad_input(fmt::format("{}: empty file ({})", path, kRedownload));
+  if (Status s = mat5::check_layout(path, file_bytes); !s) return s.error();
   capture_matio_log();
   SvhnFile file{path, MatFile(Mat_Open(path.c_str(), MAT_ACC_RDONLY)), nullptr, 0};
   if (!file.mat)
-    return bad_input(fmt::format("{}: not a MAT file (SVHN format 2 ships as MAT files: {})", path,
-                                 kRedownload));
+    return bad_input(fmt::format("{}: not a MAT file{} ({})", path, matio_reason(), kRedownload));
   file.images.reset(Mat_VarReadInfo(file.mat.get(), "X"));
   if (!file.images)
     return bad_input(
