@@ -66,38 +66,11 @@ struct SvhnFile {
 
 // MATLAB's name of a class, for messages.
 std::string class_name(matio_classes class_type) {
-  switch (class_type) {
-    case MAT_C_CELL:
-      return "cell";
-    case MAT_C_STRUCT:
-      return "struct";
-    case MAT_C_CHAR:
-      return "char";
-    case MAT_C_SPARSE:
-      return "sparse";
-    case MAT_C_DOUBLE:
-      return "double";
-    case MAT_C_SINGLE:
-      return "single";
-    case MAT_C_INT8:
-      return "int8";
-    case MAT_C_UINT8:
-      return "uint8";
-    case MAT_C_INT16:
-      return "int16";
-    case MAT_C_UINT16:
-      return "uint16";
-    case MAT_C_INT32:
-      return "int32";
-    case MAT_C_UINT32:
-      return "uint32";
-    case MAT_C_INT64:
-      return "int64";
-    case MAT_C_UINT64:
-      return "uint64";
-    default:
-      return fmt::format("class {}", static_cast<int>(class_type));
-  }
+  static constexpr const char* kNames[] = {
+      "empty", "cell",  "struct", "object", "char",   "sparse", "double", "single",   "int8",
+      "uint8", "int16", "uint16", "int32",  "uint32", "int64",  "uint64", "function", "opaque"};
+  const auto index = static_cast<size_t>(class_type);
+  return index < std::size(kNames) ? kNames[index] : fmt::format("class {}", index);
 }
 
 std::string describe_dims(const matvar_t& var) {
