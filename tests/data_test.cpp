@@ -170,9 +170,9 @@ std::vector<int> indices_of(const Batch& b, int64_t elems) {
 
 }  // namespace
 
-TEST_CASE("dataset_names lists the five datasets", "[data]") {
-  CHECK(dataset_names() ==
-        std::vector<std::string>{"fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic"});
+TEST_CASE("dataset_names lists the six datasets", "[data]") {
+  CHECK(dataset_names() == std::vector<std::string>{"fashion-mnist", "mnist", "cifar10", "cifar100",
+                                                    "svhn", "synthetic"});
 }
 
 TEST_CASE("an unknown dataset name lists valid names and suggests the closest", "[data]") {

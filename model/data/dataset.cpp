@@ -26,6 +26,10 @@ Error unknown_name(const std::string& name) {
 // The directory to read `name` from, checked to exist.
 Result<fs::path> data_dir(const DataOptions& options) {
   const bool fashion = options.name == "fashion-mnist";
+  if (options.dir.empty() && options.name == "svhn")
+    return bad_input(
+        "dataset.dir: svhn needs the directory holding train_32x32.mat and test_32x32.mat "
+        "(pass --data-dir)");
   if (options.dir.empty() && !fashion)
     return bad_input(
         fmt::format("dataset: {} needs a data directory (pass --data-dir)", options.name));
@@ -90,6 +94,17 @@ Result<Dataset> load_cifar(const DataOptions& options, const fs::path& dir) {
                  std::move(*test)};
 }
 
+// SVHN format 2: {train, test, extra}_32x32.mat; extra (531131 images) joins train on request.
+Result<Dataset> load_svhn(const DataOptions& options, const fs::path& dir) {
+  std::vector<std::string> train_files = {(dir / "train_32x32.mat").string()};
+  if (options.extra) train_files.push_back((dir / "extra_32x32.mat").string());
+  auto train = read_svhn_files(train_files);
+  if (!train) return train.error();
+  auto test = read_svhn_files({(dir / "test_32x32.mat").string()});
+  if (!test) return test.error();
+  return Dataset{options.name, 3, 32, 32, 10, std::move(*train), std::move(*test)};
+}
+
 Status check_subset_sign(const char* key, int64_t n) {
   if (n < 0)
     return bad_input(fmt::format("{}: must be >= 0 (0 means the whole split), got {}", key, n));
@@ -116,6 +131,7 @@ Result<Dataset> load_by_name(const DataOptions& options) {
   auto dir = data_dir(options);
   if (!dir) return dir.error();
   if (options.name == "fashion-mnist" || options.name == "mnist") return load_idx(options, *dir);
+  if (options.name == "svhn") return load_svhn(options, *dir);
   return load_cifar(options, *dir);
 }
 
@@ -123,7 +139,7 @@ Result<Dataset> load_by_name(const DataOptions& options) {
 
 const std::vector<std::string>& dataset_names() {
   static const std::vector<std::string> names = {"fashion-mnist", "mnist", "cifar10", "cifar100",
-                                                 "synthetic"};
+                                                 "svhn",          "synthetic"};
   return names;
 }
 

@@ -17,7 +17,7 @@ struct Split {
 };
 
 struct Dataset {
-  std::string name;  // fashion-mnist | mnist | cifar10 | cifar100 | synthetic
+  std::string name;  // fashion-mnist | mnist | cifar10 | cifar100 | svhn | synthetic
   int channels = 0, height = 0, width = 0, classes = 0;
   Split train, test;
   Split validation{};  // held out of the training set (DataOptions::validation), else empty
@@ -53,6 +53,10 @@ Result<Split> read_idx_pair(const std::string& images_path, const std::string& l
 // CIFAR-10 (label byte + 3072 bytes) or CIFAR-100 (coarse, fine label bytes + 3072 bytes)
 // records from one or more files, appended in order.
 Result<Split> read_cifar_files(const std::vector<std::string>& paths, bool cifar100);
+// SVHN format 2 MAT files (v5, v7 compressed or v7.3): X, uint8 (32, 32, 3, N) column-major,
+// and y, (N, 1) labels 1..10 (10 is the digit 0), appended in order as (N, 3, 32, 32) images
+// and labels 0..9. Every file's header is checked before any data is read.
+Result<Split> read_svhn_files(const std::vector<std::string>& paths);
 
 // A deterministic learnable dataset: `classes` classes of noisy class-specific patterns.
 Dataset make_synthetic(int64_t train_size, int64_t test_size, int channels, int size,
