@@ -366,6 +366,13 @@ LossValue ResNet::train_step_per_sample(const std::vector<std::vector<bool>>& ke
   return step(std::vector<bool>(blocks(), true));  // every branch runs
 }
 
+void draw_keep_decisions(Rng& rng, const std::vector<double>& survival,
+                         std::vector<std::vector<bool>>& keep) {
+  STODEPTH_CHECK(keep.size() == survival.size(), "one keep vector per block");
+  for (size_t l = 0; l < keep.size(); ++l)
+    for (size_t n = 0; n < keep[l].size(); ++n) keep[l][n] = rng.bernoulli(survival[l]);
+}
+
 LossValue ResNet::step(const std::vector<bool>& gates) {
   Graph& g = *train_;
   forward(g, gates);

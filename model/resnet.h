@@ -27,6 +27,7 @@
 #include "model/dnn/loss.h"
 #include "model/dnn/tensor.h"
 #include "model/flops.h"
+#include "model/rng.h"
 
 namespace stodepth {
 
@@ -105,5 +106,11 @@ class ResNet {
   std::unique_ptr<Graph> train_;
   std::map<int, std::unique_ptr<Graph>> inference_;
 };
+
+// Sample mode's keep decisions of one step, for ResNet::train_step_per_sample: keep[l][n] ~
+// Bernoulli(survival[l]), independent, drawn block-major from `rng` (L × N draws, blocks
+// with p_l = 1 included). `keep` must hold L vectors of the batch size.
+void draw_keep_decisions(Rng& rng, const std::vector<double>& survival,
+                         std::vector<std::vector<bool>>& keep);
 
 }  // namespace stodepth

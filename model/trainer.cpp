@@ -230,8 +230,7 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
     batcher.next(net.train_images(), net.train_labels());
     // The gate stream: L draws a step in batch mode, L × N (block-major) in sample mode.
     if (per_sample) {
-      for (int l = 0; l < blocks; ++l)
-        for (int n = 0; n < t.batch; ++n) keep[l][n] = gate_rng.bernoulli(survival[l]);
+      draw_keep_decisions(gate_rng, survival, keep);
       r.active_blocks = blocks;
     } else {
       for (int l = 0; l < blocks; ++l) {
