@@ -65,7 +65,7 @@ struct Block {
   OpList residual_fwd;   // conv1 bn1+relu conv2 bn2           -> b2
   OpList shortcut_fwd;   // identity: nothing; A: subsample+pad; B/C: conv1×1 bn -> sc
   OpList kept_fwd;       // merge (sample mode: scaled merge)  -> y
-  OpList dropped_fwd;    // relu(sc)                           -> y   (batch mode)
+  OpList dropped_fwd;    // relu(sc)                           -> y
   OpList relu_bwd;       // dy -> ds
   OpList residual_bwd;   // (sample mode: scale) ds -> dx, weight grads of the branch
   OpList shortcut_bwd;   // ds -> dx (assign) when dropped
@@ -207,7 +207,7 @@ void ResNet::build(Graph& g) {
     }
     if (train) {
       b.relu.emplace(ctx_, out, Mode::kTrain);
-      if (!per_sample) b.relu->forward(b.dropped_fwd, b.sc, b.y);
+      b.relu->forward(b.dropped_fwd, b.sc, b.y);
     }
     x = b.y;
   }

@@ -48,10 +48,9 @@ class ResNet {
   float* train_images();   // (batch, C, H, W)
   int32_t* train_labels(); // (batch)
 
-  // Forward, loss and backward with the given gates (gates[l]: block l runs); leaves the
-  // gradient of the mean loss in every parameter's `grad`. Dropped blocks' residual
-  // parameters get zero gradients.
-  // Batch mode only.
+  // Batch mode: forward, loss and backward with the given gates (gates[l]: block l runs);
+  // leaves the gradient of the mean loss in every parameter's `grad`. Dropped blocks'
+  // residual parameters get zero gradients.
   dnn::LossValue train_step(const std::vector<bool>& gates);
   // The same in sample mode: keep[l][n] says whether sample n keeps block l's residual
   // (always, where p_l = 1). Every branch runs; a branch's parameters get the gradient of
