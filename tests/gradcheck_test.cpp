@@ -999,10 +999,10 @@ struct NetFixture {
 
 const std::vector<NetCase>& net_cases() {
   static const std::vector<NetCase> cases = {
-      {Shortcut::kA, {true, false, true}},   // A subsample dropped, identity + A kept
-      {Shortcut::kA, {false, true, false}},  // identity dropped, A kept and dropped
-      {Shortcut::kB, {true, false, true}},   // projection dropped and kept
-      {Shortcut::kB, {false, true, false}},
+      {Shortcut::kA, {true, false, true}, {}},   // A subsample dropped, identity + A kept
+      {Shortcut::kA, {false, true, false}, {}},  // identity dropped, A kept and dropped
+      {Shortcut::kB, {true, false, true}, {}},   // projection dropped and kept
+      {Shortcut::kB, {false, true, false}, {}},
   };
   return cases;
 }
