@@ -182,7 +182,7 @@ TEST_CASE("a sample-mode run learns, computing every block", "[train][sample]") 
   };
   INFO("mean loss of the first 10 steps " << mean_loss(0, 10) << ", of the last 10 "
                                           << mean_loss(83, 93));
-  CHECK(mean_loss(83, 93) < 0.5 * mean_loss(0, 10));
+  CHECK(mean_loss(83, 93) < 0.6 * mean_loss(0, 10));  // here 1.03 vs 2.33
   REQUIRE(summary->final_test_accuracy.has_value());
   CHECK(*summary->final_test_accuracy >= 0.8);
   // Every residual branch runs in every step.
