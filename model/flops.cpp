@@ -47,11 +47,16 @@ double expected_training_flops(const ConvFlops& flops, const std::vector<double>
 }
 
 double theoretical_speedup(const ModelConfig& model, InputShape input, SurvivalRule rule,
-                           double p_L) {
+                           double p_L, DropMode mode) {
   const ConvFlops flops = conv_flops(model, input);
   const int blocks = model.blocks();
   return expected_conv_flops(flops, survival_probabilities(rule, 1.0, blocks)) /
-         expected_conv_flops(flops, survival_probabilities(rule, p_L, blocks));
+         expected_conv_flops(flops, residual_compute_probabilities({rule, p_L, mode}, blocks));
+}
+
+std::vector<double> residual_compute_probabilities(const StochasticDepthConfig& sd, int blocks) {
+  if (sd.mode == DropMode::kSample) return std::vector<double>(blocks, 1.0);
+  return survival_probabilities(sd.rule, sd.p_L, blocks);
 }
 
 }  // namespace stodepth

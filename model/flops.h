@@ -32,7 +32,13 @@ double expected_conv_flops(const ConvFlops& flops, const std::vector<double>& su
 // (but the stem, whose input needs no gradient) and backward-weights, each costing its forward
 // FLOPs. Batch norm, ReLU, pooling and the fc layer are left out (memory-bound or negligible).
 double expected_training_flops(const ConvFlops& flops, const std::vector<double>& survival);
+// Sample mode (DropMode::kSample) runs every residual branch for the whole batch: its
+// speedup is 1.
 double theoretical_speedup(const ModelConfig& model, InputShape input, SurvivalRule rule,
-                           double p_L);
+                           double p_L, DropMode mode = DropMode::kBatch);
+
+// Per block, the probability that its residual branch computes in a training step, for
+// expected_conv_flops and expected_training_flops: p_l in batch mode, 1 in sample mode.
+std::vector<double> residual_compute_probabilities(const StochasticDepthConfig& sd, int blocks);
 
 }  // namespace stodepth

@@ -1,5 +1,6 @@
 #include "model/resnet.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -47,6 +48,8 @@ struct Block {
   std::optional<Conv> conv1, conv2, proj_conv;
   std::optional<BatchNorm> bn1, bn2, proj_bn;
   std::optional<AddRelu> merge;       // y = relu(p·b2 + sc)   (p = 1 in training)
+  // Sample mode, p_l < 1, training: y = relu(scale[n]·b2 + sc) and d(b2) = scale[n]·ds.
+  std::optional<SampleScale> sample_merge, sample_gradient;
   std::optional<Relu> relu;           // y = relu(sc) when dropped; its backward in both cases
   std::optional<AddRelu> accumulate;  // dx += d(shortcut input)
   int stride = 1;
@@ -55,13 +58,16 @@ struct Block {
   memory x, c1, r1, c2, b2, sc, pc, y;
   // Backward tensors: dy arrives, dx leaves; the rest are scratch.
   memory dx, dy, ds, dc2, dr1, dc1, dpc, dxp;
+  // Sample mode, p_l < 1: keep[n]/p_l (1, N, 1), filled before each step; the residual's
+  // share of ds.
+  memory keep_scale, d_residual;
 
   OpList residual_fwd;   // conv1 bn1+relu conv2 bn2           -> b2
   OpList shortcut_fwd;   // identity: nothing; A: subsample+pad; B/C: conv1×1 bn -> sc
-  OpList kept_fwd;       // merge                              -> y
+  OpList kept_fwd;       // merge (sample mode: scaled merge)  -> y
   OpList dropped_fwd;    // relu(sc)                           -> y
   OpList relu_bwd;       // dy -> ds
-  OpList residual_bwd;   // ds -> dx, weight grads of the branch
+  OpList residual_bwd;   // (sample mode: scale) ds -> dx, weight grads of the branch
   OpList shortcut_bwd;   // ds -> dx (assign) when dropped
   OpList shortcut_accumulate_bwd;  // ds -> dx (+=) when kept
 };
@@ -84,9 +90,9 @@ struct ResNet::Graph {
 };
 
 ResNet::ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input,
-               int classes, int batch, uint64_t init_seed)
+               int classes, int batch, uint64_t init_seed, DropMode drop)
     : model_(model), survival_(std::move(survival)), input_(input), classes_(classes),
-      batch_(batch) {
+      batch_(batch), drop_(drop) {
   STODEPTH_CHECK(int(survival_.size()) == model.blocks(), "one survival probability per block");
   STODEPTH_CHECK(batch > 0 && classes > 1, "positive batch and at least two classes");
   train_ = std::make_unique<Graph>();
@@ -100,6 +106,7 @@ ResNet::~ResNet() = default;
 
 void ResNet::build(Graph& g) {
   const bool train = g.mode == Mode::kTrain;
+  const bool per_sample = drop_ == DropMode::kSample;
   Buffers buffers(ctx_.engine);
   // Training keeps each tensor under its own name; inference reuses `shared` slots.
   auto kept = [&](const memory::desc& d, const std::string& name, const std::string& shared) {
@@ -184,11 +191,20 @@ void ResNet::build(Graph& g) {
       b.sc = x;  // identity
     }
 
-    // Merge: y = relu(p·b2 + sc) at inference, relu(b2 + sc) or relu(sc) in training.
+    // Merge. Batch mode: y = relu(p·b2 + sc) at inference, relu(b2 + sc) or relu(sc) in
+    // training. Sample mode: y = relu(b2 + sc) at inference and where p_l = 1, else
+    // relu(scale[n]·b2 + sc) in training.
     b.y = kept(out, name + ".y", fmt::format("act{}", (l + 1) % 2));
-    b.merge.emplace(ctx_, out,
-                    AddReluOptions{.scale_a = train ? 1.f : float(survival_[l]), .relu = true});
-    b.merge->forward(b.kept_fwd, b.b2, b.sc, b.y);
+    if (train && per_sample && survival_[l] < 1) {
+      b.sample_merge.emplace(ctx_, out, SampleScaleOptions{.add_relu = true});
+      b.keep_scale = buffers.get(b.sample_merge->scale_desc(), name + ".keep_scale");
+      b.sample_merge->forward(b.kept_fwd, b.b2, b.keep_scale, b.y, b.sc);
+    } else {
+      const bool scaled = !train && !per_sample;
+      b.merge.emplace(ctx_, out, AddReluOptions{.scale_a = scaled ? float(survival_[l]) : 1.f,
+                                                .relu = true});
+      b.merge->forward(b.kept_fwd, b.b2, b.sc, b.y);
+    }
     if (train) {
       b.relu.emplace(ctx_, out, Mode::kTrain);
       b.relu->forward(b.dropped_fwd, b.sc, b.y);
@@ -229,8 +245,15 @@ void ResNet::build(Graph& g) {
     b.dc1 = buffers.get(out, "dc1");
     b.relu->backward(b.relu_bwd, b.y, b.dy, b.ds);
 
-    // Residual branch: ds -> dx.
-    b.bn2->backward(b.residual_bwd, b.c2, b.ds, b.dc2);
+    // Residual branch: ds (sample mode: scale[n]·ds) -> dx.
+    memory d_b2 = b.ds;
+    if (b.sample_merge) {
+      b.sample_gradient.emplace(ctx_, out, SampleScaleOptions{});
+      b.d_residual = buffers.get(out, "d_residual");
+      b.sample_gradient->forward(b.residual_bwd, b.ds, b.keep_scale, b.d_residual);
+      d_b2 = b.d_residual;
+    }
+    b.bn2->backward(b.residual_bwd, b.c2, d_b2, b.dc2);
     b.conv2->backward_data(b.residual_bwd, b.dc2, b.dr1);
     b.conv2->backward_weights(b.residual_bwd, b.r1, b.dc2);
     b.bn1->backward(b.residual_bwd, b.c1, b.dr1, b.dc1);
@@ -320,7 +343,37 @@ LossValue ResNet::loss(Graph& g) {
 }
 
 LossValue ResNet::train_step(const std::vector<bool>& gates) {
+  STODEPTH_CHECK(drop_ == DropMode::kBatch, "gates per block are batch mode's");
   STODEPTH_CHECK(int(gates.size()) == blocks(), "one gate per block");
+  return step(gates);
+}
+
+LossValue ResNet::train_step_per_sample(const std::vector<std::vector<bool>>& keep) {
+  STODEPTH_CHECK(drop_ == DropMode::kSample, "keep decisions per sample are sample mode's");
+  STODEPTH_CHECK(int(keep.size()) == blocks(), "one keep vector per block");
+  for (int l = 0; l < blocks(); ++l) {
+    STODEPTH_CHECK(int(keep[l].size()) == batch_, "one keep decision per sample");
+    Block& b = train_->blocks[l];
+    if (!b.sample_merge) {
+      STODEPTH_CHECK(std::all_of(keep[l].begin(), keep[l].end(), [](bool k) { return k; }),
+                     "a block with p_l = 1 keeps every sample");
+      continue;
+    }
+    const float kept_scale = float(1.0 / survival_[l]);
+    float* scale = ptr(b.keep_scale);  // (1, N, 1)
+    for (int n = 0; n < batch_; ++n) scale[n] = keep[l][n] ? kept_scale : 0.f;
+  }
+  return step(std::vector<bool>(blocks(), true));  // every branch runs
+}
+
+void draw_keep_decisions(Rng& rng, const std::vector<double>& survival,
+                         std::vector<std::vector<bool>>& keep) {
+  STODEPTH_CHECK(keep.size() == survival.size(), "one keep vector per block");
+  for (size_t l = 0; l < keep.size(); ++l)
+    for (size_t n = 0; n < keep[l].size(); ++n) keep[l][n] = rng.bernoulli(survival[l]);
+}
+
+LossValue ResNet::step(const std::vector<bool>& gates) {
   Graph& g = *train_;
   forward(g, gates);
   const LossValue value = loss(g);

@@ -6,10 +6,16 @@
 //            block of stages 2 and 3:  y = relu(BN(conv(relu(BN(conv(x))))) + shortcut(x))
 //   head:    global average pool, fully connected           (N, classes)
 //
-// Training: each step takes one gate per block. A closed gate skips the residual branch
-// entirely, forward and backward (y = relu(shortcut(x)), no conv/BN/ReLU of the branch
-// runs); its parameters get a zero gradient. Inference runs every block with the residual
-// scaled by its survival probability: y = relu(p_l · residual(x) + shortcut(x)).
+// Training drops residual branches in one of two modes (DropMode, model/survival.h):
+//  - batch (the paper): each step takes one gate per block. A closed gate skips the
+//    residual branch entirely, forward and backward (y = relu(shortcut(x)), no conv/BN/ReLU
+//    of the branch runs); its parameters get a zero gradient. Inference runs every block
+//    with the residual scaled by its survival probability: y = relu(p_l · residual(x) +
+//    shortcut(x)).
+//  - sample (timm DropPath): each step takes one keep decision per block and sample. Every
+//    branch runs for the whole batch, scaled per sample: y = relu(keep[n]/p_l · residual(x)
+//    + shortcut(x)); blocks with p_l = 1 are plain. Inference runs the plain network,
+//    unscaled.
 #pragma once
 
 #include <map>
@@ -21,6 +27,7 @@
 #include "model/dnn/loss.h"
 #include "model/dnn/tensor.h"
 #include "model/flops.h"
+#include "model/rng.h"
 
 namespace stodepth {
 
@@ -29,10 +36,11 @@ class ResNet {
   // Builds the training graph for mini-batches of `batch` and initialises the parameters
   // from `init_seed` (He-normal convolutions, unit BN scale, zero shifts).
   ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input, int classes,
-         int batch, uint64_t init_seed);
+         int batch, uint64_t init_seed, DropMode drop = DropMode::kBatch);
   ~ResNet();
 
   int blocks() const { return static_cast<int>(survival_.size()); }
+  DropMode drop_mode() const { return drop_; }
   int batch() const { return batch_; }
   const std::vector<double>& survival() const { return survival_; }
 
@@ -40,13 +48,17 @@ class ResNet {
   float* train_images();   // (batch, C, H, W)
   int32_t* train_labels(); // (batch)
 
-  // Forward, loss and backward with the given gates (gates[l]: block l runs); leaves the
-  // gradient of the mean loss in every parameter's `grad`. Dropped blocks' residual
-  // parameters get zero gradients.
+  // Batch mode: forward, loss and backward with the given gates (gates[l]: block l runs);
+  // leaves the gradient of the mean loss in every parameter's `grad`. Dropped blocks'
+  // residual parameters get zero gradients.
   dnn::LossValue train_step(const std::vector<bool>& gates);
+  // The same in sample mode: keep[l][n] says whether sample n keeps block l's residual
+  // (always, where p_l = 1). Every branch runs; a branch's parameters get the gradient of
+  // its kept samples' scaled residuals.
+  dnn::LossValue train_step_per_sample(const std::vector<std::vector<bool>>& keep);
 
   // Loss and correct count on `n` examples in inference mode (all blocks, residuals scaled
-  // by p_l, BN running statistics). Graphs are built once per distinct n and cached.
+  // by p_l in batch mode, BN running statistics). Graphs are built once per distinct n and cached.
   dnn::LossValue evaluate(const float* images, const int32_t* labels, int n);
   // Builds the inference graph for batches of n now (evaluate() does so on first use).
   void prepare_evaluation(int n) { inference_graph(n); }
@@ -78,6 +90,8 @@ class ResNet {
   void build(Graph& g);
   void initialize_parameters(uint64_t seed);
   void forward(Graph& g, const std::vector<bool>& gates);
+  // Forward, loss and backward of the training graph with the given gates.
+  dnn::LossValue step(const std::vector<bool>& gates);
   // The mean loss of g's logits; a training graph also gets its gradient in d_logits.
   dnn::LossValue loss(Graph& g);
 
@@ -85,10 +99,17 @@ class ResNet {
   std::vector<double> survival_;
   InputShape input_;
   int classes_, batch_;
+  DropMode drop_;
   dnn::Context ctx_;
   dnn::ParamStore params_;
   std::unique_ptr<Graph> train_;
   std::map<int, std::unique_ptr<Graph>> inference_;
 };
+
+// Sample mode's keep decisions of one step, for ResNet::train_step_per_sample: keep[l][n] ~
+// Bernoulli(survival[l]), independent, drawn block-major from `rng` (L × N draws, blocks
+// with p_l = 1 included). `keep` must hold L vectors of the batch size.
+void draw_keep_decisions(Rng& rng, const std::vector<double>& survival,
+                         std::vector<std::vector<bool>>& keep);
 
 }  // namespace stodepth

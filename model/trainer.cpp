@@ -160,9 +160,10 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
                              Rng::derive(t.seed, kDataStream));
   const int blocks = config.model.blocks();
   const auto survival = survival_probabilities(config.sd.rule, config.sd.p_L, blocks);
+  const bool per_sample = config.sd.mode == DropMode::kSample;
   ResNet net(config.model, survival,
              {dataset.channels, dataset.height, dataset.width}, dataset.classes, t.batch,
-             Rng::derive(t.seed, kInitStream));
+             Rng::derive(t.seed, kInitStream), config.sd.mode);
   TestSet test(dataset, norm, config.eval.batch);
   Rng gate_rng(Rng::derive(t.seed, kGateStream));
 
@@ -170,7 +171,9 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
   plan.batches_per_epoch = batcher.batches_per_epoch();
   plan.total_iterations = total_iterations(config, plan.batches_per_epoch);
   plan.blocks = blocks;
-  plan.expected_active_blocks = expected_active_blocks(config.sd.rule, config.sd.p_L, blocks);
+  // Blocks whose residual branch computes: sample mode runs every one.
+  plan.expected_active_blocks =
+      per_sample ? blocks : expected_active_blocks(config.sd.rule, config.sd.p_L, blocks);
   plan.threads = threads;
 
   TrainingState state;
@@ -210,6 +213,7 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
   };
 
   std::vector<bool> gates(blocks);
+  std::vector<std::vector<bool>> keep(per_sample ? blocks : 0, std::vector<bool>(t.batch));
   for (int64_t it = plan.resumed_after + 1; it <= plan.total_iterations; ++it) {
     if (sink.should_stop()) {
       summary.status = RunStatus::kInterrupted;
@@ -224,13 +228,19 @@ Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Datase
     r.learning_rate =
         learning_rate(t.lr, it - 1, plan.batches_per_epoch, plan.total_iterations);
     batcher.next(net.train_images(), net.train_labels());
-    for (int l = 0; l < blocks; ++l) {
-      gates[l] = gate_rng.bernoulli(survival[l]);
-      r.active_blocks += gates[l];
+    // The gate stream: L draws a step in batch mode, L × N (block-major) in sample mode.
+    if (per_sample) {
+      draw_keep_decisions(gate_rng, survival, keep);
+      r.active_blocks = blocks;
+    } else {
+      for (int l = 0; l < blocks; ++l) {
+        gates[l] = gate_rng.bernoulli(survival[l]);
+        r.active_blocks += gates[l];
+      }
     }
     const auto network_start = Clock::now();
     summary.time.data_ms += ms_since(step_start);
-    const auto value = net.train_step(gates);
+    const auto value = per_sample ? net.train_step_per_sample(keep) : net.train_step(gates);
     summary.time.network_ms += ms_since(network_start);
     const auto update_start = Clock::now();
     if (!std::isfinite(value.mean_loss)) {

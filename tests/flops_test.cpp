@@ -35,3 +35,24 @@ TEST_CASE("convolution FLOPs and the theoretical speedup", "[flops]") {
         Approx(3 * 18289152.0 - 225792.0));
   CHECK(expected_training_flops(a, p) == Approx(3 * expected - double(a.fixed)));
 }
+
+TEST_CASE("sample mode computes every residual branch: no theoretical speedup", "[flops]") {
+  ModelConfig model;
+  model.depth = 8;
+  const auto a = conv_flops(model, {1, 28, 28});
+  const double plain = double(a.fixed + a.residual[0] + a.residual[1] + a.residual[2]);
+  const StochasticDepthConfig sample{SurvivalRule::kLinear, 0.5, DropMode::kSample};
+  CHECK(residual_compute_probabilities(sample, 3) == std::vector<double>{1.0, 1.0, 1.0});
+  CHECK(expected_conv_flops(a, residual_compute_probabilities(sample, 3)) == plain);
+  CHECK(theoretical_speedup(model, {1, 28, 28}, SurvivalRule::kLinear, 0.5, DropMode::kSample) ==
+        1.0);
+  // Batch mode: p_l = 1 − l/L·(1 − p_L) = 5/6, 2/3, 1/2 by hand.
+  const StochasticDepthConfig batch{SurvivalRule::kLinear, 0.5, DropMode::kBatch};
+  const auto p = residual_compute_probabilities(batch, 3);
+  REQUIRE(p.size() == 3);
+  CHECK(p[0] == Approx(5.0 / 6));
+  CHECK(p[1] == Approx(2.0 / 3));
+  CHECK(p[2] == Approx(0.5));
+  CHECK(theoretical_speedup(model, {1, 28, 28}, SurvivalRule::kLinear, 0.5, DropMode::kBatch) ==
+        theoretical_speedup(model, {1, 28, 28}, SurvivalRule::kLinear, 0.5));
+}

@@ -23,17 +23,22 @@ namespace {
 struct BenchFlags {
   std::vector<int> depths = {20, 56};
   double p_L = 0.5;
-  std::string rule = "linear", shortcut = "A";
+  std::string rule = "linear", shortcut = "A", sd_mode = "batch";
   int batch = 128, threads = 0, rounds = 5, steps = 4, warmup = 3;
   int channels = 1, size = 28;
 };
 
-// One network and its gate stream; a step is gates + forward + backward + SGD update.
+// One network and its gate stream; a step is gates (or per-sample keep decisions) + forward +
+// backward + SGD update.
 struct Runner {
-  Runner(const ModelConfig& model, SurvivalRule rule, double p_L, const BenchFlags& f)
+  Runner(const ModelConfig& model, SurvivalRule rule, double p_L, DropMode mode,
+         const BenchFlags& f)
       : survival(survival_probabilities(rule, p_L, model.blocks())),
-        net(model, survival, {f.channels, f.size, f.size}, 10, f.batch, 7),
-        gates(model.blocks()), rng(11) {
+        computed(residual_compute_probabilities({rule, p_L, mode}, model.blocks())),
+        net(model, survival, {f.channels, f.size, f.size}, 10, f.batch, 7, mode),
+        gates(model.blocks()),
+        keep(mode == DropMode::kSample ? model.blocks() : 0, std::vector<bool>(f.batch)),
+        rng(11) {
     Rng fill(5);
     for (int64_t i = 0; i < int64_t(f.batch) * f.channels * f.size * f.size; ++i)
       net.train_images()[i] = float(fill.normal());
@@ -42,16 +47,23 @@ struct Runner {
   double run_ms(int steps) {
     const auto t0 = std::chrono::steady_clock::now();
     for (int s = 0; s < steps; ++s) {
-      for (size_t l = 0; l < gates.size(); ++l) gates[l] = rng.bernoulli(survival[l]);
-      net.train_step(gates);
+      if (net.drop_mode() == DropMode::kSample) {
+        draw_keep_decisions(rng, survival, keep);
+        net.train_step_per_sample(keep);
+      } else {
+        for (size_t l = 0; l < gates.size(); ++l) gates[l] = rng.bernoulli(survival[l]);
+        net.train_step(gates);
+      }
       sgd_step(OptimizerConfig{}, 0.01, net.params());
     }
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                .count() / steps;
   }
   std::vector<double> survival;
+  std::vector<double> computed;  // per block, the probability that its residual computes
   ResNet net;
   std::vector<bool> gates;
+  std::vector<std::vector<bool>> keep;
   Rng rng;
 };
 
@@ -97,6 +109,10 @@ int run_bench(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rule", f.rule, "linear | uniform")->capture_default_str();
   app.add_option("--shortcut", f.shortcut, "A | B | C")->capture_default_str();
+  app.add_option("--sd-mode", f.sd_mode,
+                 "Stochastic network's drop mode: batch (skipped compute) | sample (per-sample, "
+                 "full compute)")
+      ->capture_default_str();
   app.add_option("--batch", f.batch, "Mini-batch size")->capture_default_str();
   app.add_option("--threads", f.threads, "OpenMP threads (0: all cores)")->capture_default_str();
   app.add_option("--rounds", f.rounds, "Alternating measurement rounds")->capture_default_str();
@@ -107,16 +123,18 @@ int run_bench(int argc, char** argv) {
   if (auto exit = parse_flags(app, argc, argv, "bench")) return *exit;
   const auto rule = parse_rule(f.rule);
   const auto shortcut = parse_shortcut(f.shortcut);
-  if (!rule || !shortcut || f.batch < 1 || f.rounds < 1 || f.steps < 1 || f.warmup < 0 ||
+  const auto mode = parse_drop_mode(f.sd_mode);
+  if (!rule || !shortcut || !mode || f.batch < 1 || f.rounds < 1 || f.steps < 1 || f.warmup < 0 ||
       f.channels < 1 || f.size < 4 || f.threads < 0 || !(f.p_L > 0 && f.p_L <= 1)) {
     fmt::print(stderr, "stodepth bench: invalid flag value (see --help)\n");
     return kExitBadInput;
   }
   const int threads = use_openmp_threads(f.threads);
-  fmt::print("oneDNN {}.{}.{} at {}, {} threads, batch {}, input {}x{}x{}, shortcut {}, {} p_L={}\n",
+  fmt::print("oneDNN {}.{}.{} at {}, {} threads, batch {}, input {}x{}x{}, shortcut {}, {} p_L={} "
+             "({} mode)\n",
              dnnl::version()->major, dnnl::version()->minor, dnnl::version()->patch,
              dnn::cpu_isa_name(), threads, f.batch, f.channels, f.size, f.size, f.shortcut,
-             f.rule, f.p_L);
+             f.rule, f.p_L, f.sd_mode);
   const double peak_gflops = measure_peak_gflops();
   fmt::print("f32 limit: {:.1f} GFLOP/s (oneDNN matmul {}^3). Share of it: training FLOPs per "
              "image (conv forward + backward-data + backward-weights) x images/s\n",
@@ -132,7 +150,7 @@ int run_bench(int argc, char** argv) {
       fmt::print(stderr, "stodepth bench: --depth {} is not 6n+2\n", depth);
       return kExitBadInput;
     }
-    Runner plain(model, *rule, 1.0, f), sd(model, *rule, f.p_L, f);
+    Runner plain(model, *rule, 1.0, DropMode::kBatch, f), sd(model, *rule, f.p_L, *mode, f);
     plain.run_ms(f.warmup);
     sd.run_ms(f.warmup);
     std::vector<double> plain_ms, sd_ms, ratios;
@@ -143,11 +161,11 @@ int run_bench(int argc, char** argv) {
     }
     const double p = median(plain_ms), s = median(sd_ms), speedup = median(ratios);
     const InputShape input{f.channels, f.size, f.size};
-    const double theory = theoretical_speedup(model, input, *rule, f.p_L);
+    const double theory = theoretical_speedup(model, input, *rule, f.p_L, *mode);
     const ConvFlops flops = conv_flops(model, input);
     const double plain_ips = f.batch * 1000 / p, sd_ips = f.batch * 1000 / s;
     const auto share_of_limit = [&](const Runner& runner, double images_per_s) {
-      return 100 * expected_training_flops(flops, runner.survival) * images_per_s /
+      return 100 * expected_training_flops(flops, runner.computed) * images_per_s /
              (peak_gflops * 1e9);
     };
     fmt::print("{:>6} {:>12.1f} {:>12.1f} {:>10.1f} {:>10.1f} {:>8.3f}x {:>8.3f}x {:>8.1f}% "

@@ -214,6 +214,46 @@ void AddRelu::forward(OpList& ops, const memory& a, const memory& b, const memor
   ops.add(dnnl::binary(pd_), {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}});
 }
 
+// --------------------------------------------------------------------- SampleScale
+
+SampleScale::SampleScale(Context& ctx, const memory::desc& data,
+                         const SampleScaleOptions& options)
+    : engine_(ctx.engine), data_desc_(data), add_relu_(options.add_relu) {
+  const Dims dims = data.dims();  // (N, C, H, W)
+  const auto& blocking = data.data.format_desc.blocking;
+  bool batch_blocked = false;
+  for (int i = 0; i < blocking.inner_nblks; ++i) batch_blocked |= blocking.inner_idxs[i] == 0;
+  const int64_t per_sample = int64_t(data.get_size() / sizeof(float)) / dims[0];
+  STODEPTH_CHECK(data.data.format_kind == dnnl_blocked && !batch_blocked &&
+                     blocking.strides[0] == per_sample,
+                 "a per-sample scale needs a layout that keeps each sample's values together");
+  view_desc_ = f32_desc({1, dims[0], per_sample}, Tag::abc);
+  scale_desc_ = f32_desc({1, dims[0], 1}, Tag::abc);
+  dnnl::primitive_attr attr;
+  if (add_relu_) {
+    dnnl::post_ops post;
+    post.append_binary(dnnl::algorithm::binary_add, view_desc_);
+    post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(post);
+  }
+  pd_ = {{dnnl::algorithm::binary_mul, view_desc_, scale_desc_, view_desc_}, attr, ctx.engine};
+}
+
+memory SampleScale::view(const memory& m) const {
+  STODEPTH_CHECK(m.get_desc() == data_desc_, "a per-sample scale's tensors share its layout");
+  return memory(view_desc_, engine_, m.get_data_handle());
+}
+
+void SampleScale::forward(OpList& ops, const memory& a, const memory& scale, const memory& dst,
+                          const memory& b) const {
+  STODEPTH_CHECK(scale.get_desc() == scale_desc_, "the scale is (1, N, 1) plain");
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC_0, view(a)}, {DNNL_ARG_SRC_1, scale}, {DNNL_ARG_DST, view(dst)}};
+  STODEPTH_CHECK(add_relu_ == bool(b), "the addend b is given exactly when add_relu is set");
+  if (add_relu_) args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = view(b);
+  ops.add(dnnl::binary(pd_), std::move(args));
+}
+
 // ------------------------------------------------------------------- GlobalAvgPool
 
 GlobalAvgPool::GlobalAvgPool(Context& ctx, const memory::desc& src, Mode mode) {

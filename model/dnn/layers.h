@@ -136,6 +136,35 @@ class AddRelu {
   dnnl::binary::primitive_desc pd_;
 };
 
+// The per-sample residual scale of sample-mode stochastic depth, scale[n] = keep[n] / p_l:
+// with add_relu the block's merge dst = relu(scale[n]·a + b), without it dst = scale[n]·a
+// (the gradient the residual branch gets). oneDNN's fast kernels do not broadcast over the
+// batch dimension, so every tensor is viewed as (1, N, values per sample) and the scale
+// broadcasts over that view's channel axis instead; the data layout must keep each sample's
+// values together (nchw, nhwc, nChw16c, …: every layout the convolutions choose).
+//   a, b, dst (N, C, H, W); scale (1, N, 1) plain
+struct SampleScaleOptions {
+  bool add_relu = false;
+};
+
+class SampleScale {
+ public:
+  SampleScale(Context& ctx, const memory::desc& data, const SampleScaleOptions& options);
+  // The scale tensor's descriptor: the caller fills its N floats before each step.
+  const memory::desc& scale_desc() const { return scale_desc_; }
+  // dst = scale[n]·a, or relu(scale[n]·a + b) when built with add_relu (b required then).
+  void forward(OpList& ops, const memory& a, const memory& scale, const memory& dst,
+               const memory& b = memory()) const;
+
+ private:
+  memory view(const memory& m) const;  // m's buffer as (1, N, values per sample)
+
+  dnnl::engine engine_;
+  memory::desc data_desc_, view_desc_, scale_desc_;
+  bool add_relu_;
+  dnnl::binary::primitive_desc pd_;
+};
+
 // Global average pooling.   src (N, C, H, W) -> dst (N, C, 1, 1)
 class GlobalAvgPool {
  public:
