@@ -69,9 +69,18 @@ TEST_CASE("each arm: final accuracy over its done runs, and its mean timing") {
   CHECK(*f.pair.sd.accuracy_mean == Approx(0.94));
   CHECK(f.pair.sd.n == 2);
   CHECK(*f.pair.sd.best == Approx(0.95));
-  // The Student-t interval is centred on the mean.
-  CHECK((*f.pair.sd.ci_low + *f.pair.sd.ci_high) / 2 == Approx(0.94));
-  CHECK(*f.pair.sd.ci_low < 0.93);
+  // The Student-t interval of two seeds, 0.94 ± t_{0.975,1} · 0.01 (se = s/√2 = 0.01,
+  // t = tan(0.475 π) = 12.706), reaches past 1: clipped there, and flagged as uninformative.
+  CHECK(*f.pair.sd.ci_low == Approx(0.94 - 12.706204736174696 * 0.01));
+  CHECK(*f.pair.sd.ci_high == 1.0);
+  CHECK(f.pair.sd.ci_clipped);
+  CHECK(f.pair.sd.few_samples);
+  // SD − ResNet: 0.03 with a Welch interval (equal spreads, n = 2 each: df = 2; se = √(2 ·
+  // s²/2) = √2 · 0.01; t_{0.975,2} = 0.95/√(2 · 0.975 · 0.025)).
+  REQUIRE(f.pair.difference);
+  CHECK(f.pair.difference->estimate == Approx(0.03));
+  CHECK(f.pair.difference->df == Approx(2));
+  CHECK(f.pair.difference->low == Approx(0.03 - 4.302652729749464 * std::sqrt(2.0) * 0.01));
   CHECK(*f.pair.sd.step_ms == Approx(80));
   CHECK(*f.pair.realized_speedup == Approx(100.0 / 80.0));
   CHECK(*f.pair.across_ratio == Approx(1.0));  // the same spread in both arms
@@ -81,7 +90,7 @@ TEST_CASE("each arm: final accuracy over its done runs, and its mean timing") {
 TEST_CASE("within-run noise: twice the wiggle, twice the std") {
   Fixture f;
   ReportOptions options;
-  options.window = 4;
+  options.smoothing = {stats::SmoothKind::kBox, 4};
   options.tail = 0.5;
   add_statistics(f.pair, f.series, options);
   REQUIRE(f.pair.base.within_run_std.has_value());

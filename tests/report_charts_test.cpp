@@ -12,6 +12,8 @@ using namespace stodepth::results;
 
 namespace {
 
+const stats::Smoothing kBox2{stats::SmoothKind::kBox, 2};
+
 void check_near(const std::vector<double>& actual, const std::vector<double>& expected) {
   REQUIRE(actual.size() == expected.size());
   for (size_t i = 0; i < actual.size(); ++i) CHECK(actual[i] == Approx(expected[i]));
@@ -21,18 +23,18 @@ void check_near(const std::vector<double>& actual, const std::vector<double>& ex
 
 TEST_CASE("a pair: both arms' curves of the first common seed, then the across-seed bands") {
   const Comparison c = testing::small_comparison();
-  const auto figures = pair_figures(c, c.pairs[0], 2);
+  const auto figures = pair_figures(c, c.pairs[0], kBox2);
   REQUIRE(figures.size() == 3);
   CHECK(figures[0].chart.title == "Test-batch accuracy per iteration, seed 1");
   CHECK(figures[1].chart.title == "Test-batch loss per iteration, seed 1");
-  CHECK_THAT(figures[0].caption, Catch::Contains("moving average over 2 evaluations"));
+  CHECK_THAT(figures[0].caption, Catch::Contains("smoothed (box:2: trailing mean over 2 evaluations)"));
 
   // Raw and smoothed per arm, then the learning rate on the right-hand axis.
   const auto& accuracy = figures[0].chart.series;
   REQUIRE(accuracy.size() == 5);
   CHECK(accuracy[0].style == svg::Series::kFaintPoints);
   check_near(accuracy[0].y, c.series.at("base-1").test_accuracy);
-  CHECK(accuracy[1].label == "ResNet (p_L = 1) (moving average ± rolling std)");
+  CHECK(accuracy[1].label == "ResNet (p_L = 1) (box:2 ± rolling std)");
   check_near(accuracy[1].y, {0.5, 0.6, 0.75, 0.845});  // base-1 over windows of 2
   check_near(accuracy[3].y, {0.5, 0.55, 0.75, 0.91});  // sd-1
   CHECK(accuracy[4].secondary_axis);
@@ -54,10 +56,10 @@ TEST_CASE("a pair: both arms' curves of the first common seed, then the across-s
 TEST_CASE("a pair without a common seed or a second seed has fewer charts") {
   Comparison c = testing::small_comparison();
   for (RunRow& r : c.arms[1].runs) r.config.train.seed += 10;
-  CHECK(pair_figures(c, c.pairs[0], 2).size() == 1);  // across seeds only
+  CHECK(pair_figures(c, c.pairs[0], kBox2).size() == 1);  // across seeds only
   c.arms[0].runs[1].state = RunState::kFailed;
   c.arms[1].runs[1].state = RunState::kFailed;
-  CHECK(pair_figures(c, c.pairs[0], 2).empty());
+  CHECK(pair_figures(c, c.pairs[0], kBox2).empty());
 }
 
 TEST_CASE("final accuracy against p_L: the plain ResNet ends each rule's line") {

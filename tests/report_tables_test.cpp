@@ -24,14 +24,16 @@ const Table& table_named(const std::vector<Table>& tables, const std::string& na
 TEST_CASE("the tables come in a fixed order, the grouped ones empty unless varied") {
   const Comparison c = testing::small_comparison();
   const auto tables = report_tables(c, {});
-  REQUIRE(tables.size() == 5);
+  REQUIRE(tables.size() == 6);
   CHECK(tables[0].name == "accuracy");
   CHECK(tables[1].name == "variance");
   CHECK(tables[2].name == "timing");
-  CHECK(tables[3].title == "By schedule");
-  CHECK(tables[4].title == "By shortcut");
+  CHECK(tables[3].title == "By drop mode");
+  CHECK(tables[4].title == "By schedule");
+  CHECK(tables[5].title == "By shortcut");
   CHECK(tables[3].rows.empty());
   CHECK(tables[4].rows.empty());
+  CHECK(tables[5].rows.empty());
   for (const Table& t : tables) {
     CHECK(t.numeric.size() == t.header.size());
     for (const Row& row : t.rows) CHECK(row.size() == t.header.size());
@@ -61,13 +63,15 @@ TEST_CASE("accuracy: missing statistics show as a dash") {
 }
 
 TEST_CASE("variance: spreads in points with three decimals, ratios to the baseline") {
-  const Comparison c = testing::small_comparison();
+  Comparison c = testing::small_comparison();
   ReportOptions options;
-  options.window = 7;
+  c.smoothing.used = {stats::SmoothKind::kBox, 7};
   options.tail = 0.5;
   const auto tables = report_tables(c, options);
   const Table& t = table_named(tables, "variance");
-  CHECK_THAT(t.caption, Catch::Contains("(window 7) over the last 50% of training"));
+  CHECK_THAT(t.caption, Catch::Contains("over the last 50% of training"));
+  CHECK_THAT(t.caption, Catch::Contains("std of first differences / √2"));
+  CHECK_THAT(t.caption, Catch::Contains("smoothed curve (box:7; every 7-th"));
   REQUIRE(t.rows.size() == 2);
   CHECK(t.rows[0] == Row{"ResNet-20", "ResNet (p_L = 1)", "0.500", "1", "1.000", "1", "", "", ""});
   CHECK(t.rows[1] == Row{"ResNet-20", "SD linear p_L = 0.5", "1.000", "2.00", "2.000", "2.00",

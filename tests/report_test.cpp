@@ -90,7 +90,7 @@ std::string read(const std::string& path) {
 TEST_CASE("the comparison finds the direction and size of each effect", "[report]") {
   auto store = generated("noise", "two arms");
   ReportOptions options;
-  options.window = 20;
+  options.smoothing = {stats::SmoothKind::kBox, 20};
   auto c = compare(*store, options);
   REQUIRE(c.ok());
   REQUIRE(c->pairs.size() == 1);
@@ -189,10 +189,10 @@ TEST_CASE("runs that differ in a setting without a column are not pooled", "[rep
 TEST_CASE("a window of zero is refused, not a crash", "[report]") {
   auto store = generated("w", "");
   ReportOptions options;
-  options.window = 0;
+  options.smoothing.width = 0;
   auto c = compare(*store, options);
   REQUIRE_FALSE(c.ok());
-  CHECK_THAT(c.error().message, Catch::StartsWith("--window"));
+  CHECK_THAT(c.error().message, Catch::StartsWith("--smooth"));
 }
 
 TEST_CASE("a sweep name not in the database is refused with a hint", "[report]") {
