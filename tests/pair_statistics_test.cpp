@@ -98,6 +98,31 @@ TEST_CASE("within-run noise: twice the wiggle, twice the std") {
   CHECK(*f.pair.within_ratio == Approx(2.0));
 }
 
+TEST_CASE("within-run noise is the first-difference estimate over the tail, trend cancelled") {
+  // Last quarter (10 of 40 points, i = 30..39): wiggle −1, 0, 1, −1, 0, 1, −1, 0, 1, −1 × a;
+  // differences 1, 1, −2 three times: Σ d² = 18 a², σ² = 18 a² / (2 · 9) = a².
+  Fixture f;
+  for (const char* key : {"s1", "s2"}) {
+    RunSeries& s = f.series[key];
+    for (size_t i = 0; i < s.test_accuracy.size(); ++i) s.test_accuracy[i] += 0.01 * double(i);
+  }
+  add_statistics(f.pair, f.series, ReportOptions{});
+  CHECK(*f.pair.base.within_run_std == Approx(0.01));
+  // The SD arm (a = 0.02) also rises by 0.01 per evaluation: differences a + 0.01, a + 0.01,
+  // −2a + 0.01 = 0.03, 0.03, −0.03, so σ² = 9 · 0.03² / 18 and σ = 0.0212 (the rise of 0.09
+  // over the tail adds only 0.0012 to the wiggle's 0.02).
+  CHECK(*f.pair.sd.within_run_std == Approx(std::sqrt(9 * 0.03 * 0.03 / 18)));
+  // ... and is still rising at the end: the seed-averaged tail's OLS slope is 0.0104 per
+  // iteration, se 0.0020, t = 5.08 on 8 df (hand-computed); the flat wiggle is not.
+  REQUIRE(f.pair.sd.end_slope);
+  CHECK(f.pair.sd.end_slope->n == 10);
+  CHECK(f.pair.sd.end_slope->slope == Approx(0.010363636363636354));
+  CHECK(f.pair.sd.end_slope->t == Approx(5.077963596336046));
+  CHECK(f.pair.sd.end_slope->still_improving);
+  REQUIRE(f.pair.base.end_slope);
+  CHECK_FALSE(f.pair.base.end_slope->still_improving);
+}
+
 TEST_CASE("without two done runs per arm, the spreads and tests are unknown") {
   Fixture f;
   f.base.runs.pop_back();

@@ -193,8 +193,11 @@ namespace {
 
 // "500 epochs, batch 128, training set: whole split" with what is held out for validation.
 std::string budget(const TrainConfig& c) {
-  std::string b = c.train.iterations > 0 ? fmt::format("{} iterations", c.train.iterations)
-                                         : fmt::format("{} epochs", c.train.epochs);
+  const auto count = [](int64_t n, const char* unit) {
+    return fmt::format("{} {}{}", n, unit, n == 1 ? "" : "s");
+  };
+  std::string b = c.train.iterations > 0 ? count(c.train.iterations, "iteration")
+                                         : count(c.train.epochs, "epoch");
   b += fmt::format(", batch {}, training set: {}", c.train.batch,
                    c.data.train_subset > 0 ? fmt::format("first {} examples", c.data.train_subset)
                                            : std::string("the whole split"));
