@@ -105,7 +105,11 @@ out=$("$bin" equivalence "$dir/a.txt" "$dir/b.txt" --margin 0.05 --no-header)
 [ "$(grep -c '' <<<"$out")" -eq 1 ] && grep -q 'not shown equivalent |$' <<<"$out" ||
   { echo "FAIL: equivalence --no-header, margin 0.05: $out"; failures=$((failures + 1)); }
 rm -rf "$dir"
-# --- end of stodepth equivalence ---
+# report --smooth: refused before any database is opened.
+expect 2 "--smooth: 'gauss:3' is not a smoothing \(use box:W .* or ewma:SPAN" report --db /nonexistent/r.db --smooth gauss:3
+expect 2 "--smooth: 'box:0' is not a smoothing" report --db /nonexistent/r.db --smooth box:0
+expect 2 "--window and --smooth: give one" report --db /nonexistent/r.db --smooth box:5 --window 5
+# --- end of stodepth equivalence and report --smooth ---
 
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

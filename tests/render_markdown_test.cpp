@@ -42,3 +42,14 @@ TEST_CASE("a pipe in a cell is escaped and a line break becomes a space") {
   CHECK_THAT(md, Catch::EndsWith("## T\n\ncaption\n\n| a\\|b | n |\n| --- | ---: |\n"
                                  "| x\\|y | two lines |\n\n"));
 }
+
+TEST_CASE("a clipped smoothing is a visible warning; each pair has its headline") {
+  Comparison c = testing::small_comparison();
+  c.smoothing = {{stats::SmoothKind::kBox, 20}, {stats::SmoothKind::kBox, 1}, 4, true};
+  const std::string md = render_markdown(c, {});
+  CHECK_THAT(md, Catch::Contains("\n**Warning**: Smoothing clipped: box:20 is wider than a "
+                                 "quarter of the shortest run (4 evaluations); the report uses "
+                                 "box:1.\n"));
+  CHECK_THAT(md, Catch::Contains("\n- **ResNet-20**: SD linear p_L = 0.5 − ResNet (p_L = 1): "
+                                 "Δaccuracy +3.00 pp"));
+}

@@ -117,3 +117,49 @@ TEST_CASE("against depth: accuracy and epoch time, one line per arm with two dep
   check_near(figures[1].chart.series[0].y, {2.0, 6.0});
   check_near(*figures[1].chart.series[0].error, {0.0, 0.0});
 }
+
+TEST_CASE("accuracy axes stay within [0, 1]: error bars near 1 do not stretch them") {
+  Comparison c = testing::small_comparison();
+  // SD seeds 0.92 and 1.0: mean 0.96, std 0.057 — the error bar reaches 1.017.
+  c.arms[1].runs[1].final_test_accuracy = 1.0;
+  const auto figures = survival_figures(c);
+  REQUIRE(figures.size() == 1);
+  REQUIRE(figures[0].chart.y_range);
+  CHECK(figures[0].chart.y_range->second == 1.0);
+  CHECK(figures[0].chart.y_range->first >= 0.0);
+  CHECK(figures[0].chart.y_range->first < 0.89);  // the lowest point stays inside
+  // The curves' charts too (bands around 0.5 .. 0.94), but not the loss.
+  const auto pair = pair_figures(c, c.pairs[0], kBox2);
+  REQUIRE(pair.size() == 3);
+  CHECK(pair[0].chart.y_range);
+  CHECK(pair[0].chart.y_range->second <= 1.0);
+  CHECK_FALSE(pair[1].chart.y_range);
+  CHECK(pair[2].chart.y_range);
+}
+
+TEST_CASE("Fig. 8: mean test error over the depth × p_L grid, values in the cells") {
+  Comparison c = testing::small_comparison();
+  CHECK(depth_survival_figures(c).empty());  // one depth
+  // ResNet-56, plain and SD p_L = 0.5 (the pairs are not needed here, so the arms may move).
+  for (size_t i : {0, 1}) {
+    Arm deep = c.arms[i];
+    deep.config.model.depth = 56;
+    for (RunRow& r : deep.runs) {
+      r.key += "-deep";
+      *r.final_test_accuracy -= 0.05;  // plain {0.84, 0.86}, SD {0.87, 0.89}
+    }
+    c.arms.push_back(deep);
+  }
+  const auto figures = depth_survival_figures(c);
+  REQUIRE(figures.size() == 1);
+  REQUIRE(figures[0].heatmap);
+  const svg::Heatmap& h = *figures[0].heatmap;
+  CHECK(h.title == "Test error (%) over depth and p_L: synthetic, linear rule, batch mode");
+  CHECK(h.columns == std::vector<std::string>{"0.5", "1"});
+  CHECK(h.rows == std::vector<std::string>{"56", "20"});  // deepest on top
+  // Error = 100 (1 − accuracy), mean over seeds: ResNet-20 plain {11, 9} → 10, SD {8, 6} → 7.
+  CHECK(h.cell_text == std::vector<std::vector<std::string>>{{"12.00", "15.00"},
+                                                             {"7.00", "10.00"}});
+  CHECK(*h.values[1][1] == Approx(10.0));
+  CHECK_THAT(figures[0].caption, Catch::Contains("Fig. 8"));
+}
