@@ -42,6 +42,9 @@ struct Fixture {
                  run("b2", 1.0, RunState::kDone, 0.92, 100)};
     sd.runs = {run("s1", 0.5, RunState::kDone, 0.93, 80), run("s2", 0.5, RunState::kDone, 0.95, 80),
                run("s3", 0.5, RunState::kFailed, 0.10, 1)};  // not a done run: left out
+    // Seeds 1, 2 (3): distinct, as a sweep's are (an arm counts each seed once).
+    for (auto* runs : {&base.runs, &sd.runs})
+      for (size_t i = 0; i < runs->size(); ++i) (*runs)[i].config.train.seed = i + 1;
     base.config = base.runs[0].config;
     sd.config = sd.runs[0].config;
     for (const char* key : {"b1", "b2"}) series[key] = wiggle(0.01);

@@ -99,10 +99,14 @@ TEST_CASE("drop modes: separate arms, each paired with the one plain arm, labels
       with_mode(run("plain-sample-1", 20, 1.0, kLinear, 1), DropMode::kSample),
       run("batch-1", 20, 0.5, kLinear, 1),
       with_mode(run("sample-1", 20, 0.5, kLinear, 1), DropMode::kSample)};
-  const auto arms = group_into_arms(runs);
+  auto arms = group_into_arms(runs);
   REQUIRE(arms.size() == 3);  // a plain ResNet drops nothing: its modes share one arm
   CHECK(arms[0].label == "ResNet (p_L = 1)");
   CHECK(keys(arms[0]) == std::vector<std::string>{"plain-1", "plain-sample-1"});
+  // Both are seed 1, the same training: the statistics count it once.
+  for (RunRow& r : arms[0].runs) r.state = RunState::kDone;
+  REQUIRE(arms[0].done().size() == 1);
+  CHECK(arms[0].done()[0]->key == "plain-1");
   CHECK(arms[1].label == "SD linear p_L = 0.5, batch mode");
   CHECK(arms[2].label == "SD linear p_L = 0.5, sample mode");
   const auto pairs = pair_arms(arms);

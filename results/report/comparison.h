@@ -41,6 +41,9 @@ struct Arm {
   std::string label;         // e.g. "SD linear p_L = 0.5" (arm_label in pairing.h)
   TrainConfig config;        // the first run's (seed aside, all runs share it)
   std::vector<RunRow> runs;  // every run, whatever its state
+  // The done runs, the first of each seed: plain runs of several survival rules or drop
+  // modes with one seed train the same network on the same data (nothing is dropped), so
+  // they are one sample, not several — counting them twice would narrow every interval.
   std::vector<const RunRow*> done() const;
 };
 
