@@ -163,3 +163,19 @@ TEST_CASE("Fig. 8: mean test error over the depth × p_L grid, values in the cel
   CHECK(*h.values[1][1] == Approx(10.0));
   CHECK_THAT(figures[0].caption, Catch::Contains("Fig. 8"));
 }
+
+TEST_CASE("against p_L, drop modes are separate lines, each ended by the plain ResNet") {
+  Comparison c = testing::small_comparison();
+  Arm sample = c.arms[1];  // (the pairs are not needed here, so the arms may move)
+  sample.config.sd.mode = DropMode::kSample;
+  for (RunRow& r : sample.runs) *r.final_test_accuracy += 0.02;  // {0.94, 0.96}
+  c.arms.push_back(sample);
+  const auto figures = survival_figures(c);
+  REQUIRE(figures.size() == 1);
+  const auto& series = figures[0].chart.series;
+  REQUIRE(series.size() == 2);
+  CHECK(series[0].label == "synthetic ResNet-20 linear, batch mode");
+  check_near(series[0].y, {0.93, 0.90});
+  CHECK(series[1].label == "synthetic ResNet-20 linear, sample mode");
+  check_near(series[1].y, {0.95, 0.90});
+}

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "results/report/pair_statistics.h"
 #include "results/report/pairing.h"
@@ -170,12 +171,12 @@ std::optional<Figure> across_seeds_figure(const Comparison& c, const Pair& p,
                 std::nullopt};
 }
 
-// A per-run metric (mean ± std over seeds) against a parameter; `lines_of` names the lines a
-// configuration's runs belong to.
+// A per-run metric (mean ± std over seeds) against a parameter; `lines_of` names the lines an
+// arm's runs belong to.
 struct ChartSpec {
   std::string title, x_label, y_label;
   double (*x_of)(const TrainConfig&);
-  std::vector<std::string> (*lines_of)(const TrainConfig&);
+  std::vector<std::string> (*lines_of)(const Comparison&, const Arm&);
   std::function<std::optional<double>(const RunRow&)> metric;
   bool accuracy = false;  // a fraction: the axis stays within [0, 1]
 };
@@ -187,7 +188,7 @@ void add_parameter_figure(const Comparison& c, const ChartSpec& spec,
   for (const Arm& arm : c.arms)
     for (const RunRow* r : arm.done())
       if (const auto y = spec.metric(*r))
-        for (const std::string& line : spec.lines_of(arm.config))
+        for (const std::string& line : spec.lines_of(c, arm))
           lines[line][spec.x_of(arm.config)].push_back(*y);
   svg::Chart chart;
   chart.title = spec.title;
@@ -214,16 +215,33 @@ void add_parameter_figure(const Comparison& c, const ChartSpec& spec,
 
 double p_L_of(const TrainConfig& c) { return c.sd.p_L; }
 double depth_of(const TrainConfig& c) { return c.model.depth; }
-// p_L lines: one per rule and depth; the plain ResNet (p_L = 1) ends every rule's line.
-std::vector<std::string> p_L_lines(const TrainConfig& c) {
-  const auto line = [&](SurvivalRule rule) {
-    return fmt::format("{} ResNet-{} {}", c.data.name, c.model.depth, to_string(rule));
-  };
-  if (is_baseline(c)) return {line(SurvivalRule::kLinear), line(SurvivalRule::kUniform)};
-  return {line(c.sd.rule)};
+bool modes_vary(const Comparison& c) {
+  std::set<DropMode> modes;
+  for (const Arm& arm : c.arms)
+    if (!is_baseline(arm.config)) modes.insert(arm.config.sd.mode);
+  return modes.size() > 1;
 }
-std::vector<std::string> depth_lines(const TrainConfig& c) {
-  return {fmt::format("{} {}", c.data.name, arm_label(c))};
+// p_L lines: one per dataset, depth, rule (and drop mode, when the sweep varies it); the plain
+// ResNet (p_L = 1) ends every line of its dataset and depth.
+std::string p_L_line(const Comparison& c, const TrainConfig& sd) {
+  std::string line = fmt::format("{} ResNet-{} {}", sd.data.name, sd.model.depth, to_string(sd.sd.rule));
+  if (modes_vary(c)) line += fmt::format(", {} mode", to_string(sd.sd.mode));
+  return line;
+}
+std::vector<std::string> p_L_lines(const Comparison& c, const Arm& arm) {
+  if (!is_baseline(arm.config)) return {p_L_line(c, arm.config)};
+  std::vector<std::string> lines;
+  for (const Arm& sd : c.arms) {
+    if (is_baseline(sd.config) || sd.config.data.name != arm.config.data.name ||
+        sd.config.model.depth != arm.config.model.depth)
+      continue;
+    const std::string line = p_L_line(c, sd.config);
+    if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
+  }
+  return lines;
+}
+std::vector<std::string> depth_lines(const Comparison&, const Arm& arm) {
+  return {fmt::format("{} {}", arm.config.data.name, arm.label)};
 }
 
 std::optional<double> final_accuracy(const RunRow& r) { return r.final_test_accuracy; }

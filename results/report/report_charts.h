@@ -25,11 +25,13 @@ struct Figure {
 std::vector<Figure> pair_figures(const Comparison& comparison, const Pair& pair,
                                  const stats::Smoothing& smoothing);
 
-// Final accuracy against p_L: one line per dataset, depth and rule, which the plain ResNet
-// (p_L = 1) ends. Empty unless some line has two points.
+// Final accuracy against p_L: one line per dataset, depth and rule (and drop mode, when the
+// sweep varies it), which the plain ResNet (p_L = 1) ends. Empty unless some line has two
+// points.
 std::vector<Figure> survival_figures(const Comparison& comparison);
 
-// Final accuracy and training time per epoch against depth, one line per arm label; each
+// Final accuracy and training time per epoch against depth, one line per arm label (which
+// names the drop mode when it varies); each
 // chart only if some line has two points.
 std::vector<Figure> depth_figures(const Comparison& comparison);
 
