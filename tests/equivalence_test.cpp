@@ -49,7 +49,7 @@ TEST_CASE("tost_welch: a difference of 0.1 with little spread is equivalent with
   REQUIRE(r);
   CHECK(r->difference == Approx(0.1).epsilon(1e-12));
   CHECK(r->df == rel(4));
-  CHECK(r->p_lower == Approx(8.781769130838946e-05).epsilon(1e-6));  // 1 − F(1.1/se)
+  CHECK(r->p_lower == Approx(8.781769130838946e-05).epsilon(1e-6));   // 1 − F(1.1/se)
   CHECK(r->p_upper == Approx(0.00019253385568329673).epsilon(1e-6));  // F(−0.9/se)
   CHECK(r->p_value == r->p_upper);
   CHECK(r->ci_low == rel(-0.07406456120973459));

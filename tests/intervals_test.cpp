@@ -1,6 +1,7 @@
 // Tests for results/stats/intervals against hand computation. Student t quantiles in closed
-// form (Abramowitz & Stegun 26.7): ν = 1: t_p = tan(π(p − 1/2)); ν = 2: t_p = (2p − 1)/√(2p(1 − p));
-// ν = 4: the root of F(t) = 1/2 + (3/8)·(t/√(1 + t²/4))·(1 − (t²/4)/(3(1 + t²/4))), by bisection.
+// form (Abramowitz & Stegun 26.7): ν = 1: t_p = tan(π(p − 1/2)); ν = 2: t_p = (2p − 1)/√(2p(1 −
+// p)); ν = 4: the root of F(t) = 1/2 + (3/8)·(t/√(1 + t²/4))·(1 − (t²/4)/(3(1 + t²/4))), by
+// bisection.
 #include "results/stats/intervals.h"
 
 #include <catch2/catch.hpp>
@@ -39,7 +40,7 @@ TEST_CASE("bounded_mean_ci: inside the range, nothing to clip") {
   REQUIRE(ci);
   const double mean = 280.0 / 3, se = std::sqrt(7.0 / 9);
   CHECK(ci->estimate == rel(mean));
-  CHECK(ci->low == rel(mean - kT975_2 * se));  // 89.53875029973656
+  CHECK(ci->low == rel(mean - kT975_2 * se));   // 89.53875029973656
   CHECK(ci->high == rel(mean + kT975_2 * se));  // 97.1279163669301
   CHECK(ci->low == rel(89.53875029973656));
   CHECK_FALSE(ci->clipped);

@@ -27,7 +27,8 @@ TEST_CASE("a pair: both arms' curves of the first common seed, then the across-s
   REQUIRE(figures.size() == 3);
   CHECK(figures[0].chart.title == "Test-batch accuracy per iteration, seed 1");
   CHECK(figures[1].chart.title == "Test-batch loss per iteration, seed 1");
-  CHECK_THAT(figures[0].caption, Catch::Contains("smoothed (box:2: trailing mean over 2 evaluations)"));
+  CHECK_THAT(figures[0].caption,
+             Catch::Contains("smoothed (box:2: trailing mean over 2 evaluations)"));
 
   // Raw and smoothed per arm, then the learning rate on the right-hand axis.
   const auto& accuracy = figures[0].chart.series;
@@ -158,8 +159,8 @@ TEST_CASE("Fig. 8: mean test error over the depth × p_L grid, values in the cel
   CHECK(h.columns == std::vector<std::string>{"0.5", "1"});
   CHECK(h.rows == std::vector<std::string>{"56", "20"});  // deepest on top
   // Error = 100 (1 − accuracy), mean over seeds: ResNet-20 plain {11, 9} → 10, SD {8, 6} → 7.
-  CHECK(h.cell_text == std::vector<std::vector<std::string>>{{"12.00", "15.00"},
-                                                             {"7.00", "10.00"}});
+  CHECK(h.cell_text ==
+        std::vector<std::vector<std::string>>{{"12.00", "15.00"}, {"7.00", "10.00"}});
   CHECK(*h.values[1][1] == Approx(10.0));
   CHECK_THAT(figures[0].caption, Catch::Contains("Fig. 8"));
 }

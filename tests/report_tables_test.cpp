@@ -195,8 +195,8 @@ TEST_CASE("by drop mode: the modes side by side at equal other settings") {
   const auto tables = report_tables(c, {});
   const Table& t = table_named(tables, "modes");
   REQUIRE(t.rows.size() == 2);
-  CHECK(t.rows[0] == Row{"ResNet-20", "linear, p_L = 0.5", "batch", "2",
-                         "93.00 [90.00 – 96.00]", "2.000", "1.000", "80.00"});
-  CHECK(t.rows[1] == Row{"ResNet-20", "linear, p_L = 0.5", "sample", "2",
-                         "95.00 [90.00 – 96.00]", "2.000", "1.000", "90.00"});
+  CHECK(t.rows[0] == Row{"ResNet-20", "linear, p_L = 0.5", "batch", "2", "93.00 [90.00 – 96.00]",
+                         "2.000", "1.000", "80.00"});
+  CHECK(t.rows[1] == Row{"ResNet-20", "linear, p_L = 0.5", "sample", "2", "95.00 [90.00 – 96.00]",
+                         "2.000", "1.000", "90.00"});
 }

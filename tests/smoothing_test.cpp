@@ -36,9 +36,14 @@ TEST_CASE("EWMA, span 3 on 4 points, by hand") {
 TEST_CASE("EWMA, span 20 (the batchflow notebook's), matches pandas' weighted means") {
   const std::vector<double> x = {90.0, 91.5, 91.0, 92.5, 92.0, 93.5, 93.0, 92.5};
   // [sum((1-a)**k * x[i-k] for k in range(i+1)) / sum((1-a)**k for k in range(i+1))], a = 2/21
-  const std::vector<double> expected = {90.0, 90.78750000000001, 90.86552872606163,
-                                        91.33737531172069, 91.49765858500177, 91.920061161811,
-                                        92.12425086567124, 92.18920099160049};
+  const std::vector<double> expected = {90.0,
+                                        90.78750000000001,
+                                        90.86552872606163,
+                                        91.33737531172069,
+                                        91.49765858500177,
+                                        91.920061161811,
+                                        92.12425086567124,
+                                        92.18920099160049};
   const auto out = smooth(x, {SmoothKind::kEwma, 20});
   REQUIRE(out.size() == expected.size());
   for (size_t i = 0; i < x.size(); ++i) CHECK(out[i] == rel(expected[i]));
@@ -70,8 +75,8 @@ TEST_CASE("parse_smoothing reads box:W and ewma:SPAN and names --smooth on bad i
   CHECK(ewma->kind == SmoothKind::kEwma);
   CHECK(ewma->width == 7);
   CHECK(to_string(*ewma) == "ewma:7");
-  for (const char* bad : {"", "box", "box:", "box:0", "box:-3", "box:2.5", "gauss:3", "ewma:3x",
-                          "ewma 20", ":20"}) {
+  for (const char* bad :
+       {"", "box", "box:", "box:0", "box:-3", "box:2.5", "gauss:3", "ewma:3x", "ewma 20", ":20"}) {
     auto r = parse_smoothing(bad);
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("--smooth") != std::string::npos);

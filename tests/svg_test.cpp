@@ -385,7 +385,8 @@ TEST_CASE("render: large and small tick values are labelled compactly") {
   CHECK(out.find("e-05") == std::string::npos);
 }
 
-TEST_CASE("heatmap: cells shaded by value with their text, escaped, well-formed; empty without data") {
+TEST_CASE(
+    "heatmap: cells shaded by value with their text, escaped, well-formed; empty without data") {
   svg::Heatmap h;
   h.title = "error <%>";
   h.x_label = "p_L";

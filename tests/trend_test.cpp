@@ -111,12 +111,12 @@ TEST_CASE("slope_test on synthetic curves: rising, flat, falling (seeded noise)"
 
 TEST_CASE("slope_test: undefined cases") {
   const Vec it = {1, 2, 3, 4}, y = {1, 2, 2, 3};
-  CHECK_FALSE(slope_test(it, Vec{1, 2, 3}, 1.0));        // sizes differ
-  CHECK_FALSE(slope_test(it, y, 0.5));                   // 2 tail points
+  CHECK_FALSE(slope_test(it, Vec{1, 2, 3}, 1.0));  // sizes differ
+  CHECK_FALSE(slope_test(it, y, 0.5));             // 2 tail points
   CHECK_FALSE(slope_test(it, y, 0.0));
   CHECK_FALSE(slope_test(it, y, 1.5));
-  CHECK_FALSE(slope_test(Vec{2, 2, 2, 2}, y, 1.0));      // no spread of iterations
-  CHECK_FALSE(slope_test(it, Vec{1, 2, 3, 4}, 1.0));     // exactly a line: se = 0
+  CHECK_FALSE(slope_test(Vec{2, 2, 2, 2}, y, 1.0));   // no spread of iterations
+  CHECK_FALSE(slope_test(it, Vec{1, 2, 3, 4}, 1.0));  // exactly a line: se = 0
   CHECK_FALSE(slope_test(it, Vec{1, NAN, 3, 4}, 1.0));
   CHECK(slope_test(it, y, 1.0));
 }

@@ -2,14 +2,14 @@
 // implementation's, one per seed) equal within ±margin points? Two one-sided Welch t tests
 // (results/stats/equivalence.h), printed as one Markdown table row so that several
 // comparisons stack into one table.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <CLI/CLI.hpp>
 
 #include "results/stats/equivalence.h"
 #include "results/stats/intervals.h"
@@ -38,8 +38,8 @@ Result<std::vector<double>> read_values(const std::string& path, stats::ValueRan
       return bad_input(fmt::format("{}:{}: '{}' is not a number (write one accuracy per line)",
                                    path, number, line));
     if (v < range.low || v > range.high)
-      return bad_input(fmt::format("{}:{}: {} is outside [{}, {}] (set --low/--high)", path,
-                                   number, v, range.low, range.high));
+      return bad_input(fmt::format("{}:{}: {} is outside [{}, {}] (set --low/--high)", path, number,
+                                   v, range.low, range.high));
     values.push_back(v);
   }
   if (values.size() < 2)
@@ -84,15 +84,16 @@ int run_equivalence(int argc, char** argv) {
     return kExitBadInput;
   };
   if (!(margin > 0) || !std::isfinite(margin))
-    return fail(fmt::format("--margin: {} must be > 0 (the largest difference that counts as "
-                            "equal, e.g. --margin 1 for ±1 point)",
-                            margin));
+    return fail(
+        fmt::format("--margin: {} must be > 0 (the largest difference that counts as "
+                    "equal, e.g. --margin 1 for ±1 point)",
+                    margin));
   if (!(range.low < range.high))
     return fail(fmt::format("--low {} must be below --high {}", range.low, range.high));
   const size_t comma = names.find(',');
   if (comma == std::string::npos || names.find(',', comma + 1) != std::string::npos)
-    return fail(fmt::format("--names: '{}' must be two names, comma-separated (e.g. ours,pytorch)",
-                            names));
+    return fail(
+        fmt::format("--names: '{}' must be two names, comma-separated (e.g. ours,pytorch)", names));
   const std::string name_a = names.substr(0, comma), name_b = names.substr(comma + 1);
   auto a = read_values(path_a, range);
   if (!a) return fail(a.error().message);
@@ -100,13 +101,14 @@ int run_equivalence(int argc, char** argv) {
   if (!b) return fail(b.error().message);
   const auto tost = stats::tost_welch(*a, *b, margin);
   if (!tost)
-    return fail(fmt::format("{} and {}: both sets are constant; the test needs some spread",
-                            path_a, path_b));
+    return fail(fmt::format("{} and {}: both sets are constant; the test needs some spread", path_a,
+                            path_b));
   if (label.empty()) label = fmt::format("{} vs {}", path_a, path_b);
   if (!no_header) {
-    fmt::print("| comparison | {} n, mean [95 % CI] | {} n, mean [95 % CI] | {} − {} [90 % CI] | "
-               "TOST p | verdict |\n",
-               name_a, name_b, name_a, name_b);
+    fmt::print(
+        "| comparison | {} n, mean [95 % CI] | {} n, mean [95 % CI] | {} − {} [90 % CI] | "
+        "TOST p | verdict |\n",
+        name_a, name_b, name_a, name_b);
     fmt::print("|---|---|---|---|---|---|\n");
   }
   fmt::print("| {} | {} | {} | {:+.2f} [{:+.2f}, {:+.2f}] | {:.3g} | {} |\n", label,

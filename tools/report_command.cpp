@@ -1,8 +1,8 @@
 // `stodepth report`: the ResNet vs stochastic-depth comparison of a sweep, from the database.
-#include <filesystem>
-
 #include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
+#include <filesystem>
 
 #include "results/report/report.h"
 #include "results/stats/smoothing.h"

@@ -51,7 +51,7 @@ struct Arm {
 struct ArmStats {
   size_t n = 0;  // done runs (seeds)
   std::optional<double> accuracy_mean, accuracy_std, ci_low, ci_high, best;
-  bool ci_clipped = false;  // the t interval reached past [0, 1] (stats::bounded_mean_ci)
+  bool ci_clipped = false;   // the t interval reached past [0, 1] (stats::bounded_mean_ci)
   bool few_samples = false;  // n < 3: the interval is uninformative
   // Mean over seeds of the tail's noise, std of first differences / √2 (stats::noise_stddev).
   std::optional<double> within_run_std;

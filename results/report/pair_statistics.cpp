@@ -1,8 +1,8 @@
 #include "results/report/pair_statistics.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <span>
 
 #include "model/flops.h"
@@ -37,7 +37,8 @@ std::optional<stats::SlopeTest> end_slope(const std::vector<const RunRow*>& done
                                           double tail) {
   if (done.empty()) return std::nullopt;
   size_t shortest = SIZE_MAX;
-  for (const RunRow* r : done) shortest = std::min(shortest, series.at(r->key).test_accuracy.size());
+  for (const RunRow* r : done)
+    shortest = std::min(shortest, series.at(r->key).test_accuracy.size());
   std::vector<double> mean(shortest, 0.0);
   for (const RunRow* r : done) {
     const auto& acc = series.at(r->key).test_accuracy;
@@ -75,7 +76,8 @@ ArmStats arm_stats(const Arm& arm, const std::map<std::string, RunSeries>& serie
     // roughly independent samples, not thousands of correlated ones that would make any
     // difference look significant.
     const auto smoothed = stats::smooth(acc, options.smoothing);
-    for (size_t i = first; i < acc.size(); i += width) tail_residuals->push_back(acc[i] - smoothed[i]);
+    for (size_t i = first; i < acc.size(); i += width)
+      tail_residuals->push_back(acc[i] - smoothed[i]);
   }
   a.within_run_std = mean_of(within);
   a.end_slope = end_slope(done, series, options.tail);

@@ -76,11 +76,12 @@ std::string render_html(const Comparison& c, const std::vector<Table>& tables,
     std::string items;
     for (const Pair& p : c.pairs) {
       const auto lines = pair_headline(p);
-      items += "<li><strong>" + html::escape(p.short_title) + "</strong>: " +
-               html::escape(lines.front());
+      items += "<li><strong>" + html::escape(p.short_title) +
+               "</strong>: " + html::escape(lines.front());
       if (lines.size() > 1) {
         items += "<ul>";
-        for (size_t i = 1; i < lines.size(); ++i) items += "<li>" + html::escape(lines[i]) + "</li>";
+        for (size_t i = 1; i < lines.size(); ++i)
+          items += "<li>" + html::escape(lines[i]) + "</li>";
         items += "</ul>";
       }
       items += "</li>";
@@ -92,7 +93,8 @@ std::string render_html(const Comparison& c, const std::vector<Table>& tables,
   for (const Pair& p : c.pairs)
     body += html::section(
         fmt::format("{}: {} vs {}", p.short_title, p.stochastic->label, p.baseline->label),
-        "<p>" + html::escape(p.title) + "</p>" + figures_html(pair_figures(c, p, c.smoothing.used)));
+        "<p>" + html::escape(p.title) + "</p>" +
+            figures_html(pair_figures(c, p, c.smoothing.used)));
   if (const auto survival = survival_figures(c); !survival.empty())
     body += html::section("Survival probability", figures_html(survival));
   if (const auto depth = depth_figures(c); !depth.empty())

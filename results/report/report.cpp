@@ -7,13 +7,13 @@
 #include <fstream>
 #include <map>
 
+#include "results/report/machines.h"
 #include "results/report/pair_statistics.h"
 #include "results/report/pairing.h"
 #include "results/report/read_sweep.h"
 #include "results/report/render_csv.h"
 #include "results/report/render_html.h"
 #include "results/report/render_markdown.h"
-#include "results/report/machines.h"
 #include "results/report/report_tables.h"
 
 namespace stodepth::results {

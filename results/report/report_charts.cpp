@@ -63,7 +63,8 @@ void bound_accuracy_axis(svg::Chart& chart) {
   }
   if (!(lo <= hi)) return;
   const auto ticks = svg::nice_ticks(lo, hi);
-  chart.y_range = std::pair{std::clamp(ticks.front(), 0.0, 1.0), std::clamp(ticks.back(), 0.0, 1.0)};
+  chart.y_range =
+      std::pair{std::clamp(ticks.front(), 0.0, 1.0), std::clamp(ticks.back(), 0.0, 1.0)};
 }
 
 svg::Series make_series(std::string label, std::vector<double> x, std::vector<double> y) {
@@ -88,8 +89,8 @@ void add_run_series(svg::Chart& chart, const std::string& label, int color,
     const double s = std::isfinite(sd[i]) ? sd[i] : 0.0;
     low[i] = ma[i] - s, high[i] = ma[i] + s;
   }
-  svg::Series smooth = make_series(
-      fmt::format("{} ({} ± rolling std)", label, stats::to_string(smoothing)), x, ma);
+  svg::Series smooth =
+      make_series(fmt::format("{} ({} ± rolling std)", label, stats::to_string(smoothing)), x, ma);
   smooth.band_low = low;
   smooth.band_high = high;
   smooth.color = color;
@@ -224,7 +225,8 @@ bool modes_vary(const Comparison& c) {
 // p_L lines: one per dataset, depth, rule (and drop mode, when the sweep varies it); the plain
 // ResNet (p_L = 1) ends every line of its dataset and depth.
 std::string p_L_line(const Comparison& c, const TrainConfig& sd) {
-  std::string line = fmt::format("{} ResNet-{} {}", sd.data.name, sd.model.depth, to_string(sd.sd.rule));
+  std::string line =
+      fmt::format("{} ResNet-{} {}", sd.data.name, sd.model.depth, to_string(sd.sd.rule));
   if (modes_vary(c)) line += fmt::format(", {} mode", to_string(sd.sd.mode));
   return line;
 }
@@ -276,11 +278,11 @@ std::vector<Figure> depth_figures(const Comparison& c) {
     return *r.mean_step_ms * double(steps) / 1000;
   };
   std::vector<Figure> figures;
-  add_parameter_figure(c,
-                       {"Final accuracy against depth", "depth (layers)",
-                        "final test accuracy (fraction)", depth_of, depth_lines, final_accuracy,
-                        true},
-                       figures);
+  add_parameter_figure(
+      c,
+      {"Final accuracy against depth", "depth (layers)", "final test accuracy (fraction)", depth_of,
+       depth_lines, final_accuracy, true},
+      figures);
   add_parameter_figure(c,
                        {"Training time per epoch against depth", "depth (layers)",
                         "seconds per epoch (training steps)", depth_of, depth_lines, epoch_seconds},
@@ -301,8 +303,8 @@ std::vector<Figure> depth_survival_figures(const Comparison& c) {
       const std::string name =
           fmt::format("{}, {} rule, {} mode", arm.config.data.name, to_string(arm.config.sd.rule),
                       to_string(arm.config.sd.mode));
-      if (!is_baseline(config) && (arm.config.sd.rule != config.sd.rule ||
-                                   arm.config.sd.mode != config.sd.mode))
+      if (!is_baseline(config) &&
+          (arm.config.sd.rule != config.sd.rule || arm.config.sd.mode != config.sd.mode))
         continue;
       if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     }

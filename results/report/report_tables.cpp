@@ -55,11 +55,9 @@ Table accuracy_table(const Comparison& c) {
                                         std::tuple{p.stochastic, &p.sd, p.welch_p}}) {
       std::optional<double> err;
       if (s->accuracy_mean) err = 1 - *s->accuracy_mean;
-      t.rows.push_back(
-          {p.short_title, arm->label, std::to_string(s->n), percent(s->accuracy_mean),
-           percent(s->accuracy_std),
-           ci_cell(*s),
-           percent(s->best), percent(err), arm == p.baseline ? "" : p_value(welch)});
+      t.rows.push_back({p.short_title, arm->label, std::to_string(s->n), percent(s->accuracy_mean),
+                        percent(s->accuracy_std), ci_cell(*s), percent(s->best), percent(err),
+                        arm == p.baseline ? "" : p_value(welch)});
     }
   return t;
 }
@@ -168,8 +166,7 @@ Table drop_mode_table(const Comparison& c) {
       t.rows.push_back({p->short_title,
                         fmt::format("{}, p_L = {}", std::get<1>(key), std::get<2>(key)),
                         to_string(p->stochastic->config.sd.mode), std::to_string(s.n), accuracy,
-                        percent(s.accuracy_std, 3), percent(s.within_run_std, 3),
-                        num(s.step_ms)});
+                        percent(s.accuracy_std, 3), percent(s.within_run_std, 3), num(s.step_ms)});
     }
   }
   return t;
@@ -221,9 +218,9 @@ std::vector<std::string> pair_headline(const Pair& p) {
   } else {
     first += "Δaccuracy – (no done runs in an arm)";
   }
-  first += fmt::format("; speedup {}", p.realized_speedup
-                                           ? fmt::format("{:.2f}×", *p.realized_speedup)
-                                           : std::string("–"));
+  first +=
+      fmt::format("; speedup {}", p.realized_speedup ? fmt::format("{:.2f}×", *p.realized_speedup)
+                                                     : std::string("–"));
   first += "; budget " + budget(p.stochastic->config) + ".";
   std::vector<std::string> improving;
   for (const auto& [arm, s] : {std::pair{p.baseline, &p.base}, std::pair{p.stochastic, &p.sd}})

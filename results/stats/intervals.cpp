@@ -56,8 +56,8 @@ std::optional<BoundedInterval> bounded_mean_ci(std::span<const double> x, ValueR
 }
 
 std::optional<DifferenceInterval> welch_difference_ci(std::span<const double> a,
-                                                      std::span<const double> b,
-                                                      ValueRange range, double level) {
+                                                      std::span<const double> b, ValueRange range,
+                                                      double level) {
   if (!usable(a) || !usable(b) || !valid(level, range)) return std::nullopt;
   const Moments ma = moments(a), mb = moments(b);
   const double va = ma.variance / double(a.size()), vb = mb.variance / double(b.size());
@@ -66,8 +66,7 @@ std::optional<DifferenceInterval> welch_difference_ci(std::span<const double> a,
   r.n_a = a.size();
   r.n_b = b.size();
   r.estimate = ma.mean - mb.mean;
-  r.df = (va + vb) * (va + vb) /
-         (va * va / double(a.size() - 1) + vb * vb / double(b.size() - 1));
+  r.df = (va + vb) * (va + vb) / (va * va / double(a.size() - 1) + vb * vb / double(b.size() - 1));
   const double half = t_quantile(level, r.df) * std::sqrt(va + vb);
   const double span = range.high - range.low;
   r.low = std::max(-span, r.estimate - half);

@@ -46,7 +46,7 @@ struct DifferenceInterval {
 // (the differences two values of the range can have). nullopt if an arm has < 2 points, a
 // non-finite input, level outside (0, 1), an empty range, or both arms constant (df 0/0).
 std::optional<DifferenceInterval> welch_difference_ci(std::span<const double> a,
-                                                      std::span<const double> b,
-                                                      ValueRange range, double level = 0.95);
+                                                      std::span<const double> b, ValueRange range,
+                                                      double level = 0.95);
 
 }  // namespace stodepth::results::stats

@@ -15,10 +15,9 @@ using NoThrow = bm::policies::policy<bm::policies::domain_error<bm::policies::ig
 
 }  // namespace
 
-std::optional<double> welch_power(double delta, double sd_a, double sd_b, size_t n,
-                                  double alpha) {
-  if (n < 2 || !std::isfinite(delta) || !std::isfinite(sd_a) || !std::isfinite(sd_b) ||
-      sd_a < 0 || sd_b < 0 || !(alpha > 0 && alpha < 1))
+std::optional<double> welch_power(double delta, double sd_a, double sd_b, size_t n, double alpha) {
+  if (n < 2 || !std::isfinite(delta) || !std::isfinite(sd_a) || !std::isfinite(sd_b) || sd_a < 0 ||
+      sd_b < 0 || !(alpha > 0 && alpha < 1))
     return std::nullopt;
   const double va = sd_a * sd_a / double(n), vb = sd_b * sd_b / double(n);
   if (va + vb <= 0) return std::nullopt;
@@ -27,8 +26,7 @@ std::optional<double> welch_power(double delta, double sd_a, double sd_b, size_t
   const double critical =
       bm::quantile(bm::complement(bm::students_t_distribution<double, NoThrow>(df), alpha / 2));
   const bm::non_central_t_distribution<double, NoThrow> shifted(df, ncp);
-  const double power =
-      bm::cdf(bm::complement(shifted, critical)) + bm::cdf(shifted, -critical);
+  const double power = bm::cdf(bm::complement(shifted, critical)) + bm::cdf(shifted, -critical);
   if (!std::isfinite(power)) return std::nullopt;
   return power;
 }

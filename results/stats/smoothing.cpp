@@ -30,8 +30,7 @@ Result<Smoothing> parse_smoothing(std::string_view text) {
     return fail();
   }
   const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), s.width);
-  if (ec != std::errc() || end != number.data() + number.size() || number.empty() ||
-      s.width < 1)
+  if (ec != std::errc() || end != number.data() + number.size() || number.empty() || s.width < 1)
     return fail();
   return s;
 }

@@ -20,8 +20,8 @@ std::optional<double> noise_stddev(std::span<const double> x);
 struct SlopeTest {
   size_t n = 0;  // points in the tail
   double slope = 0, standard_error = 0, t = 0;
-  double df = 0;            // n − 2
-  double p_value = 1;       // one-sided, H1: slope > 0
+  double df = 0;                 // n − 2
+  double p_value = 1;            // one-sided, H1: slope > 0
   bool still_improving = false;  // p_value < 0.05
 };
 
