@@ -83,5 +83,33 @@ expect 2 "no store shard there" run-task --shard "$dir/x.db.shards/0123456789abc
 rm -rf "$dir"
 "$bin" train --help | grep -q -- "--eval-every" || { echo "FAIL: --help lacks --eval-every"; failures=$((failures + 1)); }
 
+# --- stodepth equivalence (wip-stats): TOST of two files of accuracies, one Markdown row. ---
+dir=$(mktemp -d)
+printf '93.0\n93.1\n93.2\n' >"$dir/a.txt"
+printf '92.9\n93.0\n\n93.1\n' >"$dir/b.txt"
+printf '93\nabc\n' >"$dir/bad.txt"
+printf '93\n' >"$dir/one.txt"
+printf '93\n101\n' >"$dir/big.txt"
+expect 2 "no-such.txt: cannot read" equivalence "$dir/no-such.txt" "$dir/b.txt" --margin 1
+expect 2 "bad.txt:2: 'abc' is not a number" equivalence "$dir/bad.txt" "$dir/b.txt" --margin 1
+expect 2 "one.txt: 1 value\(s\); the test needs at least 2" equivalence "$dir/one.txt" "$dir/b.txt" --margin 1
+expect 2 "--margin: 0 must be > 0" equivalence "$dir/a.txt" "$dir/b.txt" --margin 0
+expect 2 "--margin: -1 must be > 0" equivalence "$dir/a.txt" "$dir/b.txt" --margin -1
+expect 2 "big.txt:2: 101 is outside \[0, 100\]" equivalence "$dir/big.txt" "$dir/b.txt" --margin 1
+expect 2 "--margin is required" equivalence "$dir/a.txt" "$dir/b.txt"
+out=$("$bin" equivalence "$dir/a.txt" "$dir/b.txt" --margin 1 --names ours,pytorch --label C10)
+grep -q '^| comparison | ours n, mean \[95 % CI\] | pytorch' <<<"$out" &&
+  grep -qF '| C10 | n=3, 93.10 [92.85, 93.35] | n=3, 93.00 [92.75, 93.25] | +0.10 [-0.07, +0.27] | 0.000193 | equivalent within ±1 |' <<<"$out" ||
+  { echo "FAIL: equivalence row: $out"; failures=$((failures + 1)); }
+out=$("$bin" equivalence "$dir/a.txt" "$dir/b.txt" --margin 0.05 --no-header)
+[ "$(grep -c '' <<<"$out")" -eq 1 ] && grep -q 'not shown equivalent |$' <<<"$out" ||
+  { echo "FAIL: equivalence --no-header, margin 0.05: $out"; failures=$((failures + 1)); }
+rm -rf "$dir"
+# report --smooth: refused before any database is opened.
+expect 2 "--smooth: 'gauss:3' is not a smoothing \(use box:W .* or ewma:SPAN" report --db /nonexistent/r.db --smooth gauss:3
+expect 2 "--smooth: 'box:0' is not a smoothing" report --db /nonexistent/r.db --smooth box:0
+expect 2 "--window and --smooth: give one" report --db /nonexistent/r.db --smooth box:5 --window 5
+# --- end of stodepth equivalence and report --smooth ---
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

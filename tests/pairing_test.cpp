@@ -87,3 +87,32 @@ TEST_CASE("short titles name the settings that differ between pairs") {
   CHECK(pairs[2].short_title == "ResNet-56");
   CHECK(pairs[0].short_title == "ResNet-20");
 }
+
+TEST_CASE("drop modes: separate arms, each paired with the one plain arm, labels name the mode") {
+  auto with_mode = [](RunRow r, DropMode mode) {
+    r.config.sd.mode = mode;
+    r.config_json = canonical_config_json(r.config);
+    return r;
+  };
+  const std::vector<RunRow> runs = {
+      run("plain-1", 20, 1.0, kLinear, 1),
+      with_mode(run("plain-sample-1", 20, 1.0, kLinear, 1), DropMode::kSample),
+      run("batch-1", 20, 0.5, kLinear, 1),
+      with_mode(run("sample-1", 20, 0.5, kLinear, 1), DropMode::kSample)};
+  auto arms = group_into_arms(runs);
+  REQUIRE(arms.size() == 3);  // a plain ResNet drops nothing: its modes share one arm
+  CHECK(arms[0].label == "ResNet (p_L = 1)");
+  CHECK(keys(arms[0]) == std::vector<std::string>{"plain-1", "plain-sample-1"});
+  // Both are seed 1, the same training: the statistics count it once.
+  for (RunRow& r : arms[0].runs) r.state = RunState::kDone;
+  REQUIRE(arms[0].done().size() == 1);
+  CHECK(arms[0].done()[0]->key == "plain-1");
+  CHECK(arms[1].label == "SD linear p_L = 0.5, batch mode");
+  CHECK(arms[2].label == "SD linear p_L = 0.5, sample mode");
+  const auto pairs = pair_arms(arms);
+  REQUIRE(pairs.size() == 2);
+  CHECK(pairs[0].baseline == &arms[0]);
+  CHECK(pairs[1].baseline == &arms[0]);
+  // One mode in the sweep: the label stays as before.
+  CHECK(group_into_arms({runs[0], runs[3]})[1].label == "SD linear p_L = 0.5");
+}

@@ -83,3 +83,17 @@ TEST_CASE("text from the database is escaped") {
   CHECK_THAT(html, Catch::Contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
   CHECK_THAT(html, Catch::Contains("<p>a &lt;b&gt; title</p>"));
 }
+
+TEST_CASE("a clipped smoothing is a warning paragraph; the headlines come before the tables") {
+  Comparison c = testing::small_comparison();
+  c.smoothing = {{stats::SmoothKind::kEwma, 20}, {stats::SmoothKind::kEwma, 1}, 4, true};
+  const std::string html = render(c);
+  CHECK_THAT(html, Catch::Contains("<p class=\"warning\"><strong>Warning:</strong> Smoothing "
+                                   "clipped: ewma:20 is wider than a quarter of the shortest run "
+                                   "(4 evaluations); the report uses ewma:1.</p>"));
+  const auto headlines = html.find("<h2>Headlines</h2>");
+  REQUIRE(headlines != std::string::npos);
+  CHECK(headlines < html.find("<h2>Accuracy</h2>"));
+  CHECK_THAT(html, Catch::Contains("<li><strong>ResNet-20</strong>: SD linear p_L = 0.5 − "
+                                   "ResNet (p_L = 1): Δaccuracy +3.00 pp"));
+}

@@ -24,14 +24,16 @@ const Table& table_named(const std::vector<Table>& tables, const std::string& na
 TEST_CASE("the tables come in a fixed order, the grouped ones empty unless varied") {
   const Comparison c = testing::small_comparison();
   const auto tables = report_tables(c, {});
-  REQUIRE(tables.size() == 5);
+  REQUIRE(tables.size() == 6);
   CHECK(tables[0].name == "accuracy");
   CHECK(tables[1].name == "variance");
   CHECK(tables[2].name == "timing");
-  CHECK(tables[3].title == "By schedule");
-  CHECK(tables[4].title == "By shortcut");
+  CHECK(tables[3].title == "By drop mode");
+  CHECK(tables[4].title == "By schedule");
+  CHECK(tables[5].title == "By shortcut");
   CHECK(tables[3].rows.empty());
   CHECK(tables[4].rows.empty());
+  CHECK(tables[5].rows.empty());
   for (const Table& t : tables) {
     CHECK(t.numeric.size() == t.header.size());
     for (const Row& row : t.rows) CHECK(row.size() == t.header.size());
@@ -61,13 +63,15 @@ TEST_CASE("accuracy: missing statistics show as a dash") {
 }
 
 TEST_CASE("variance: spreads in points with three decimals, ratios to the baseline") {
-  const Comparison c = testing::small_comparison();
+  Comparison c = testing::small_comparison();
   ReportOptions options;
-  options.window = 7;
+  c.smoothing.used = {stats::SmoothKind::kBox, 7};
   options.tail = 0.5;
   const auto tables = report_tables(c, options);
   const Table& t = table_named(tables, "variance");
-  CHECK_THAT(t.caption, Catch::Contains("(window 7) over the last 50% of training"));
+  CHECK_THAT(t.caption, Catch::Contains("over the last 50% of training"));
+  CHECK_THAT(t.caption, Catch::Contains("std of first differences / √2"));
+  CHECK_THAT(t.caption, Catch::Contains("smoothed curve (box:7; every 7-th"));
   REQUIRE(t.rows.size() == 2);
   CHECK(t.rows[0] == Row{"ResNet-20", "ResNet (p_L = 1)", "0.500", "1", "1.000", "1", "", "", ""});
   CHECK(t.rows[1] == Row{"ResNet-20", "SD linear p_L = 0.5", "1.000", "2.00", "2.000", "2.00",
@@ -108,4 +112,91 @@ TEST_CASE("grouped by schedule: mean accuracies, signed difference and speedup p
   // step: ResNet (90 + 70) / 2, SD (93 + 71) / 2, difference (3 + 1) / 2.
   CHECK(t.rows[1] == Row{"step", "2", "80.00", "82.00", "+2.00", "1.25"});
   CHECK(table_named(tables, "shortcut").rows.empty());  // all shortcut A
+}
+
+TEST_CASE("headline: Δaccuracy with its Welch CI, speedup, budget; then the seeds needed") {
+  Comparison c = testing::small_comparison();
+  Pair& p = c.pairs[0];
+  p.difference = stats::DifferenceInterval{2, 2, 0.03, 2.0, -0.0012, 0.0612, false, true};
+  p.seeds_needed = 7;
+  auto lines = pair_headline(p);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] ==
+        "SD linear p_L = 0.5 − ResNet (p_L = 1): Δaccuracy +3.00 pp [95% CI -0.12, +6.12] "
+        "(Welch, n = 2 vs 2; n < 3: interval uninformative); speedup 1.25×; budget 500 epochs, "
+        "batch 128, training set: the whole split.");
+  CHECK(lines[1] ==
+        "A difference of 3.00 points would need ≈ 7 seeds per arm (80% power, α 0.05, from the "
+        "observed spread).");
+
+  // An arm still rising at the end says so, naming the test's p; a 1-epoch budget on a subset.
+  stats::SlopeTest rising;
+  rising.p_value = 0.0123;
+  rising.still_improving = true;
+  p.sd.end_slope = rising;
+  stats::SlopeTest flat;
+  flat.p_value = 0.4;
+  p.base.end_slope = flat;
+  c.arms[1].config.train.epochs = 1;
+  c.arms[1].config.data.train_subset = 600;
+  c.arms[1].config.data.validation = 100;
+  p.seeds_needed.reset();
+  lines = pair_headline(p);
+  CHECK_THAT(lines[0], Catch::Contains("budget 1 epoch, batch 128, training set: first 600 "
+                                       "examples less 100 for validation. Still improving at "
+                                       "the end of training: SD linear p_L = 0.5 (slope p = "
+                                       "0.0123); the difference may change with a longer "
+                                       "budget."));
+  CHECK_THAT(lines[0], !Catch::Contains("ResNet (p_L = 1) (slope"));
+  CHECK_THAT(lines[1], Catch::Contains("more than 10000 seeds per arm"));
+  CHECK_THAT(headline_note(c), Catch::Contains("last 25% of its evaluations"));
+}
+
+TEST_CASE("headline without an interval says why") {
+  Comparison c = testing::small_comparison();
+  const auto lines = pair_headline(c.pairs[0]);
+  REQUIRE(lines.size() == 1);  // no difference interval: no power line either
+  CHECK_THAT(lines[0], Catch::Contains("Δaccuracy +3.00 pp (no interval: fewer than 2 seeds or "
+                                       "no spread)"));
+}
+
+TEST_CASE("smoothing warning names the requested and the clipped width") {
+  Comparison c = testing::small_comparison();
+  CHECK(smoothing_warning(c).empty());
+  c.smoothing = {{stats::SmoothKind::kEwma, 20}, {stats::SmoothKind::kEwma, 1}, 4, true};
+  CHECK(smoothing_warning(c) ==
+        "Smoothing clipped: ewma:20 is wider than a quarter of the shortest run (4 "
+        "evaluations); the report uses ewma:1.");
+}
+
+TEST_CASE("accuracy CI cells flag clipping and fewer than 3 seeds") {
+  Comparison c = testing::small_comparison();
+  c.pairs[0].sd.few_samples = true;
+  c.pairs[0].sd.ci_clipped = true;
+  c.pairs[0].sd.ci_high = 1.0;
+  const Table t = report_tables(c, {})[0];
+  CHECK(t.rows[1][5] == "90.00 – 100.00 (clipped) (n=2: interval uninformative)");
+  CHECK(t.rows[0][5] == "88.00 – 92.00");
+}
+
+TEST_CASE("by drop mode: the modes side by side at equal other settings") {
+  Comparison c = testing::small_comparison();
+  Arm sample = c.arms[1];
+  sample.label = "SD linear p_L = 0.5, sample mode";
+  sample.config.sd.mode = DropMode::kSample;
+  c.arms.push_back(sample);  // may move the arms: the pairs are pointed at them again below
+  c.pairs[0].baseline = &c.arms[0];
+  c.pairs[0].stochastic = &c.arms[1];
+  Pair other = c.pairs[0];
+  other.stochastic = &c.arms[2];
+  other.sd.accuracy_mean = 0.95;
+  other.sd.step_ms = 90;
+  c.pairs.push_back(other);
+  const auto tables = report_tables(c, {});
+  const Table& t = table_named(tables, "modes");
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0] == Row{"ResNet-20", "linear, p_L = 0.5", "batch", "2", "93.00 [90.00 – 96.00]",
+                         "2.000", "1.000", "80.00"});
+  CHECK(t.rows[1] == Row{"ResNet-20", "linear, p_L = 0.5", "sample", "2", "95.00 [90.00 – 96.00]",
+                         "2.000", "1.000", "90.00"});
 }

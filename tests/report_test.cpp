@@ -90,7 +90,7 @@ std::string read(const std::string& path) {
 TEST_CASE("the comparison finds the direction and size of each effect", "[report]") {
   auto store = generated("noise", "two arms");
   ReportOptions options;
-  options.window = 20;
+  options.smoothing = {stats::SmoothKind::kBox, 20};
   auto c = compare(*store, options);
   REQUIRE(c.ok());
   REQUIRE(c->pairs.size() == 1);
@@ -116,6 +116,39 @@ TEST_CASE("the comparison finds the direction and size of each effect", "[report
   // Time: 100 ms vs 75 ms per step.
   CHECK(*p.realized_speedup == Approx(100.0 / 75.0));
   CHECK(*p.theoretical_speedup > 1.2);
+  // The difference's Welch interval holds it and excludes 0; so clear a difference needs
+  // few seeds; the curves saturate by iteration 300 (e^-6): neither is still improving.
+  REQUIRE(p.difference);
+  CHECK(p.difference->low > 0);
+  CHECK(p.difference->low < 0.0302);
+  CHECK(p.difference->high > 0.0302);
+  REQUIRE(p.seeds_needed);
+  CHECK(*p.seeds_needed <= 3);
+  REQUIRE(p.sd.end_slope);
+  CHECK_FALSE(p.sd.end_slope->still_improving);
+  CHECK_FALSE(c->smoothing.clipped);
+  CHECK(c->smoothing.shortest_run == kIterations);
+}
+
+TEST_CASE("a smoothing wider than a quarter of the runs is clipped, and the report says so",
+          "[report]") {
+  auto store = generated("short", "two arms");
+  ReportOptions options;
+  options.smoothing = {stats::SmoothKind::kEwma, 150};
+  auto c = compare(*store, options);
+  REQUIRE(c.ok());
+  CHECK(c->smoothing.clipped);
+  CHECK(c->smoothing.requested.width == 150);
+  CHECK(c->smoothing.used.width == kIterations / 4);
+  CHECK(c->smoothing.used.kind == stats::SmoothKind::kEwma);
+  stodepth::testing::TempDir dir;
+  auto files = write_report(*c, options, dir.file("short.html"));
+  REQUIRE(files.ok());
+  const std::string warning =
+      "Smoothing clipped: ewma:150 is wider than a quarter of the shortest run (400 "
+      "evaluations); the report uses ewma:100.";
+  CHECK(read(files->html).find(warning) != std::string::npos);
+  CHECK(read(files->markdown).find("**Warning**: " + warning) != std::string::npos);
 }
 
 TEST_CASE("the report has every section, and text from the database is escaped", "[report]") {
@@ -189,10 +222,10 @@ TEST_CASE("runs that differ in a setting without a column are not pooled", "[rep
 TEST_CASE("a window of zero is refused, not a crash", "[report]") {
   auto store = generated("w", "");
   ReportOptions options;
-  options.window = 0;
+  options.smoothing.width = 0;
   auto c = compare(*store, options);
   REQUIRE_FALSE(c.ok());
-  CHECK_THAT(c.error().message, Catch::StartsWith("--window"));
+  CHECK_THAT(c.error().message, Catch::StartsWith("--smooth"));
 }
 
 TEST_CASE("a sweep name not in the database is refused with a hint", "[report]") {

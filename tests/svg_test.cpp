@@ -384,3 +384,26 @@ TEST_CASE("render: large and small tick values are labelled compactly") {
   CHECK(out.find(">2e-5</text>") != std::string::npos);
   CHECK(out.find("e-05") == std::string::npos);
 }
+
+TEST_CASE(
+    "heatmap: cells shaded by value with their text, escaped, well-formed; empty without data") {
+  svg::Heatmap h;
+  h.title = "error <%>";
+  h.x_label = "p_L";
+  h.y_label = "depth";
+  h.columns = {"0.5", "1"};
+  h.rows = {"110", "20"};
+  h.values = {{7.5, 9.0}, {6.0, std::nullopt}};
+  h.cell_text = {{"7.50", "9.00"}, {"6.00", ""}};
+  const std::string out = svg::render(h);
+  CHECK(stodepth::testing::xml_error(out).empty());
+  CHECK_THAT(out, Catch::Contains("error &lt;%&gt;"));
+  for (const char* text : {">7.50<", ">9.00<", ">6.00<", ">110<", ">20<", ">0.5<", ">p_L<"})
+    CHECK_THAT(out, Catch::Contains(text));
+  // Lowest value lightest, highest darkest; the empty cell is white.
+  CHECK_THAT(out, Catch::Contains("fill=\"#f7fbff\""));
+  CHECK_THAT(out, Catch::Contains("fill=\"#08519c\""));
+  CHECK(count(out, "<rect") == 5);  // background + 4 cells
+  h.values = {{std::nullopt, std::nullopt}, {NAN, std::nullopt}};
+  CHECK(svg::render(h).empty());
+}

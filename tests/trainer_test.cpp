@@ -171,6 +171,7 @@ TEST_CASE("a held-out validation set is evaluated with the test set at every epo
   REQUIRE(train(c, synthetic(), without).ok());
   REQUIRE(without.evals.size() == 2);
   CHECK_FALSE(without.evals[0].validation_accuracy);
+}
 
 TEST_CASE("the trainer's losses are bit-identical to a hand-written loop in either mode",
           "[train][sample]") {

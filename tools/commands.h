@@ -11,6 +11,7 @@ int run_bench(int argc, char** argv);
 int run_launch(int argc, char** argv);
 int run_query(int argc, char** argv);
 int run_report(int argc, char** argv);
+int run_equivalence(int argc, char** argv);
 int run_merge(int argc, char** argv);
 int run_status(int argc, char** argv);
 int run_run_task(int argc, char** argv);

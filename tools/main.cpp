@@ -25,6 +25,8 @@ constexpr Subcommand kSubcommands[] = {
     {"launch", "run or resume a sweep into the results database", run_launch},
     {"query", "query the results database: runs, curves, summaries, SQL", run_query},
     {"report", "write the ResNet vs stochastic-depth comparison report of a sweep", run_report},
+    {"equivalence", "test whether two sets of accuracies are equal within a margin (TOST)",
+     run_equivalence},
     {"bench", "measure training throughput and the stochastic-depth speedup", run_bench},
     {"status", "show where each job of a sweep is (Slurm state, iteration, merged), with an ETA",
      run_status},

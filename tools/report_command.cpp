@@ -1,10 +1,11 @@
 // `stodepth report`: the ResNet vs stochastic-depth comparison of a sweep, from the database.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <filesystem>
 
-#include <fmt/format.h>
-#include <CLI/CLI.hpp>
-
 #include "results/report/report.h"
+#include "results/stats/smoothing.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
 
@@ -20,13 +21,32 @@ int run_report(int argc, char** argv) {
   app.add_option("-o,--output", output,
                  "Output file (default: out/reports/SWEEP.html, or .md with --format md); "
                  "the other formats are written beside it");
-  app.add_option("--window", options.window, "Moving-average window, in evaluations")
+  std::string smooth = results::stats::to_string(options.smoothing);
+  size_t window = 0;
+  app.add_option("--smooth", smooth,
+                 "Smoothing of the test-accuracy curves, widths in evaluations: box:W (trailing "
+                 "mean of W) or ewma:SPAN (exponential mean, alpha = 2/(SPAN + 1), as pandas "
+                 "ewm(span)). Default box:20: every point of a known window weighs the same, so "
+                 "the band and the residual tests cover exactly W evaluations; ewma:20 is the "
+                 "batchflow notebook's. Capped at a quarter of the shortest run, with a warning")
       ->capture_default_str();
+  app.add_option("--window", window, "Same as --smooth box:W (kept for compatibility)");
   app.add_option("--tail", options.tail,
                  "Fraction of training (at its end) for the within-run variance")
       ->capture_default_str();
   app.add_option("--format", format, "html | md: which file -o names")->capture_default_str();
   if (auto exit = parse_flags(app, argc, argv, "report")) return *exit;
+  if (window > 0 && app.count("--smooth") > 0) {
+    fmt::print(stderr, "stodepth report: --window and --smooth: give one (--window W is box:W)\n");
+    return kExitBadInput;
+  }
+  if (app.count("--window") > 0) smooth = fmt::format("box:{}", window);
+  auto smoothing = results::stats::parse_smoothing(smooth);
+  if (!smoothing) {
+    fmt::print(stderr, "stodepth report: {}\n", smoothing.error().message);
+    return kExitBadInput;
+  }
+  options.smoothing = *smoothing;
   if (format != "html" && format != "md") {
     fmt::print(stderr, "stodepth report: --format: unknown '{}' (one of: html, md)\n", format);
     return kExitBadInput;

@@ -11,21 +11,39 @@
 #include <vector>
 
 #include "model/records.h"
+#include "results/stats/intervals.h"
+#include "results/stats/smoothing.h"
+#include "results/stats/trend.h"
 #include "results/store/store.h"
 
 namespace stodepth::results {
 
 struct ReportOptions {
   std::optional<std::string> sweep;  // default: the sweep created last
-  size_t window = 20;                // moving-average window, in evaluations
-  double tail = 0.25;                // fraction of training for the within-run variance
+  // Of the test-accuracy curves, widths in evaluations: box:20 by default (see report_command).
+  stats::Smoothing smoothing{stats::SmoothKind::kBox, 20};
+  double tail = 0.25;  // fraction of training for the within-run variance and the end slope
 };
+
+// The smoothing the report used: the requested one, capped at a quarter of the shortest
+// done run (stats::clip_to_run); `clipped` puts a warning in the report.
+struct SmoothingUsed {
+  stats::Smoothing requested, used;
+  size_t shortest_run = 0;  // evaluations of the shortest done run (0: none done)
+  bool clipped = false;
+};
+
+// Accuracies are fractions: confidence intervals are clipped to this range.
+inline constexpr stats::ValueRange kAccuracyRange{0, 1};
 
 // One arm: the runs of one configuration across seeds.
 struct Arm {
   std::string label;         // e.g. "SD linear p_L = 0.5" (arm_label in pairing.h)
   TrainConfig config;        // the first run's (seed aside, all runs share it)
   std::vector<RunRow> runs;  // every run, whatever its state
+  // The done runs, the first of each seed: plain runs of several survival rules or drop
+  // modes with one seed train the same network on the same data (nothing is dropped), so
+  // they are one sample, not several — counting them twice would narrow every interval.
   std::vector<const RunRow*> done() const;
 };
 
@@ -33,7 +51,12 @@ struct Arm {
 struct ArmStats {
   size_t n = 0;  // done runs (seeds)
   std::optional<double> accuracy_mean, accuracy_std, ci_low, ci_high, best;
-  std::optional<double> within_run_std;  // mean over seeds of the tail residual std
+  bool ci_clipped = false;   // the t interval reached past [0, 1] (stats::bounded_mean_ci)
+  bool few_samples = false;  // n < 3: the interval is uninformative
+  // Mean over seeds of the tail's noise, std of first differences / √2 (stats::noise_stddev).
+  std::optional<double> within_run_std;
+  // The end of training: OLS slope of the seed-averaged test accuracy over the last `tail`.
+  std::optional<stats::SlopeTest> end_slope;
   std::optional<double> step_ms, wall_seconds, images_per_second;
   std::optional<double> mean_active, expected_active;
 };
@@ -46,6 +69,10 @@ struct Pair {
   const Arm* stochastic = nullptr;
   ArmStats base, sd;
   std::optional<double> welch_p;                     // final accuracy, SD vs baseline
+  std::optional<stats::DifferenceInterval> difference;  // SD − ResNet final accuracy, 95 %
+  // Seeds per arm for 80 % power at α 0.05 to detect the observed difference, from the
+  // observed spreads (stats::seeds_needed); nullopt: no difference, no spread, or > 10000.
+  std::optional<size_t> seeds_needed;
   std::optional<double> within_ratio, across_ratio;  // SD std / ResNet std
   std::optional<double> brown_forsythe_p, f_within_p, f_across_p;
   std::optional<double> realized_speedup, theoretical_speedup;
@@ -75,6 +102,8 @@ struct Comparison {
   bool complete = true;                     // every run done, failed or diverged
   std::map<std::string, RunSeries> series;  // by run key, every run of the arms
   std::vector<MachineGroup> machines;  // what the runs trained on (machines.h)
+  SmoothingUsed smoothing;
+  double tail = 0.25;  // ReportOptions::tail the statistics used
 };
 
 }  // namespace stodepth::results

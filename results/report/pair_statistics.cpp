@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <span>
 
 #include "model/flops.h"
+#include "results/stats/intervals.h"
+#include "results/stats/power.h"
+#include "results/stats/smoothing.h"
 #include "results/stats/stats.h"
+#include "results/stats/trend.h"
 
 namespace stodepth::results {
 namespace {
@@ -23,6 +28,27 @@ std::optional<double> ratio(std::optional<double> a, std::optional<double> b) {
   return *a / *b;
 }
 
+// The tail of each seed's curve, averaged across seeds by evaluation index (the arm's runs
+// share their evaluation schedule; a longer run's extra evaluations are left out), then the
+// slope test of its last `tail` fraction. Averaging, not pooling: seed-to-seed offsets would
+// otherwise count as noise around the line.
+std::optional<stats::SlopeTest> end_slope(const std::vector<const RunRow*>& done,
+                                          const std::map<std::string, RunSeries>& series,
+                                          double tail) {
+  if (done.empty()) return std::nullopt;
+  size_t shortest = SIZE_MAX;
+  for (const RunRow* r : done)
+    shortest = std::min(shortest, series.at(r->key).test_accuracy.size());
+  std::vector<double> mean(shortest, 0.0);
+  for (const RunRow* r : done) {
+    const auto& acc = series.at(r->key).test_accuracy;
+    for (size_t i = 0; i < shortest; ++i) mean[i] += acc[i] / double(done.size());
+  }
+  const auto& iterations = series.at(done.front()->key).eval_iterations;
+  if (iterations.size() < shortest) return std::nullopt;
+  return stats::slope_test(std::span(iterations).first(shortest), mean, tail);
+}
+
 // The arm's statistics; appends the thinned tail residuals of its runs to `tail_residuals`.
 ArmStats arm_stats(const Arm& arm, const std::map<std::string, RunSeries>& series,
                    const ReportOptions& options, std::vector<double>* tail_residuals) {
@@ -33,22 +59,28 @@ ArmStats arm_stats(const Arm& arm, const std::map<std::string, RunSeries>& serie
   if (auto s = stats::summarize(accuracy)) a.accuracy_std = s->stddev;
   a.accuracy_mean = mean_of(accuracy);
   if (!accuracy.empty()) a.best = *std::max_element(accuracy.begin(), accuracy.end());
-  if (auto ci = stats::mean_ci(accuracy)) a.ci_low = ci->first, a.ci_high = ci->second;
+  if (auto ci = stats::bounded_mean_ci(accuracy, kAccuracyRange)) {
+    a.ci_low = ci->low, a.ci_high = ci->high;
+    a.ci_clipped = ci->clipped;
+  }
+  a.few_samples = accuracy.size() < 3;
+  const size_t width = options.smoothing.width;
   std::vector<double> within;
   for (const RunRow* r : done) {
     const auto& acc = series.at(r->key).test_accuracy;
-    if (auto sd = stats::tail_residual_stddev(acc, options.window, options.tail))
-      within.push_back(*sd);
-    // The residuals feed the equal-variance tests. Neighbouring residuals share most of
-    // their moving-average window, so only every window-th one is taken: roughly
-    // independent samples, not thousands of correlated ones that would make any
-    // difference look significant.
-    const auto ma = stats::moving_average(acc, options.window);
     const size_t tail = size_t(std::lround(options.tail * double(acc.size())));
-    for (size_t i = acc.size() - std::min(tail, acc.size()); i < acc.size(); i += options.window)
-      tail_residuals->push_back(acc[i] - ma[i]);
+    const size_t first = acc.size() - std::min(tail, acc.size());
+    if (auto sd = stats::noise_stddev(std::span(acc).subspan(first))) within.push_back(*sd);
+    // The residuals around the smoothed curve feed the equal-variance tests. Neighbouring
+    // residuals share most of their smoothing window, so only every width-th one is taken:
+    // roughly independent samples, not thousands of correlated ones that would make any
+    // difference look significant.
+    const auto smoothed = stats::smooth(acc, options.smoothing);
+    for (size_t i = first; i < acc.size(); i += width)
+      tail_residuals->push_back(acc[i] - smoothed[i]);
   }
   a.within_run_std = mean_of(within);
+  a.end_slope = end_slope(done, series, options.tail);
   a.step_ms = mean_of(values(done, &RunRow::mean_step_ms));
   a.wall_seconds = mean_of(values(done, &RunRow::wall_seconds));
   a.images_per_second = mean_of(values(done, &RunRow::images_per_second));
@@ -75,6 +107,10 @@ void add_statistics(Pair& p, const std::map<std::string, RunSeries>& series,
   const auto base_acc = values(p.baseline->done(), &RunRow::final_test_accuracy);
   const auto sd_acc = values(sd_arm.done(), &RunRow::final_test_accuracy);
   if (auto t = stats::welch_t_test(sd_acc, base_acc)) p.welch_p = t->p_value;
+  p.difference = stats::welch_difference_ci(sd_acc, base_acc, kAccuracyRange);
+  if (p.difference && p.sd.accuracy_std && p.base.accuracy_std)
+    p.seeds_needed =
+        stats::seeds_needed(p.difference->estimate, *p.sd.accuracy_std, *p.base.accuracy_std);
   if (auto f = stats::f_test_equal_variance(sd_acc, base_acc)) p.f_across_p = f->p_value;
   if (auto f = stats::f_test_equal_variance(sd_residuals, base_residuals))
     p.f_within_p = f->p_value;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 
 #include "results/store/config_json.h"
 
@@ -15,7 +16,8 @@ std::string pair_key(const RunRow& r) { return settings_key(r.config_json, true)
 std::string arm_key(const RunRow& r) {
   const TrainConfig& c = r.config;
   return is_baseline(c) ? pair_key(r) + "|plain"
-                        : fmt::format("{}|{}|{}", pair_key(r), to_string(c.sd.rule), c.sd.p_L);
+                        : fmt::format("{}|{}|{}|{}", pair_key(r), to_string(c.sd.rule), c.sd.p_L,
+                                      to_string(c.sd.mode));
 }
 
 // The main parameters, for headings.
@@ -44,18 +46,22 @@ void set_short_titles(std::vector<Pair>& pairs) {
 
 bool is_baseline(const TrainConfig& config) { return config.sd.p_L >= 1.0; }
 
-std::string arm_label(const TrainConfig& config) {
-  return is_baseline(config)
-             ? "ResNet (p_L = 1)"
-             : fmt::format("SD {} p_L = {}", to_string(config.sd.rule), config.sd.p_L);
+std::string arm_label(const TrainConfig& config, bool with_mode) {
+  if (is_baseline(config)) return "ResNet (p_L = 1)";
+  std::string label = fmt::format("SD {} p_L = {}", to_string(config.sd.rule), config.sd.p_L);
+  if (with_mode) label += fmt::format(", {} mode", to_string(config.sd.mode));
+  return label;
 }
 
 std::vector<Arm> group_into_arms(const std::vector<RunRow>& runs) {
+  std::set<DropMode> modes;  // of the stochastic runs: plain ResNets drop nothing
+  for (const RunRow& r : runs)
+    if (!is_baseline(r.config)) modes.insert(r.config.sd.mode);
   std::vector<Arm> arms;
   std::map<std::string, size_t> arm_index;
   for (const RunRow& r : runs) {
     auto [it, inserted] = arm_index.try_emplace(arm_key(r), arms.size());
-    if (inserted) arms.push_back({arm_label(r.config), r.config, {}});
+    if (inserted) arms.push_back({arm_label(r.config, modes.size() > 1), r.config, {}});
     arms[it->second].runs.push_back(r);
   }
   return arms;

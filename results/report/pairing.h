@@ -13,10 +13,12 @@ namespace stodepth::results {
 // p_L = 1: every block always survives, a plain ResNet whatever the survival rule.
 bool is_baseline(const TrainConfig& config);
 
-// "ResNet (p_L = 1)" or e.g. "SD linear p_L = 0.5".
-std::string arm_label(const TrainConfig& config);
+// "ResNet (p_L = 1)" or e.g. "SD linear p_L = 0.5", with ", sample mode" if `with_mode`.
+std::string arm_label(const TrainConfig& config, bool with_mode = false);
 
-// Runs in arms, arms in the order their first run comes; plain runs of any rule share one.
+// Runs in arms, arms in the order their first run comes; plain runs of any rule or drop mode
+// share one. Stochastic arms differ by rule, p_L and mode; labels name the mode when the
+// sweep's stochastic runs use more than one.
 std::vector<Arm> group_into_arms(const std::vector<RunRow>& runs);
 
 // One Pair per stochastic arm that has a baseline, in arm order, with its titles; the

@@ -56,7 +56,8 @@ std::string table_html(const Table& t) {
 
 std::string figures_html(const std::vector<Figure>& figures) {
   std::string out;
-  for (const Figure& f : figures) out += html::figure(svg::render(f.chart), f.caption);
+  for (const Figure& f : figures)
+    out += html::figure(f.heatmap ? svg::render(*f.heatmap) : svg::render(f.chart), f.caption);
   return out;
 }
 
@@ -69,15 +70,37 @@ std::string render_html(const Comparison& c, const std::vector<Table>& tables,
     body +=
         "<p>No stochastic-depth configuration has a plain baseline (p_L = 1) with the "
         "same other parameters in this sweep, so there is nothing to compare yet.</p>";
+  if (const std::string warning = smoothing_warning(c); !warning.empty())
+    body += "<p class=\"warning\"><strong>Warning:</strong> " + html::escape(warning) + "</p>";
+  if (!c.pairs.empty()) {
+    std::string items;
+    for (const Pair& p : c.pairs) {
+      const auto lines = pair_headline(p);
+      items += "<li><strong>" + html::escape(p.short_title) +
+               "</strong>: " + html::escape(lines.front());
+      if (lines.size() > 1) {
+        items += "<ul>";
+        for (size_t i = 1; i < lines.size(); ++i)
+          items += "<li>" + html::escape(lines[i]) + "</li>";
+        items += "</ul>";
+      }
+      items += "</li>";
+    }
+    body += html::section("Headlines",
+                          "<p>" + html::escape(headline_note(c)) + "</p><ul>" + items + "</ul>");
+  }
   for (const Table& t : tables) body += table_html(t);
   for (const Pair& p : c.pairs)
     body += html::section(
         fmt::format("{}: {} vs {}", p.short_title, p.stochastic->label, p.baseline->label),
-        "<p>" + html::escape(p.title) + "</p>" + figures_html(pair_figures(c, p, options.window)));
+        "<p>" + html::escape(p.title) + "</p>" +
+            figures_html(pair_figures(c, p, c.smoothing.used)));
   if (const auto survival = survival_figures(c); !survival.empty())
     body += html::section("Survival probability", figures_html(survival));
   if (const auto depth = depth_figures(c); !depth.empty())
     body += html::section("Depth", figures_html(depth));
+  if (const auto grid = depth_survival_figures(c); !grid.empty())
+    body += html::section("Test error over depth and p_L", figures_html(grid));
   return html::page(report_title(c), body);
 }
 

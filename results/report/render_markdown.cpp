@@ -41,6 +41,17 @@ std::string render_markdown(const Comparison& c, const std::vector<Table>& table
   if (!c.complete) out += "**Incomplete sweep**: statistics use the done runs only.\n\n";
   for (const auto& [state, n] : c.status_counts) out += fmt::format("- {} runs {}\n", n, state);
   out += "\n";
+  if (const std::string warning = smoothing_warning(c); !warning.empty())
+    out += fmt::format("**Warning**: {}\n\n", warning);
+  if (!c.pairs.empty()) {
+    out += fmt::format("## Headlines\n\n{}\n\n", headline_note(c));
+    for (const Pair& p : c.pairs) {
+      const auto lines = pair_headline(p);
+      out += fmt::format("- **{}**: {}\n", markdown_cell(p.short_title), lines.front());
+      for (size_t i = 1; i < lines.size(); ++i) out += fmt::format("  - {}\n", lines[i]);
+    }
+    out += "\n";
+  }
   for (const Table& t : tables) out += table_markdown(t);
   return out;
 }

@@ -2,17 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "results/report/machines.h"
 #include "results/report/pair_statistics.h"
 #include "results/report/pairing.h"
 #include "results/report/read_sweep.h"
 #include "results/report/render_csv.h"
 #include "results/report/render_html.h"
 #include "results/report/render_markdown.h"
-#include "results/report/machines.h"
 #include "results/report/report_tables.h"
 
 namespace stodepth::results {
@@ -27,6 +28,25 @@ void count_states(const std::vector<RunRow>& runs, Comparison& c) {
                   r.state == RunState::kDiverged;
   }
   for (const auto& [state, n] : counts) c.status_counts.emplace_back(state, n);
+}
+
+// The requested smoothing, capped at a quarter of the shortest done run's evaluations.
+SmoothingUsed smoothing_for(const std::vector<Arm>& arms,
+                            const std::map<std::string, RunSeries>& series,
+                            const stats::Smoothing& requested) {
+  SmoothingUsed s{requested, requested, 0, false};
+  bool any = false;
+  for (const Arm& arm : arms)
+    for (const RunRow* r : arm.done()) {
+      const size_t n = series.at(r->key).test_accuracy.size();
+      s.shortest_run = any ? std::min(s.shortest_run, n) : n;
+      any = true;
+    }
+  if (!any) return s;
+  const auto clipped = stats::clip_to_run(requested, s.shortest_run);
+  s.used = clipped.smoothing;
+  s.clipped = clipped.clipped;
+  return s;
 }
 
 Status write_file(const std::string& path, const std::string& text) {
@@ -44,7 +64,8 @@ Status write_file(const std::string& path, const std::string& text) {
 }  // namespace
 
 Result<Comparison> compare(Store& store, const ReportOptions& options) {
-  if (options.window < 1) return bad_input("--window: must be >= 1 evaluation");
+  if (options.smoothing.width < 1)
+    return bad_input("--smooth: the width must be >= 1 evaluation (e.g. box:20 or ewma:20)");
   if (!(options.tail > 0 && options.tail <= 1)) return bad_input("--tail: must be in (0, 1]");
   auto data = read_sweep(store, options.sweep);
   if (!data) return data.error();
@@ -53,7 +74,11 @@ Result<Comparison> compare(Store& store, const ReportOptions& options) {
   count_states(data->runs, c);
   c.arms = group_into_arms(data->runs);
   c.pairs = pair_arms(c.arms);
-  for (Pair& p : c.pairs) add_statistics(p, data->series, options);
+  c.smoothing = smoothing_for(c.arms, data->series, options.smoothing);
+  c.tail = options.tail;
+  ReportOptions used = options;
+  used.smoothing = c.smoothing.used;
+  for (Pair& p : c.pairs) add_statistics(p, data->series, used);
   c.series = std::move(data->series);
   c.machines = machine_groups(c.arms);
   return c;

@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <map>
 #include <tuple>
 
 #include "results/report/html.h"
 #include "results/report/pair_statistics.h"
+#include "results/stats/power.h"
+#include "results/stats/smoothing.h"
 
 namespace stodepth::results {
 namespace {
@@ -27,13 +30,23 @@ std::string p_value(std::optional<double> p) {
   return *p < 1e-4 ? "<0.0001" : fmt::format("{:.4f}", *p);
 }
 
+// "92.10 – 94.30", flagged when clipped to the range or from fewer than 3 seeds.
+std::string ci_cell(const ArmStats& s) {
+  std::string cell = "–";
+  if (s.ci_low) cell = fmt::format("{:.2f} – {:.2f}", 100 * *s.ci_low, 100 * *s.ci_high);
+  if (s.ci_low && s.ci_clipped) cell += " (clipped)";
+  if (s.n > 0 && s.few_samples) cell += fmt::format(" (n={}: interval uninformative)", s.n);
+  return cell;
+}
+
 Table accuracy_table(const Comparison& c) {
   Table t{
       "accuracy",
       "Accuracy",
-      "Final test accuracy over seeds (done runs): mean, sample std, Student-t 95% CI, best; "
-      "error = 100 − accuracy, the paper's framing. Welch's t-test compares each "
-      "stochastic-depth arm with its baseline.",
+      "Final test accuracy over seeds (done runs): mean, sample std, Student-t 95% CI "
+      "intersected with [0, 100] % (marked \"clipped\" where it reached past; with n = 2, "
+      "t = 12.7 makes it uninformative), best; error = 100 − accuracy, the paper's framing. "
+      "Welch's t-test compares each stochastic-depth arm with its baseline.",
       {"pair", "arm", "n", "accuracy %", "std (pp)", "95% CI %", "best %", "error %", "Welch p"},
       {},
       {false, false, true, true, true, false, true, true, true}};
@@ -42,11 +55,9 @@ Table accuracy_table(const Comparison& c) {
                                         std::tuple{p.stochastic, &p.sd, p.welch_p}}) {
       std::optional<double> err;
       if (s->accuracy_mean) err = 1 - *s->accuracy_mean;
-      t.rows.push_back(
-          {p.short_title, arm->label, std::to_string(s->n), percent(s->accuracy_mean),
-           percent(s->accuracy_std),
-           s->ci_low ? fmt::format("{:.2f} – {:.2f}", 100 * *s->ci_low, 100 * *s->ci_high) : "–",
-           percent(s->best), percent(err), arm == p.baseline ? "" : p_value(welch)});
+      t.rows.push_back({p.short_title, arm->label, std::to_string(s->n), percent(s->accuracy_mean),
+                        percent(s->accuracy_std), ci_cell(*s), percent(s->best), percent(err),
+                        arm == p.baseline ? "" : p_value(welch)});
     }
   return t;
 }
@@ -54,14 +65,15 @@ Table accuracy_table(const Comparison& c) {
 Table variance_table(const Comparison& c, const ReportOptions& o) {
   Table t{"variance",
           "Variance",
-          fmt::format("Within-run: std of the test-batch accuracy around its moving average "
-                      "(window {}) over the last {:.0f}% of training, mean over seeds. "
-                      "Across seeds: std of the final accuracy. Ratios are SD / ResNet. "
-                      "Brown–Forsythe (BF) and F test equal variance of the within-run residuals "
-                      "(every window-th, pooled over seeds, so that samples are roughly "
-                      "independent); F also of the final accuracies across seeds "
-                      "(p small: the variances differ).",
-                      o.window, 100 * o.tail),
+          fmt::format("Within-run: noise of the test-batch accuracy over the last {:.0f}% of "
+                      "training, as the std of first differences / √2 (Rice 1984: "
+                      "√(Σ (x_i − x_(i−1))² / (2 (n − 1)))), which cancels a smooth trend, mean "
+                      "over seeds. Across seeds: std of the final accuracy. Ratios are SD / "
+                      "ResNet. Brown–Forsythe (BF) and F test equal variance of the residuals "
+                      "around the smoothed curve ({}; every {}-th, pooled over seeds, so that "
+                      "samples are roughly independent); F also of the final accuracies across "
+                      "seeds (p small: the variances differ).",
+                      100 * o.tail, stats::to_string(c.smoothing.used), c.smoothing.used.width),
           {"pair", "arm", "within-run std (pp)", "ratio", "across-seed std (pp)", "ratio", "BF p",
            "F p within", "F p seeds"},
           {},
@@ -127,14 +139,129 @@ Table grouped_table(const Comparison& c, const std::string& what,
   return t;
 }
 
+// Stochastic-depth arms that differ only in stochastic_depth.mode, side by side: pairs with
+// the same baseline, rule and p_L. No rows unless some such group has two modes or more.
+Table drop_mode_table(const Comparison& c) {
+  Table t{"modes",
+          "By drop mode",
+          "Stochastic-depth arms at equal other settings, one row per stochastic_depth.mode "
+          "(batch: one drop decision per block per mini-batch; sample: per example). Accuracy: "
+          "mean [Student-t 95% CI clipped to [0, 100] %]; across-seed std of the final "
+          "accuracy; within-run noise as in Variance; step time as in Training time.",
+          {"pair", "rule, p_L", "mode", "n", "accuracy % [95% CI]", "across-seed std (pp)",
+           "within-run std (pp)", "step ms"},
+          {},
+          {false, false, false, true, false, true, true, true}};
+  std::map<std::tuple<const Arm*, std::string, double>, std::vector<const Pair*>> groups;
+  for (const Pair& p : c.pairs) {
+    const auto& sd = p.stochastic->config.sd;
+    groups[{p.baseline, to_string(sd.rule), sd.p_L}].push_back(&p);
+  }
+  for (const auto& [key, pairs] : groups) {
+    if (pairs.size() < 2) continue;
+    for (const Pair* p : pairs) {
+      const ArmStats& s = p->sd;
+      std::string accuracy = percent(s.accuracy_mean);
+      if (s.ci_low) accuracy += " [" + ci_cell(s) + "]";
+      t.rows.push_back({p->short_title,
+                        fmt::format("{}, p_L = {}", std::get<1>(key), std::get<2>(key)),
+                        to_string(p->stochastic->config.sd.mode), std::to_string(s.n), accuracy,
+                        percent(s.accuracy_std, 3), percent(s.within_run_std, 3), num(s.step_ms)});
+    }
+  }
+  return t;
+}
+
 std::string schedule_of(const TrainConfig& c) { return to_string(c.train.lr.kind); }
 std::string shortcut_of(const TrainConfig& c) { return to_string(c.model.shortcut); }
 
 }  // namespace
 
 std::vector<Table> report_tables(const Comparison& c, const ReportOptions& options) {
-  return {accuracy_table(c), variance_table(c, options), timing_table(c),
-          grouped_table(c, "schedule", schedule_of), grouped_table(c, "shortcut", shortcut_of)};
+  return {accuracy_table(c),
+          variance_table(c, options),
+          timing_table(c),
+          drop_mode_table(c),
+          grouped_table(c, "schedule", schedule_of),
+          grouped_table(c, "shortcut", shortcut_of)};
+}
+
+namespace {
+
+// "500 epochs, batch 128, training set: whole split" with what is held out for validation.
+std::string budget(const TrainConfig& c) {
+  const auto count = [](int64_t n, const char* unit) {
+    return fmt::format("{} {}{}", n, unit, n == 1 ? "" : "s");
+  };
+  std::string b = c.train.iterations > 0 ? count(c.train.iterations, "iteration")
+                                         : count(c.train.epochs, "epoch");
+  b += fmt::format(", batch {}, training set: {}", c.train.batch,
+                   c.data.train_subset > 0 ? fmt::format("first {} examples", c.data.train_subset)
+                                           : std::string("the whole split"));
+  if (c.data.validation > 0) b += fmt::format(" less {} for validation", c.data.validation);
+  return b;
+}
+
+}  // namespace
+
+std::vector<std::string> pair_headline(const Pair& p) {
+  std::vector<std::string> lines;
+  std::string first = fmt::format("{} − {}: ", p.stochastic->label, p.baseline->label);
+  if (p.difference) {
+    first += fmt::format("Δaccuracy {:+.2f} pp [95% CI {:+.2f}, {:+.2f}] (Welch, n = {} vs {}{})",
+                         100 * p.difference->estimate, 100 * p.difference->low,
+                         100 * p.difference->high, p.sd.n, p.base.n,
+                         p.difference->few_samples ? "; n < 3: interval uninformative" : "");
+  } else if (p.sd.accuracy_mean && p.base.accuracy_mean) {
+    first += fmt::format("Δaccuracy {:+.2f} pp (no interval: fewer than 2 seeds or no spread)",
+                         100 * (*p.sd.accuracy_mean - *p.base.accuracy_mean));
+  } else {
+    first += "Δaccuracy – (no done runs in an arm)";
+  }
+  first +=
+      fmt::format("; speedup {}", p.realized_speedup ? fmt::format("{:.2f}×", *p.realized_speedup)
+                                                     : std::string("–"));
+  first += "; budget " + budget(p.stochastic->config) + ".";
+  std::vector<std::string> improving;
+  for (const auto& [arm, s] : {std::pair{p.baseline, &p.base}, std::pair{p.stochastic, &p.sd}})
+    if (s->end_slope && s->end_slope->still_improving)
+      improving.push_back(fmt::format("{} (slope p = {:.3g})", arm->label, s->end_slope->p_value));
+  if (!improving.empty())
+    first += fmt::format(
+        " Still improving at the end of training: {}; the difference may change with a longer "
+        "budget.",
+        fmt::join(improving, ", "));
+  lines.push_back(std::move(first));
+  if (p.difference && p.difference->estimate != 0) {
+    const double delta = 100 * std::abs(p.difference->estimate);
+    lines.push_back(
+        p.seeds_needed
+            ? fmt::format("A difference of {:.2f} points would need ≈ {} seeds per arm (80% "
+                          "power, α 0.05, from the observed spread).",
+                          delta, *p.seeds_needed)
+            : fmt::format("A difference of {:.2f} points would need more than {} seeds per arm "
+                          "(80% power, α 0.05, from the observed spread).",
+                          delta, stats::kMaxSeedsPerArm));
+  }
+  return lines;
+}
+
+std::string headline_note(const Comparison& c) {
+  return fmt::format(
+      "Δaccuracy: SD − ResNet mean final test accuracy, Welch 95% CI (clipped to ±100 pp). "
+      "Speedup: ResNet step time / SD step time. Still improving: the test accuracy averaged "
+      "across seeds (by evaluation) has an OLS slope against iteration over the last {:.0f}% "
+      "of its evaluations that a one-sided t test (n − 2 df) finds > 0 at p < 0.05.",
+      100 * c.tail);
+}
+
+std::string smoothing_warning(const Comparison& c) {
+  if (!c.smoothing.clipped) return "";
+  return fmt::format(
+      "Smoothing clipped: {} is wider than a quarter of the shortest run ({} evaluations); "
+      "the report uses {}.",
+      stats::to_string(c.smoothing.requested), c.smoothing.shortest_run,
+      stats::to_string(c.smoothing.used));
 }
 
 std::string report_title(const Comparison& c) {

@@ -19,9 +19,20 @@ struct Table {
   std::vector<bool> numeric;                   // per column: right-aligned
 };
 
-// Accuracy, variance, training time, by schedule, by shortcut; the last two have no rows
-// unless the sweep varies that setting.
+// Accuracy, variance, training time, by drop mode, by schedule, by shortcut; the last three
+// have no rows unless the sweep varies that setting.
 std::vector<Table> report_tables(const Comparison& comparison, const ReportOptions& options);
+
+// A pair's first lines: Δaccuracy with its 95% Welch CI, the speedup, the training budget,
+// and whether an arm is still improving at the end; then the seeds a test of that
+// difference would need.
+std::vector<std::string> pair_headline(const Pair& pair);
+
+// How the headline's numbers and "still improving" are computed.
+std::string headline_note(const Comparison& comparison);
+
+// The warning when the smoothing was clipped to a quarter of the shortest run, else "".
+std::string smoothing_warning(const Comparison& comparison);
 
 // The page's and the summary's title.
 std::string report_title(const Comparison& comparison);

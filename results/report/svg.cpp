@@ -729,4 +729,78 @@ std::string render(const Chart& chart) {
   return out + "</svg>\n";
 }
 
+std::string render(const Heatmap& h) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& row : h.values)
+    for (const auto& v : row)
+      if (v && std::isfinite(*v)) lo = std::min(lo, *v), hi = std::max(hi, *v);
+  if (!(lo <= hi)) return "";
+  constexpr double kCellWidth = 84, kCellHeight = 34;
+  double row_label_width = 0;
+  for (const auto& r : h.rows)
+    row_label_width = std::max(row_label_width, text_width(r, kTickFont));
+  const double left = kPad + (h.y_label.empty() ? 0 : kAxisLabelSpace) + row_label_width + 8;
+  const double top = kPad + (h.title.empty() ? 0 : kTitleFont + 8) + kTickFont + 8;
+  const double width = left + kCellWidth * double(h.columns.size()) + kPad;
+  const double bottom = top + kCellHeight * double(h.rows.size());
+  const double height = bottom + (h.x_label.empty() ? 0 : kAxisLabelSpace) + kPad;
+  std::string out = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
+      "viewBox=\"0 0 {0} {1}\" role=\"img\" aria-label=\"{2}\" font-family=\"{3}\">\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n",
+      num(width), num(height), escape(h.title), kFontFamily);
+  if (!h.title.empty())
+    out += fmt::format(
+        "<text x=\"{}\" y=\"{}\" font-size=\"{}\" font-weight=\"600\" fill=\"{}\">{}</text>\n",
+        num(kPad), num(kPad + kTitleFont - 2), kTitleFont, kTextColor, escape(h.title));
+  for (size_t j = 0; j < h.columns.size(); ++j)
+    out += fmt::format(
+        "<text x=\"{}\" y=\"{}\" font-size=\"{}\" text-anchor=\"middle\" fill=\"{}\">{}</text>\n",
+        num(left + kCellWidth * (double(j) + 0.5)), num(top - 6), kTickFont, kTextColor,
+        escape(h.columns[j]));
+  for (size_t i = 0; i < h.rows.size(); ++i) {
+    const double y = top + kCellHeight * double(i);
+    out += fmt::format(
+        "<text x=\"{}\" y=\"{}\" font-size=\"{}\" text-anchor=\"end\" fill=\"{}\">{}</text>\n",
+        num(left - 6), num(y + kCellHeight / 2 + 4), kTickFont, kTextColor, escape(h.rows[i]));
+    for (size_t j = 0; j < h.columns.size(); ++j) {
+      const double x = left + kCellWidth * double(j);
+      const auto v = i < h.values.size() && j < h.values[i].size() ? h.values[i][j] : std::nullopt;
+      if (!v || !std::isfinite(*v)) {
+        out += fmt::format(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fff\" stroke=\"{}\"/>\n",
+            num(x), num(y), num(kCellWidth), num(kCellHeight), kGridColor);
+        continue;
+      }
+      // Sequential blue scale from #f7fbff (lowest) to #08519c (highest).
+      const double f = hi > lo ? (*v - lo) / (hi - lo) : 0.5;
+      const auto channel = [&](int from, int to) {
+        return int(std::lround(from + f * (to - from)));
+      };
+      const std::string fill = fmt::format("#{:02x}{:02x}{:02x}", channel(0xf7, 0x08),
+                                           channel(0xfb, 0x51), channel(0xff, 0x9c));
+      out += fmt::format(
+          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"#fff\"/>\n",
+          num(x), num(y), num(kCellWidth), num(kCellHeight), fill);
+      const std::string text =
+          i < h.cell_text.size() && j < h.cell_text[i].size() ? h.cell_text[i][j] : "";
+      out += fmt::format(
+          "<text x=\"{}\" y=\"{}\" font-size=\"{}\" text-anchor=\"middle\" fill=\"{}\">{}</text>\n",
+          num(x + kCellWidth / 2), num(y + kCellHeight / 2 + 4), kLabelFont,
+          f > 0.55 ? "#fff" : std::string(kTextColor), escape(text));
+    }
+  }
+  if (!h.x_label.empty())
+    out += fmt::format(
+        "<text x=\"{}\" y=\"{}\" font-size=\"{}\" text-anchor=\"middle\" fill=\"{}\">{}</text>\n",
+        num((left + width - kPad) / 2), num(bottom + kAxisLabelSpace), kLabelFont, kTextColor,
+        escape(h.x_label));
+  if (!h.y_label.empty())
+    out += fmt::format(
+        "<text transform=\"translate({},{}) rotate(-90)\" font-size=\"{}\" text-anchor=\"middle\" "
+        "fill=\"{}\">{}</text>\n",
+        num(kPad + kLabelFont), num((top + bottom) / 2), kLabelFont, kTextColor, escape(h.y_label));
+  return out + "</svg>\n";
+}
+
 }  // namespace stodepth::results::svg

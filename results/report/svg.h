@@ -50,6 +50,19 @@ struct Chart {
 // breaks there. A chart with no finite point renders as "" so the caller can omit it.
 std::string render(const Chart& chart);
 
+// A grid of values over two categorical axes (the paper's Fig. 8: test error over depth ×
+// p_L), each cell shaded by its value (light: low, dark: high) with its text written in it.
+struct Heatmap {
+  std::string title, x_label, y_label;
+  std::vector<std::string> columns, rows;  // x categories left to right, y top to bottom
+  // values[row][column]; nullopt: no data (an empty, unshaded cell)
+  std::vector<std::vector<std::optional<double>>> values;
+  std::vector<std::vector<std::string>> cell_text;  // same shape; written in the cells
+};
+
+// "" when no cell has a finite value.
+std::string render(const Heatmap& heatmap);
+
 // At most `max_ticks` (at least 3) evenly spaced round values (steps 1, 2 or 5 × 10^k)
 // covering [lo, hi], from a multiple of the step at or below lo to one at or above hi. A
 // single value gets a small range around it; non-finite input gives no ticks.

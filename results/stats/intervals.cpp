@@ -1,0 +1,79 @@
+#include "results/stats/intervals.h"
+
+#include <algorithm>
+#include <boost/math/distributions/students_t.hpp>
+#include <cmath>
+
+namespace stodepth::results::stats {
+namespace {
+
+namespace bm = boost::math;
+
+bool usable(std::span<const double> x) {
+  return x.size() >= 2 &&
+         std::all_of(x.begin(), x.end(), [](double v) { return std::isfinite(v); });
+}
+
+struct Moments {
+  double mean = 0, variance = 0;  // sample variance, n − 1
+};
+
+Moments moments(std::span<const double> x) {
+  double sum = 0;
+  for (double v : x) sum += v;
+  const double mean = sum / double(x.size());
+  double ss = 0;
+  for (double v : x) ss += (v - mean) * (v - mean);
+  return {mean, ss / double(x.size() - 1)};
+}
+
+// Upper (1 − level)/2 quantile of t(df), via the complement (exact for levels near 1).
+double t_quantile(double level, double df) {
+  return bm::quantile(bm::complement(bm::students_t(df), (1 - level) / 2));
+}
+
+bool valid(double level, ValueRange range) {
+  return level > 0 && level < 1 && std::isfinite(range.low) && std::isfinite(range.high) &&
+         range.low < range.high;
+}
+
+}  // namespace
+
+std::optional<BoundedInterval> bounded_mean_ci(std::span<const double> x, ValueRange range,
+                                               double level) {
+  if (!usable(x) || !valid(level, range)) return std::nullopt;
+  const Moments m = moments(x);
+  const double n = double(x.size());
+  const double half = t_quantile(level, n - 1) * std::sqrt(m.variance / n);
+  BoundedInterval r;
+  r.n = x.size();
+  r.estimate = m.mean;
+  r.low = std::max(range.low, m.mean - half);
+  r.high = std::min(range.high, m.mean + half);
+  r.clipped = m.mean - half < range.low || m.mean + half > range.high;
+  r.few_samples = x.size() < 3;
+  return r;
+}
+
+std::optional<DifferenceInterval> welch_difference_ci(std::span<const double> a,
+                                                      std::span<const double> b, ValueRange range,
+                                                      double level) {
+  if (!usable(a) || !usable(b) || !valid(level, range)) return std::nullopt;
+  const Moments ma = moments(a), mb = moments(b);
+  const double va = ma.variance / double(a.size()), vb = mb.variance / double(b.size());
+  if (va + vb <= 0) return std::nullopt;
+  DifferenceInterval r;
+  r.n_a = a.size();
+  r.n_b = b.size();
+  r.estimate = ma.mean - mb.mean;
+  r.df = (va + vb) * (va + vb) / (va * va / double(a.size() - 1) + vb * vb / double(b.size() - 1));
+  const double half = t_quantile(level, r.df) * std::sqrt(va + vb);
+  const double span = range.high - range.low;
+  r.low = std::max(-span, r.estimate - half);
+  r.high = std::min(span, r.estimate + half);
+  r.clipped = r.estimate - half < -span || r.estimate + half > span;
+  r.few_samples = a.size() < 3 || b.size() < 3;
+  return r;
+}
+
+}  // namespace stodepth::results::stats
