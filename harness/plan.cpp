@@ -38,8 +38,8 @@ double estimated_cost(const TrainConfig& c, int64_t train_examples) {
   const int64_t per_epoch = std::max<int64_t>(train_examples / std::max(c.train.batch, 1), 1);
   const double iterations = double(total_iterations(c, per_epoch));
   const ConvFlops flops = conv_flops(c.model, input_shape_of(c.data.name));
-  const auto survival = survival_probabilities(c.sd.rule, c.sd.p_L, c.model.blocks());
-  return iterations * c.train.batch * expected_conv_flops(flops, survival);
+  const auto computed = residual_compute_probabilities(c.sd, c.model.blocks());
+  return iterations * c.train.batch * expected_conv_flops(flops, computed);
 }
 
 bool DataOptionsLess::operator()(const data::DataOptions& a, const data::DataOptions& b) const {

@@ -34,6 +34,15 @@ expect 2 "did you mean 'train'" trian
 expect 2 "Could not convert" train --depth abc
 expect 2 "train.batch: 7000 is larger" train --dataset synthetic --depth 8 --batch 7000 --epochs 1
 expect 3 "" train --dataset synthetic --depth 8 --lr 1e9 --iterations 30 --p-L 1 --threads 1
+# The settings of the paper's protocol name the flag and the fix.
+expect 2 "--sd-mode: unknown value 'samples', did you mean 'sample'" train --sd-mode samples
+expect 2 "--warmup-mode: unknown value 'const'" train --warmup-mode const
+expect 2 "--warmup-mode: constant warm-up needs train.lr.warmup > 0" train --warmup-mode constant
+expect 2 "--warmup-lr: only a constant warm-up uses it" train --warmup-lr 0.05
+expect 2 "--validation-seed: only a validation set uses it" train --validation-seed 4
+expect 2 "--extra: only svhn has extra training images" train --extra
+expect 2 "dataset.validation: 7000 must be below the 6000 training examples" train --dataset synthetic --depth 8 --validation 7000 --epochs 1
+expect 2 "svhn needs the directory" train --dataset svhn
 # A truncated IDX file is named in the error.
 dir=$(mktemp -d)
 printf '\x00\x00\x08\x03\x00\x00' >"$dir/train-images-idx3-ubyte"

@@ -200,3 +200,19 @@ TEST_CASE("by drop mode: the modes side by side at equal other settings") {
   CHECK(t.rows[1] == Row{"ResNet-20", "linear, p_L = 0.5", "sample", "2", "95.00 [90.00 – 96.00]",
                          "2.000", "1.000", "90.00"});
 }
+
+TEST_CASE("accuracy: runs with a validation split add the paper's measure, said to be it") {
+  Comparison c = testing::small_comparison();
+  CHECK(table_named(report_tables(c, {}), "accuracy").header.size() == 9);  // none: no column
+  c.pairs[0].sd.at_best_validation_n = 2;
+  c.pairs[0].sd.at_best_validation_mean = 0.925;
+  c.pairs[0].sd.at_best_validation_ci_low = 0.9;
+  c.pairs[0].sd.at_best_validation_ci_high = 0.95;
+  const auto tables = report_tables(c, {});
+  const Table& t = table_named(tables, "accuracy");
+  REQUIRE(t.header.size() == 10);
+  CHECK(t.header.back() == "at best validation %");
+  CHECK(t.rows[1].back() == "92.50 [90.00 – 95.00]");
+  CHECK(t.rows[0].back() == "–");
+  CHECK_THAT(t.caption, Catch::Contains("what the paper reports"));
+}

@@ -66,9 +66,10 @@ class ConsoleSink : public MetricsSink {
 
 void print_summary(const TrainConfig& c, const RunSummary& s,
                    const std::optional<BestValidation>& best) {
-  fmt::print("\n{} ResNet-{} (shortcut {}, {} p_L={}) on {}: {}\n",
+  fmt::print("\n{} ResNet-{} (shortcut {}, {} p_L={}, {} mode) on {}: {}\n",
              c.sd.p_L < 1 ? "Stochastic-depth" : "Plain", c.model.depth,
-             to_string(c.model.shortcut), to_string(c.sd.rule), c.sd.p_L, c.data.name,
+             to_string(c.model.shortcut), to_string(c.sd.rule), c.sd.p_L, to_string(c.sd.mode),
+             c.data.name,
              s.message.empty() ? to_string(s.status) : s.message);
   if (s.final_test_accuracy)
     fmt::print("  final test accuracy  {:.2f}%  (error {:.2f}%, loss {:.4f})\n",

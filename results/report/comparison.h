@@ -53,6 +53,11 @@ struct ArmStats {
   std::optional<double> accuracy_mean, accuracy_std, ci_low, ci_high, best;
   bool ci_clipped = false;   // the t interval reached past [0, 1] (stats::bounded_mean_ci)
   bool few_samples = false;  // n < 3: the interval is uninformative
+  // Runs with a validation split: the test accuracy at the epoch of best validation accuracy
+  // (the paper's measure), mean and bounded 95 % CI over the seeds that have it.
+  size_t at_best_validation_n = 0;
+  std::optional<double> at_best_validation_mean, at_best_validation_ci_low,
+      at_best_validation_ci_high;
   // Mean over seeds of the tail's noise, std of first differences / √2 (stats::noise_stddev).
   std::optional<double> within_run_std;
   // The end of training: OLS slope of the seed-averaged test accuracy over the last `tail`.

@@ -64,6 +64,13 @@ ArmStats arm_stats(const Arm& arm, const std::map<std::string, RunSeries>& serie
     a.ci_clipped = ci->clipped;
   }
   a.few_samples = accuracy.size() < 3;
+  std::vector<double> at_best_validation;
+  for (const RunRow* r : done)
+    if (r->best_validation) at_best_validation.push_back(r->best_validation->test_accuracy);
+  a.at_best_validation_n = at_best_validation.size();
+  a.at_best_validation_mean = mean_of(at_best_validation);
+  if (auto ci = stats::bounded_mean_ci(at_best_validation, kAccuracyRange))
+    a.at_best_validation_ci_low = ci->low, a.at_best_validation_ci_high = ci->high;
   const size_t width = options.smoothing.width;
   std::vector<double> within;
   for (const RunRow* r : done) {
@@ -121,7 +128,7 @@ void add_statistics(Pair& p, const std::map<std::string, RunSeries>& series,
   p.realized_speedup = ratio(p.base.step_ms, p.sd.step_ms);
   const TrainConfig& c = sd_arm.config;
   p.theoretical_speedup =
-      theoretical_speedup(c.model, input_shape_of(c.data.name), c.sd.rule, c.sd.p_L);
+      theoretical_speedup(c.model, input_shape_of(c.data.name), c.sd.rule, c.sd.p_L, c.sd.mode);
 }
 
 }  // namespace stodepth::results
