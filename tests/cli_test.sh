@@ -108,11 +108,16 @@ expect 2 "big.txt:2: 101 is outside \[0, 100\]" equivalence "$dir/big.txt" "$dir
 expect 2 "--margin is required" equivalence "$dir/a.txt" "$dir/b.txt"
 out=$("$bin" equivalence "$dir/a.txt" "$dir/b.txt" --margin 1 --names ours,pytorch --label C10)
 grep -q '^| comparison | ours n, mean \[95 % CI\] | pytorch' <<<"$out" &&
-  grep -qF '| C10 | n=3, 93.10 [92.85, 93.35] | n=3, 93.00 [92.75, 93.25] | +0.10 [-0.07, +0.27] | 0.000193 | equivalent within ±1 |' <<<"$out" ||
+  grep -qF '| C10 | n=3, 93.10 [92.85, 93.35] | n=3, 93.00 [92.75, 93.25] | +0.10 [-0.07, +0.27] | 0.000193 | 0.288 | equivalent within ±1 |' <<<"$out" ||
   { echo "FAIL: equivalence row: $out"; failures=$((failures + 1)); }
 out=$("$bin" equivalence "$dir/a.txt" "$dir/b.txt" --margin 0.05 --no-header)
-[ "$(grep -c '' <<<"$out")" -eq 1 ] && grep -q 'not shown equivalent |$' <<<"$out" ||
+[ "$(grep -c '' <<<"$out")" -eq 1 ] && grep -q '| 0.288 | inconclusive: neither equivalent nor different (more seeds needed) |$' <<<"$out" ||
   { echo "FAIL: equivalence --no-header, margin 0.05: $out"; failures=$((failures + 1)); }
+# Welch t = 3.00 / sqrt(2 * 0.01 / 3) = 36.7 on 4 df: different, not equivalent within ±1.
+printf '90.0\n90.1\n90.2\n' >"$dir/c.txt"
+out=$("$bin" equivalence "$dir/a.txt" "$dir/c.txt" --margin 1 --no-header)
+grep -qF '| +3.00 [+2.83, +3.17] | 1 | 3.28e-06 | different (Welch p < 0.05) |' <<<"$out" ||
+  { echo "FAIL: equivalence of different samples: $out"; failures=$((failures + 1)); }
 rm -rf "$dir"
 # report --smooth: refused before any database is opened.
 expect 2 "--smooth: 'gauss:3' is not a smoothing \(use box:W .* or ewma:SPAN" report --db /nonexistent/r.db --smooth gauss:3
