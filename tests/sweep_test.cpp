@@ -311,7 +311,7 @@ seeds: [1, 2, 3]
 
   const std::vector<std::pair<std::string, std::string>> shipped = {
       {"depth-vs-survival.yaml", "00e558ead07d8603"}, {"lr-schedules.yaml", "1c29bed4c06b974a"},
-      {"paper-cifar10.yaml", "7ed0a490094558a9"},     {"paper-svhn.yaml", "924c480b80cc18ff"},
+      {"paper-cifar10.yaml", "7ed0a490094558a9"},     {"paper-svhn.yaml", "49d5ec207f1a3d42"},
       {"paper-cifar10-1202.yaml", "41814d3b409a99df"}, {"drop-modes.yaml", "fdd55a48ea6635bd"},
       {"quickstart.yaml", "661e53c3a431fc67"},        {"shortcuts.yaml", "7513e6af50a712f3"},
       {"survival-rules.yaml", "1b1bdd1dc2f30d35"}};
