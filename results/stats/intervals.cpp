@@ -1,5 +1,7 @@
 #include "results/stats/intervals.h"
 
+#include "results/stats/welch.h"
+
 #include <algorithm>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
@@ -8,24 +10,6 @@ namespace stodepth::results::stats {
 namespace {
 
 namespace bm = boost::math;
-
-bool usable(std::span<const double> x) {
-  return x.size() >= 2 &&
-         std::all_of(x.begin(), x.end(), [](double v) { return std::isfinite(v); });
-}
-
-struct Moments {
-  double mean = 0, variance = 0;  // sample variance, n − 1
-};
-
-Moments moments(std::span<const double> x) {
-  double sum = 0;
-  for (double v : x) sum += v;
-  const double mean = sum / double(x.size());
-  double ss = 0;
-  for (double v : x) ss += (v - mean) * (v - mean);
-  return {mean, ss / double(x.size() - 1)};
-}
 
 // Upper (1 − level)/2 quantile of t(df), via the complement (exact for levels near 1).
 double t_quantile(double level, double df) {
@@ -58,16 +42,15 @@ std::optional<BoundedInterval> bounded_mean_ci(std::span<const double> x, ValueR
 std::optional<DifferenceInterval> welch_difference_ci(std::span<const double> a,
                                                       std::span<const double> b, ValueRange range,
                                                       double level) {
-  if (!usable(a) || !usable(b) || !valid(level, range)) return std::nullopt;
-  const Moments ma = moments(a), mb = moments(b);
-  const double va = ma.variance / double(a.size()), vb = mb.variance / double(b.size());
-  if (va + vb <= 0) return std::nullopt;
+  if (!valid(level, range)) return std::nullopt;
+  const auto d = welch_difference(a, b);
+  if (!d) return std::nullopt;
   DifferenceInterval r;
   r.n_a = a.size();
   r.n_b = b.size();
-  r.estimate = ma.mean - mb.mean;
-  r.df = (va + vb) * (va + vb) / (va * va / double(a.size() - 1) + vb * vb / double(b.size() - 1));
-  const double half = t_quantile(level, r.df) * std::sqrt(va + vb);
+  r.estimate = d->difference;
+  r.df = d->df;
+  const double half = t_quantile(level, r.df) * d->standard_error;
   const double span = range.high - range.low;
   r.low = std::max(-span, r.estimate - half);
   r.high = std::min(span, r.estimate + half);

@@ -1,0 +1,27 @@
+// What the Welch-based statistics share (intervals.h, equivalence.h): the usable-sample
+// check, sample moments, and the unequal-variance difference of two means.
+#pragma once
+
+#include <optional>
+#include <span>
+
+namespace stodepth::results::stats {
+
+// At least 2 points, all finite.
+bool usable(std::span<const double> x);
+
+struct Moments {
+  double mean = 0, variance = 0;  // sample variance, n − 1
+};
+// Two passes. Precondition: usable(x).
+Moments moments(std::span<const double> x);
+
+// mean(a) − mean(b), its standard error √(s²a/na + s²b/nb) and Welch–Satterthwaite df.
+// nullopt if a sample is not usable or both have zero variance.
+struct WelchDifference {
+  double difference = 0, standard_error = 0, df = 0;
+};
+std::optional<WelchDifference> welch_difference(std::span<const double> a,
+                                                std::span<const double> b);
+
+}  // namespace stodepth::results::stats
