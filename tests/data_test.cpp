@@ -17,6 +17,7 @@
 #include "model/data/dataset.h"
 #include "model/data/validation_split.h"
 #include "model/rng.h"
+#include "tests/result_checks.h"
 #include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -108,19 +109,8 @@ void write_mnist_dir(const fs::path& dir, const IdxFixture& train, const IdxFixt
   write_raw((dir / "t10k-labels-idx1-ubyte").string(), test.labels_file());
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// Checks that r failed with a message naming `name` (a file or key) and `phrase`.
-template <typename T>
-void require_error(const Result<T>& r, const std::string& name, const std::string& phrase) {
-  REQUIRE_FALSE(r.ok());
-  INFO("message: " << r.error().message);
-  CHECK(contains(r.error().message, name));
-  CHECK(contains(r.error().message, phrase));
-  CHECK_FALSE(contains(r.error().message, "\n"));
-}
+using stodepth::testing::contains;
+using stodepth::testing::require_error;
 
 DataOptions options(const std::string& name, const std::string& dir = "",
                     int64_t train_subset = 0, int64_t test_subset = 0) {

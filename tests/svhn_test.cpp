@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/data/dataset.h"
+#include "tests/result_checks.h"
 #include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -98,19 +99,8 @@ void write_svhn(const std::string& path, Bytes x, std::vector<double> y,
   }
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// Checks that r failed with a one-line message naming `name` (a file or key) and `phrase`.
-template <typename T>
-void require_error(const Result<T>& r, const std::string& name, const std::string& phrase) {
-  REQUIRE_FALSE(r.ok());
-  INFO("message: " << r.error().message);
-  CHECK(contains(r.error().message, name));
-  CHECK(contains(r.error().message, phrase));
-  CHECK_FALSE(contains(r.error().message, "\n"));
-}
+using stodepth::testing::contains;
+using stodepth::testing::require_error;
 
 DataOptions svhn_options(const std::string& dir, bool extra = false) {
   DataOptions o;
