@@ -13,7 +13,7 @@
 #include "harness/job_runner.h"
 #include "harness/plan.h"
 #include "model/base/result.h"
-#include "model/records.h"
+#include "model/config/records.h"
 
 namespace stodepth::harness {
 

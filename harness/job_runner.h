@@ -14,7 +14,7 @@
 
 #include "model/base/result.h"
 #include "model/data/dataset.h"
-#include "model/records.h"
+#include "model/config/records.h"
 #include "results/store/store.h"
 #include "results/store/writer.h"
 #include "sweeps/sweep.h"

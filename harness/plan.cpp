@@ -14,8 +14,8 @@
 
 #include "harness/machine.h"
 #include "model/base/check.h"
-#include "model/flops.h"
-#include "model/survival.h"
+#include "model/config/flops.h"
+#include "model/config/survival.h"
 
 namespace stodepth::harness {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "model/base/result.h"
-#include "model/config.h"
+#include "model/config/config.h"
 #include "model/data/dataset.h"
 #include "results/store/store.h"
 #include "sweeps/sweep.h"

@@ -10,7 +10,7 @@
 #include "model/base/check.h"
 #include "model/dnn/layers.h"
 #include "model/dnn/shortcut.h"
-#include "model/rng.h"
+#include "model/base/rng.h"
 
 namespace stodepth {
 

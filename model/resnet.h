@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "model/checkpoint.h"
-#include "model/config.h"
+#include "model/config/config.h"
 #include "model/dnn/loss.h"
 #include "model/dnn/tensor.h"
-#include "model/flops.h"
-#include "model/rng.h"
+#include "model/config/flops.h"
+#include "model/base/rng.h"
 
 namespace stodepth {
 

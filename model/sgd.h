@@ -7,7 +7,7 @@
 // them — the same as the paper's Torch implementation.
 #pragma once
 
-#include "model/config.h"
+#include "model/config/config.h"
 #include "model/dnn/tensor.h"
 
 namespace stodepth {

@@ -18,7 +18,7 @@
 #include "model/checkpoint.h"
 #include "model/data/batcher.h"
 #include "model/resnet.h"
-#include "model/rng.h"
+#include "model/base/rng.h"
 #include "model/sgd.h"
 #include "model/training_state.h"
 

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "model/config.h"
-#include "model/records.h"
+#include "model/config/config.h"
+#include "model/config/records.h"
 #include "model/data/dataset.h"
 #include "model/base/result.h"
 

@@ -17,8 +17,8 @@
 
 #include "model/base/result.h"
 #include "model/data/batcher.h"
-#include "model/records.h"
-#include "model/rng.h"
+#include "model/config/records.h"
+#include "model/base/rng.h"
 
 namespace stodepth {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "model/base/json.h"
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 #include "sweeps/sweep.h"
 
 namespace stodepth::sweeps {

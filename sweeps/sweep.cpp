@@ -12,7 +12,7 @@
 #include <set>
 #include <sstream>
 
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 #include "sweeps/canonical.h"
 #include "sweeps/schema.h"
 #include "sweeps/yaml_check.h"

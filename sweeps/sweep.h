@@ -47,7 +47,7 @@
 #include <string>
 #include <vector>
 
-#include "model/config.h"
+#include "model/config/config.h"
 #include "model/base/result.h"
 
 namespace stodepth::sweeps {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "model/base/json.h"
-#include "model/config_codec.h"
-#include "results/store/config_json.h"
+#include "model/config/config_codec.h"
+#include "model/config/distinguishing.h"
 #include "results/store/store.h"
 
 using namespace stodepth;

@@ -1,5 +1,5 @@
 // run_command: output and exit codes captured, a missing program and a hung one refused.
-#include "harness/command.h"
+#include "harness/slurm/command.h"
 
 #include <catch2/catch.hpp>
 

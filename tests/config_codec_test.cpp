@@ -1,7 +1,7 @@
 // Tests for model/config_codec and model/base/json: the canonical text (its bytes are hashed
 // into job keys, so they are compared with fmt and with text stored by earlier builds), reading
 // it back into every field, and the errors that name the key.
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 
 #include <fmt/format.h>
 

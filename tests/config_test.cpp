@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "model/config.h"
+#include "model/config/config.h"
 #include "tests/training_fixtures.h"
 
 using namespace stodepth;

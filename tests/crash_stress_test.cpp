@@ -18,7 +18,7 @@
 #include <sstream>
 #include <thread>
 
-#include "model/rng.h"
+#include "model/base/rng.h"
 #include "results/store/store.h"
 #include "tests/temp_dir.h"
 

@@ -16,7 +16,7 @@
 #include "model/data/batcher.h"
 #include "model/data/dataset.h"
 #include "model/data/validation_split.h"
-#include "model/rng.h"
+#include "model/base/rng.h"
 #include "tests/result_checks.h"
 #include "tests/temp_dir.h"
 

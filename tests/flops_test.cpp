@@ -1,9 +1,9 @@
 // Convolution FLOPs by hand count, the theoretical speedup and a training step's FLOPs.
 #include <catch2/catch.hpp>
 
-#include "model/config.h"
-#include "model/flops.h"
-#include "model/survival.h"
+#include "model/config/config.h"
+#include "model/config/flops.h"
+#include "model/config/survival.h"
 
 using namespace stodepth;
 

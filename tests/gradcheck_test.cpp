@@ -28,7 +28,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "model/config.h"
+#include "model/config/config.h"
 #include "model/dnn/layers.h"
 #include "model/dnn/loss.h"
 #include "model/dnn/shortcut.h"

@@ -12,10 +12,10 @@
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "model/config.h"
-#include "model/flops.h"
+#include "model/config/config.h"
+#include "model/config/flops.h"
 #include "model/resnet.h"
-#include "model/survival.h"
+#include "model/config/survival.h"
 
 using namespace stodepth;
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "model/dnn/layers.h"
-#include "model/rng.h"
+#include "model/base/rng.h"
 
 using namespace stodepth;
 using namespace stodepth::dnn;

@@ -1,7 +1,7 @@
 // Learning-rate schedules: step (explicit and the paper's milestones), cosine, warm-up.
 #include <catch2/catch.hpp>
 
-#include "model/lr_schedule.h"
+#include "model/config/lr_schedule.h"
 
 using namespace stodepth;
 

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 
 using namespace stodepth;
 using namespace stodepth::results;

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 
 using namespace stodepth;
 using namespace stodepth::results;

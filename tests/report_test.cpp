@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "model/config_codec.h"
-#include "model/rng.h"
+#include "model/config/config_codec.h"
+#include "model/base/rng.h"
 #include "results/report/report.h"
 #include "tests/temp_dir.h"
 

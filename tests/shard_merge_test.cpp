@@ -17,7 +17,7 @@
 
 #include <fmt/format.h>
 
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 #include "results/store/schema.h"
 #include "results/store/store.h"
 #include "tests/temp_dir.h"

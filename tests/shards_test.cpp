@@ -1,6 +1,6 @@
 // Store shards: created once with a rollback journal, read while their task writes, merged
 // into the main database when their job has ended and retired with what lies beside them.
-#include "harness/shards.h"
+#include "harness/slurm/shards.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,6 +1,6 @@
 // The Slurm client side that needs no cluster: option checks, the batch script, queue states.
 // (tests/slurm_executor_test.sh and slurm_resume_test.sh run the rest on a real cluster.)
-#include "harness/slurm.h"
+#include "harness/slurm/slurm.h"
 
 #include <fstream>
 

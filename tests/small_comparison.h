@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 #include "results/report/comparison.h"
 #include "results/report/machines.h"
 

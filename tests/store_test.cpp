@@ -14,9 +14,9 @@
 #include <thread>
 #include <vector>
 
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 #include "results/store/schema.h"
-#include "results/store/config_json.h"
+#include "model/config/distinguishing.h"
 #include "results/store/store.h"
 #include "results/store/writer.h"
 #include "tests/temp_dir.h"

@@ -1,8 +1,8 @@
 // Survival probabilities per block and the expected number of active blocks.
 #include <catch2/catch.hpp>
 
-#include "model/config.h"
-#include "model/survival.h"
+#include "model/config/config.h"
+#include "model/config/survival.h"
 
 using namespace stodepth;
 

@@ -11,7 +11,7 @@
 #include <tuple>
 #include <vector>
 
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 
 namespace fs = std::filesystem;
 using namespace stodepth;

@@ -6,12 +6,12 @@
 #include <cmath>
 #include <numeric>
 
-#include "model/config.h"
+#include "model/config/config.h"
 #include "model/data/batcher.h"
 #include "model/resnet.h"
-#include "model/rng.h"
+#include "model/base/rng.h"
 #include "model/sgd.h"
-#include "model/survival.h"
+#include "model/config/survival.h"
 #include "model/trainer.h"
 #include "tests/temp_dir.h"
 #include "tests/training_fixtures.h"

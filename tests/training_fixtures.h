@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "model/config.h"
+#include "model/config/config.h"
 #include "model/data/dataset.h"
 #include "model/trainer.h"
 

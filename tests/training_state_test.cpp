@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/config.h"
+#include "model/config/config.h"
 #include "model/resnet.h"
 #include "model/sgd.h"
 #include "model/training_state.h"

@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include "model/flops.h"
+#include "model/config/flops.h"
 #include "model/resnet.h"
-#include "model/rng.h"
+#include "model/base/rng.h"
 #include "model/sgd.h"
 #include "model/trainer.h"
 #include "tools/commands.h"

@@ -17,9 +17,9 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/plan.h"
-#include "harness/run_task.h"
-#include "harness/shards.h"
-#include "harness/slurm.h"
+#include "harness/slurm/run_task.h"
+#include "harness/slurm/shards.h"
+#include "harness/slurm/slurm.h"
 #include "model/base/did_you_mean.h"
 #include "results/store/store.h"
 #include "tools/commands.h"

@@ -12,8 +12,8 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/scheduler.h"
-#include "harness/shards.h"
-#include "harness/slurm_executor.h"
+#include "harness/slurm/shards.h"
+#include "harness/slurm/slurm_executor.h"
 #include "harness/tbb_executor.h"
 #include "results/store/columns.h"
 #include "tools/commands.h"

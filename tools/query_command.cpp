@@ -8,7 +8,7 @@
 
 #include "results/stats/stats.h"
 #include "results/store/columns.h"
-#include "results/store/config_json.h"
+#include "model/config/distinguishing.h"
 #include "results/store/store.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
@@ -167,7 +167,7 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
   std::map<std::string, Group> groups;
   std::vector<std::string> order;
   for (const auto& r : *rows) {
-    const std::string id = results::settings_key(r.config_json, false);
+    const std::string id = settings_key(r.config_json, false);
     auto [it, inserted] = groups.try_emplace(id);
     if (inserted) {
       order.push_back(id);
@@ -198,7 +198,7 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
   std::vector<std::string> column_settings;
   for (const results::ParameterColumn& column : results::parameter_columns())
     column_settings.push_back(column.json_path);
-  const auto others = results::distinguishing_settings(configs, column_settings);
+  const auto others = distinguishing_settings(configs, column_settings);
   const bool any_other = std::any_of(others.begin(), others.end(),
                                      [](const std::string& o) { return !o.empty(); });
   TextTable t;

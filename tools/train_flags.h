@@ -6,7 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "model/config.h"
+#include "model/config/config.h"
 
 namespace stodepth::cli {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "model/data/dataset.h"
-#include "model/rng.h"
+#include "model/base/rng.h"
 
 namespace stodepth::data {
 
@@ -17,11 +17,6 @@ struct Normalization {
   std::vector<float> mean, stddev;  // (C)
 };
 Normalization compute_normalization(const Dataset& dataset);
-
-struct Augment {
-  int crop_pad = 0;   // random crop after zero padding by this many pixels (0: off)
-  bool flip = false;  // random horizontal flip, probability 0.5
-};
 
 // Writes `count` test (or train) examples starting at `first` into images (count, C, H, W)
 // and labels (count), normalised as (pixel / 255 - mean[c]) / stddev[c], never augmented.

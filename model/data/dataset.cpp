@@ -137,12 +137,6 @@ Result<Dataset> load_by_name(const DataOptions& options) {
 
 }  // namespace
 
-const std::vector<std::string>& dataset_names() {
-  static const std::vector<std::string> names = {"fashion-mnist", "mnist", "cifar10", "cifar100",
-                                                 "svhn",          "synthetic"};
-  return names;
-}
-
 Result<Dataset> load_dataset(const DataOptions& options) try {
   const auto& names = dataset_names();
   if (std::find(names.begin(), names.end(), options.name) == names.end())

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/base/result.h"
+#include "model/config/data_options.h"
 
 namespace stodepth::data {
 
@@ -23,24 +24,6 @@ struct Dataset {
   Split validation{};  // held out of the training set (DataOptions::validation), else empty
   int64_t image_elems() const { return int64_t{channels} * height * width; }
 };
-
-struct DataOptions {
-  std::string name = "fashion-mnist";
-  std::string dir;           // empty: the dataset's default (Fashion-MNIST's Debian package)
-  int64_t train_subset = 0;  // 0: whole split; else the first N examples
-  int64_t test_subset = 0;
-  uint64_t synthetic_seed = 0;  // only for `synthetic`
-  bool extra = false;           // only for `svhn`: add extra_32x32.mat to the training set
-  // Hold out this many training examples as a validation set, evaluated every epoch (the
-  // paper: 5000 of CIFAR's 50000). The rule is in split_validation().
-  int64_t validation = 0;
-  uint64_t validation_seed = 0;
-};
-
-inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
-
-// Names accepted by load_dataset, in the order shown in help texts.
-const std::vector<std::string>& dataset_names();
 
 // Loads and validates a dataset. Every failure (unknown name, missing directory or file,
 // bad magic, short read, count mismatch, label out of range) is an Error naming the file

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "model/data/dataset.h"
-#include "model/rng.h"
+#include "model/base/rng.h"
 
 namespace stodepth::data {
 namespace {

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <vector>
 
-#include "model/rng.h"
+#include "model/base/rng.h"
 
 namespace stodepth::data {
 

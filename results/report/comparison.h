@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "model/records.h"
+#include "model/config/records.h"
 #include "results/stats/intervals.h"
 #include "results/stats/smoothing.h"
 #include "results/stats/trend.h"

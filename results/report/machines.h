@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/records.h"
+#include "model/config/records.h"
 #include "results/report/comparison.h"
 
 namespace stodepth::results {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <span>
 
-#include "model/flops.h"
+#include "model/config/flops.h"
 #include "results/stats/intervals.h"
 #include "results/stats/power.h"
 #include "results/stats/smoothing.h"

@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "results/store/config_json.h"
+#include "model/config/distinguishing.h"
 
 namespace stodepth::results {
 namespace {

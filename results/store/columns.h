@@ -9,7 +9,7 @@
 #include <string>
 #include <variant>
 
-#include "model/config.h"
+#include "model/config/config.h"
 
 namespace stodepth::results {
 

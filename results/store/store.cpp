@@ -13,7 +13,7 @@
 #include <fmt/ranges.h>
 
 #include "model/base/json.h"
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 #include "results/store/columns.h"
 #include "results/store/file_check.h"
 #include "results/store/schema.h"

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "model/base/result.h"
-#include "model/config.h"
-#include "model/records.h"
+#include "model/config/config.h"
+#include "model/config/records.h"
 
 namespace stodepth::results {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "model/base/result.h"
-#include "model/records.h"
+#include "model/config/records.h"
 #include "results/store/store.h"
 
 namespace stodepth::results {

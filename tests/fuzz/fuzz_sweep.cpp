@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 #include "sweeps/sweep.h"
 #include "tests/fuzz/fuzz.h"
 

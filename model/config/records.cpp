@@ -1,4 +1,4 @@
-#include "model/records.h"
+#include "model/config/records.h"
 
 namespace stodepth {
 

@@ -1,4 +1,4 @@
-#include "harness/shards.h"
+#include "harness/slurm/shards.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "model/flops.h"
+#include "model/config/flops.h"
 
 namespace stodepth {
 

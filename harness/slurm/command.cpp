@@ -1,4 +1,4 @@
-#include "harness/command.h"
+#include "harness/slurm/command.h"
 
 #include <fcntl.h>
 #include <poll.h>

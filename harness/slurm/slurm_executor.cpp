@@ -1,4 +1,4 @@
-#include "harness/slurm_executor.h"
+#include "harness/slurm/slurm_executor.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "harness/job_runner.h"
-#include "harness/shards.h"
+#include "harness/slurm/shards.h"
 
 namespace stodepth::harness {
 

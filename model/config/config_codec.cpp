@@ -1,4 +1,4 @@
-#include "model/config_codec.h"
+#include "model/config/config_codec.h"
 
 #include <fmt/format.h>
 

@@ -7,12 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "model/data/batcher.h"
-#include "model/data/dataset.h"
-#include "model/lr_schedule.h"
+#include "model/config/lr_schedule.h"
 #include "model/base/did_you_mean.h"
 #include "model/base/result.h"
-#include "model/survival.h"
+#include "model/config/data_options.h"
+#include "model/config/survival.h"
 
 namespace stodepth {
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace stodepth::results {
+namespace stodepth {
 
 // The leaves of a JSON object as ("section.key", value text) pairs in document order, e.g.
 // ("train.lr.warmup", "0"); arrays are kept whole ("[1,2]"). Values are written as the
@@ -22,4 +22,4 @@ std::string settings_key(const std::string& config_json, bool without_survival);
 std::vector<std::string> distinguishing_settings(const std::vector<std::string>& configs,
                                                  const std::vector<std::string>& ignored);
 
-}  // namespace stodepth::results
+}  // namespace stodepth

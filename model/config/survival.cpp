@@ -1,4 +1,4 @@
-#include "model/survival.h"
+#include "model/config/survival.h"
 
 #include <numeric>
 

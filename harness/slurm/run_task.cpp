@@ -1,4 +1,4 @@
-#include "harness/run_task.h"
+#include "harness/slurm/run_task.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "harness/machine.h"
-#include "harness/slurm.h"
+#include "harness/slurm/slurm.h"
 #include "model/checkpoint.h"
 #include "sweeps/sweep.h"
 

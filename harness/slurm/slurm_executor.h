@@ -10,7 +10,7 @@
 
 #include "harness/executor.h"
 #include "harness/plan.h"
-#include "harness/slurm.h"
+#include "harness/slurm/slurm.h"
 #include "sweeps/sweep.h"
 
 namespace stodepth::harness {

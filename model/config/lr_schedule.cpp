@@ -1,4 +1,4 @@
-#include "model/lr_schedule.h"
+#include "model/config/lr_schedule.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "harness/slurm.h"
+#include "harness/slurm/slurm.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/command.h"
+#include "harness/slurm/command.h"
 #include "model/base/json.h"
 
 namespace stodepth::harness {

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "model/base/result.h"
-#include "model/config.h"
+#include "model/config/config.h"
 
 namespace stodepth {
 

@@ -1,11 +1,11 @@
-#include "results/store/config_json.h"
+#include "model/config/distinguishing.h"
 
 #include <map>
 #include <set>
 
 #include "model/base/json.h"
 
-namespace stodepth::results {
+namespace stodepth {
 namespace {
 
 // Appends the leaves of `node` at `path` (no path at the top).
@@ -63,4 +63,4 @@ std::vector<std::string> distinguishing_settings(const std::vector<std::string>&
   return out;
 }
 
-}  // namespace stodepth::results
+}  // namespace stodepth
