@@ -1,5 +1,5 @@
-// What the Welch-based statistics share (intervals.h, equivalence.h): the usable-sample
-// check, sample moments, and the unequal-variance difference of two means.
+// What the sample statistics share (stats.h, intervals.h, equivalence.h): the usable-sample
+// check, sample moments, and the unequal-variance (Welch) difference of two means.
 #pragma once
 
 #include <optional>
