@@ -284,7 +284,7 @@ TEST_CASE("the fixture's HTML, Markdown and CSV reports are the approved files, 
   if (!fs::exists(kApprovedDir)) return;
   for (const fs::path& path : fs::directory_iterator(kApprovedDir)) {
     const std::string name = path.filename().string();
-    if (rendered.count(name)) continue;
+    if (rendered.count(name) || name.front() == '.') continue;  // .gitattributes is git's
     if (approving()) {
       fs::remove(path);
     } else {
