@@ -128,6 +128,7 @@ TEST_CASE("the comparison finds the direction and size of each effect", "[report
   CHECK_FALSE(p.sd.end_slope->still_improving);
   CHECK_FALSE(c->smoothing.clipped);
   CHECK(c->smoothing.shortest_run == kIterations);
+  CHECK(c->stodepth_version == STODEPTH_VERSION);  // the build that compared, for the header
 }
 
 TEST_CASE("a smoothing wider than a quarter of the runs is clipped, and the report says so",

@@ -2,15 +2,7 @@
 # The test cluster the Slurm executor's tests run on (tests/slurm/cluster.sh): it comes up,
 # runs a 4-task job array of 2-second tasks to completion, and stops without leaving a daemon.
 # Skipped (exit 77) only where the Slurm packages are not installed (tools/test installs them).
-set -u
-for tool in munged slurmctld slurmd sbatch squeue sinfo scancel; do
-  command -v "$tool" >/dev/null ||
-    { echo "SKIP: $tool not installed (apt-get install slurmctld slurmd slurm-client munge)"; exit 77; }
-done
-source "$(dirname "$0")/slurm/cluster.sh"
-work=$(mktemp -d)
-trap 'slurm_cluster_stop; rm -rf "$work"' EXIT
-failures=0
+source "$(dirname "$0")/slurm/setup.sh"
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 start=$(date +%s%N)
@@ -40,10 +32,8 @@ done
 pids="$SLURM_MUNGED_PID $SLURM_CTLD_PID $SLURM_SLURMD_PID"
 start=$(date +%s%N)
 slurm_cluster_stop
-trap 'rm -rf "$work"' EXIT
 echo "cluster stopped in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 for pid in $pids; do
   kill -0 "$pid" 2>/dev/null && fail "daemon $pid still running after stop"
 done
-echo "$((failures == 0 ? 1 : 0)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+slurm_test_result

@@ -6,22 +6,8 @@
 # bad input (unknown partition, no sbatch, unwritable shard directory, sbatch rejection)
 # exits 2 with nothing submitted or stored.
 # usage: slurm_executor_test.sh path/to/stodepth. Skipped (77) only without Slurm's packages.
-set -u
 bin=$(realpath "$1")
-for tool in munged slurmctld slurmd sbatch squeue scontrol sqlite3; do
-  command -v "$tool" >/dev/null ||
-    { echo "SKIP: $tool not installed (tools/setup installs slurmctld slurmd slurm-client munge sqlite3)"; exit 77; }
-done
-source "$(dirname "$0")/slurm/cluster.sh"
-work=$(mktemp -d)
-trap 'slurm_cluster_stop; rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-check() {  # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/slurm/setup.sh" scontrol sqlite3
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # Every stored metric of a database (step times aside), with doubles printed exactly.
 metrics() {
@@ -134,5 +120,4 @@ check "conflicting shard: database unchanged" diff before.sql <(dump slurm.db)
 check "conflicting shard: kept" test -f "$shard"
 
 echo "6-job sweep: local launch ${local_ms} ms, Slurm launch to merged ${slurm_ms} ms; cluster start ${start_ms} ms"
-if ((failures > 0)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+slurm_test_result

@@ -7,22 +7,8 @@
 #    exits, and `launch` resubmits it.
 # Both end with metrics bit-identical to an uninterrupted local launch (same threads), and
 # their stops recorded. usage: slurm_resume_test.sh path/to/stodepth (77: no Slurm packages).
-set -u
 bin=$(realpath "$1")
-for tool in munged slurmctld slurmd sbatch squeue scontrol scancel sqlite3; do
-  command -v "$tool" >/dev/null ||
-    { echo "SKIP: $tool not installed (tools/setup installs slurmctld slurmd slurm-client munge sqlite3)"; exit 77; }
-done
-source "$(dirname "$0")/slurm/cluster.sh"
-work=$(mktemp -d)
-trap 'slurm_cluster_stop; rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-check() {
-  local what="$1"
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/slurm/setup.sh" scontrol sqlite3
 metrics() {  # metrics DB KEY: every stored metric of run KEY but step times, doubles exact
   sqlite3 -batch -noheader "$1" "
     SELECT iteration, epoch, printf('%!.17g|%!.17g|%!.17g|%!.17g|%!.17g', lr, loss,
@@ -131,5 +117,4 @@ for key in "$a" "$b"; do
   check "$key: bit-identical to the uninterrupted local run" diff <(metrics local.db "$key") <(metrics slurm.db "$key")
 done
 check "the stops are merged with the runs" test "$(sqlite3 slurm.db "SELECT count(DISTINCT run) FROM run_stops")" = 2
-if ((failures > 0)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+slurm_test_result

@@ -346,38 +346,3 @@ TEST_CASE("a huge outlier does not corrupt later windows (running state is re-an
     REQUIRE(sd[i] == rel(std::sqrt(ss / (w - 1))));
   }
 }
-
-TEST_CASE("tail_residual_stddev matches numpy") {
-  // y_i = 0.1 + 0.8(1 − e^(−i/10)) + 0.02 sin(1.7 i) + 0.01((7919 i mod 13) − 6)/6, i < 40:
-  // a learning curve with oscillation and jitter. numpy: trend = trailing means (w = 5),
-  // res = y − trend, res[-round(f·40):].std(ddof=1).
-  const Vec y = {0.09000000000000001, 0.1892966951136151, 0.23657124216374462, 0.288829129808071,
-                 0.37695956352759413, 0.4374118811490298, 0.45695319737290796, 0.4820356813887983,
-                 0.5527200650033527,  0.5810124170034664, 0.5881351638919217,  0.6357231525252524,
-                 0.687373821806425,   0.6698018336643085, 0.6766197932651707,  0.7253437056283663,
-                 0.7560682468372902,  0.7454737672916596, 0.7598603407327655,  0.8058116624132164,
-                 0.7939800937997771,  0.778841523960944,  0.803797374613461,   0.8411715976642363,
-                 0.8332395025154673,  0.8227436043718224, 0.8349008827522972,  0.8583775024004736,
-                 0.8388521074766571,  0.8395349531522044, 0.8769082621559097,  0.8836195619855445,
-                 0.8606376916743665,  0.853484821926161,  0.8872894612454733,  0.8779577190024964,
-                 0.8598449563901787,  0.8865830627174185, 0.9100485056839115,  0.8673908446624936};
-  const auto quarter = tail_residual_stddev(y, 5, 0.25);
-  REQUIRE(quarter);
-  CHECK(*quarter == rel(0.015195369900793749));
-  const auto half = tail_residual_stddev(y, 5, 0.5);
-  REQUIRE(half);
-  CHECK(*half == rel(0.013541816613770328));
-}
-
-TEST_CASE("tail_residual_stddev: degenerate inputs") {
-  const Vec y = {0.1, 0.2, 0.3, 0.5, 0.4, 0.6, 0.55, 0.7};
-  CHECK_FALSE(tail_residual_stddev(y, 0, 0.25));  // no window
-  CHECK_FALSE(tail_residual_stddev(y, 3, 0.0));   // empty tail
-  CHECK_FALSE(tail_residual_stddev(y, 3, 1.5));   // more than the series
-  CHECK_FALSE(tail_residual_stddev(y, 3, 0.1));   // round(0.8) = 1 point: no spread
-  CHECK_FALSE(tail_residual_stddev(Vec{}, 3, 0.5));
-  Vec bad = y;
-  bad[2] = kNaN;
-  CHECK_FALSE(tail_residual_stddev(bad, 3, 0.5));
-  CHECK(tail_residual_stddev(y, 3, 0.25));  // round(2) = 2 points: defined
-}

@@ -109,6 +109,7 @@ struct Comparison {
   std::vector<MachineGroup> machines;  // what the runs trained on (machines.h)
   SmoothingUsed smoothing;
   double tail = 0.25;  // ReportOptions::tail the statistics used
+  std::string stodepth_version;  // of the build that compared (compare() fills it)
 };
 
 }  // namespace stodepth::results

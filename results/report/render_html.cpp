@@ -41,7 +41,7 @@ std::string header_html(const Comparison& c) {
       {"description", c.sweep.description},
       {"runs", fmt::format("{} ({})", total, fmt::join(counts, ", "))}};
   for (auto& row : machine_rows(c)) rows.push_back(std::move(row));
-  rows.push_back({"stodepth", STODEPTH_VERSION});
+  rows.push_back({"stodepth", c.stodepth_version});
   out += html::table({"", ""}, rows, {false, false});
   out += "<details><summary>Sweep file</summary><pre>" + html::escape(c.sweep.source_text) +
          "</pre></details>";

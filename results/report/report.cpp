@@ -81,6 +81,7 @@ Result<Comparison> compare(Store& store, const ReportOptions& options) {
   for (Pair& p : c.pairs) add_statistics(p, data->series, used);
   c.series = std::move(data->series);
   c.machines = machine_groups(c.arms);
+  c.stodepth_version = STODEPTH_VERSION;
   return c;
 }
 

@@ -1,10 +1,10 @@
 #include "results/stats/intervals.h"
 
-#include "results/stats/welch.h"
-
 #include <algorithm>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
+
+#include "results/stats/welch.h"
 
 namespace stodepth::results::stats {
 namespace {
@@ -45,18 +45,17 @@ std::optional<DifferenceInterval> welch_difference_ci(std::span<const double> a,
   if (!valid(level, range)) return std::nullopt;
   const auto d = welch_difference(a, b);
   if (!d) return std::nullopt;
-  DifferenceInterval r;
-  r.n_a = a.size();
-  r.n_b = b.size();
-  r.estimate = d->difference;
-  r.df = d->df;
-  const double half = t_quantile(level, r.df) * d->standard_error;
-  const double span = range.high - range.low;
-  r.low = std::max(-span, r.estimate - half);
-  r.high = std::min(span, r.estimate + half);
-  r.clipped = r.estimate - half < -span || r.estimate + half > span;
-  r.few_samples = a.size() < 3 || b.size() < 3;
-  return r;
+  const double half = welch_half_width(*d, (1 - level) / 2);
+  const double span = range.high - range.low;  // the widest difference the range allows
+  const double low = d->difference - half, high = d->difference + half;
+  return DifferenceInterval{.n_a = a.size(),
+                            .n_b = b.size(),
+                            .estimate = d->difference,
+                            .df = d->df,
+                            .low = std::max(-span, low),
+                            .high = std::min(span, high),
+                            .clipped = low < -span || high > span,
+                            .few_samples = a.size() < 3 || b.size() < 3};
 }
 
 }  // namespace stodepth::results::stats

@@ -4,16 +4,11 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 
+#include "results/stats/no_throw.h"
+
 namespace stodepth::results::stats {
-namespace {
 
 namespace bm = boost::math;
-
-using NoThrow = bm::policies::policy<bm::policies::domain_error<bm::policies::ignore_error>,
-                                     bm::policies::overflow_error<bm::policies::ignore_error>,
-                                     bm::policies::evaluation_error<bm::policies::ignore_error>>;
-
-}  // namespace
 
 std::optional<double> welch_power(double delta, double sd_a, double sd_b, size_t n, double alpha) {
   if (n < 2 || !std::isfinite(delta) || !std::isfinite(sd_a) || !std::isfinite(sd_b) || sd_a < 0 ||

@@ -6,42 +6,18 @@
 #include <cmath>
 #include <limits>
 
+#include "results/stats/no_throw.h"
+#include "results/stats/welch.h"
+
 namespace stodepth::results::stats {
 namespace {
 
 namespace bm = boost::math;
 
-// Boost reports domain errors / overflow as NaN / ±inf instead of throwing; every public
-// function validates its inputs first and checks the result is finite anyway.
-using NoThrow = bm::policies::policy<bm::policies::domain_error<bm::policies::ignore_error>,
-                                     bm::policies::overflow_error<bm::policies::ignore_error>,
-                                     bm::policies::evaluation_error<bm::policies::ignore_error>>;
 using StudentT = bm::students_t_distribution<double, NoThrow>;
 using FisherF = bm::fisher_f_distribution<double, NoThrow>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-bool all_finite(std::span<const double> x) {
-  return std::all_of(x.begin(), x.end(), [](double v) { return std::isfinite(v); });
-}
-
-// Mean and sample variance by two passes (stable: no sum-of-squares cancellation).
-struct Moments {
-  double mean = 0;
-  double variance = 0;
-};
-
-Moments moments(std::span<const double> x) {
-  double sum = 0;
-  for (double v : x) sum += v;
-  const double mean = sum / static_cast<double>(x.size());
-  double ss = 0;
-  for (double v : x) ss += (v - mean) * (v - mean);
-  return {mean, ss / static_cast<double>(x.size() - 1)};
-}
-
-// Inputs every sample-variance statistic needs: at least 2 points, all finite.
-bool usable_sample(std::span<const double> x) { return x.size() >= 2 && all_finite(x); }
 
 std::optional<TestResult> finite_or_none(TestResult r) {
   if (!std::isfinite(r.statistic) || !std::isfinite(r.p_value)) return std::nullopt;
@@ -62,7 +38,7 @@ double median(std::span<const double> x) {
 std::optional<TestResult> median_levene(const std::vector<std::span<const double>>& groups) {
   const size_t k = groups.size();
   if (k < 2) return std::nullopt;
-  if (!std::all_of(groups.begin(), groups.end(), usable_sample)) return std::nullopt;
+  if (!std::all_of(groups.begin(), groups.end(), usable)) return std::nullopt;
 
   std::vector<std::vector<double>> z(k);
   std::vector<double> z_mean(k);
@@ -175,14 +151,14 @@ void for_each_trailing_window(std::span<const double> x, size_t window, Visit vi
 }  // namespace
 
 std::optional<Summary> summarize(std::span<const double> x) {
-  if (!usable_sample(x)) return std::nullopt;
+  if (!usable(x)) return std::nullopt;
   const Moments m = moments(x);
   const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
   return Summary{x.size(), m.mean, std::sqrt(m.variance), *lo, *hi};
 }
 
 std::optional<std::pair<double, double>> mean_ci(std::span<const double> x, double level) {
-  if (!usable_sample(x) || !(level > 0 && level < 1)) return std::nullopt;
+  if (!usable(x) || !(level > 0 && level < 1)) return std::nullopt;
   const Moments m = moments(x);
   const double n = static_cast<double>(x.size());
   // Upper (1 − level)/2 quantile via the complement: exact for levels close to 1.
@@ -193,23 +169,16 @@ std::optional<std::pair<double, double>> mean_ci(std::span<const double> x, doub
 }
 
 std::optional<TestResult> welch_t_test(std::span<const double> a, std::span<const double> b) {
-  if (!usable_sample(a) || !usable_sample(b)) return std::nullopt;
-  const Moments ma = moments(a), mb = moments(b);
-  const double va = ma.variance / static_cast<double>(a.size());  // squared standard errors
-  const double vb = mb.variance / static_cast<double>(b.size());
-  if (va + vb <= 0) return std::nullopt;
-  const double t = (ma.mean - mb.mean) / std::sqrt(va + vb);
-  // Welch–Satterthwaite: df = (va + vb)² / (va²/(na − 1) + vb²/(nb − 1)).
-  const double df =
-      (va + vb) * (va + vb) /
-      (va * va / static_cast<double>(a.size() - 1) + vb * vb / static_cast<double>(b.size() - 1));
-  const double p = 2 * bm::cdf(bm::complement(StudentT(df), std::abs(t)));
-  return finite_or_none({t, df, kNaN, p});
+  const auto d = welch_difference(a, b);
+  if (!d) return std::nullopt;
+  const double t = d->difference / d->standard_error;
+  const double p = 2 * bm::cdf(bm::complement(StudentT(d->df), std::abs(t)));
+  return finite_or_none({t, d->df, kNaN, p});
 }
 
 std::optional<TestResult> f_test_equal_variance(std::span<const double> a,
                                                 std::span<const double> b) {
-  if (!usable_sample(a) || !usable_sample(b)) return std::nullopt;
+  if (!usable(a) || !usable(b)) return std::nullopt;
   const double var_b = moments(b).variance;
   if (var_b <= 0) return std::nullopt;
   const double f = moments(a).variance / var_b;
@@ -237,21 +206,6 @@ std::vector<double> rolling_stddev(std::span<const double> x, size_t window) {
   for_each_trailing_window(x, window,
                            [&](size_t i, const WindowMoments& m) { out[i] = m.stddev(); });
   return out;
-}
-
-std::optional<double> tail_residual_stddev(std::span<const double> x, size_t window,
-                                           double tail_fraction) {
-  if (window == 0 || !(tail_fraction > 0 && tail_fraction <= 1) || !all_finite(x)) {
-    return std::nullopt;
-  }
-  const auto tail =
-      static_cast<size_t>(std::llround(tail_fraction * static_cast<double>(x.size())));
-  if (tail < 2) return std::nullopt;
-  const std::vector<double> trend = moving_average(x, window);
-  std::vector<double> residual(tail);
-  const size_t first = x.size() - tail;
-  for (size_t i = 0; i < tail; ++i) residual[i] = x[first + i] - trend[first + i];
-  return std::sqrt(moments(residual).variance);
 }
 
 }  // namespace stodepth::results::stats

@@ -74,12 +74,4 @@ std::vector<double> moving_average(std::span<const double> x, size_t window);
 // its sum of squares (negligible for accuracies in [0, 100]).
 std::vector<double> rolling_stddev(std::span<const double> x, size_t window);
 
-// Within-run iteration-to-iteration noise: the sample std of the residuals
-// r = x − moving_average(x, window) over the last round(tail_fraction · n) points (rounded
-// half away from zero). The trend is removed so slow improvement does not count as noise.
-// nullopt if window == 0, tail_fraction outside (0, 1], a non-finite input, or fewer than 2
-// tail points.
-std::optional<double> tail_residual_stddev(std::span<const double> x, size_t window,
-                                           double tail_fraction);
-
 }  // namespace stodepth::results::stats

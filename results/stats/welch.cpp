@@ -1,6 +1,7 @@
 #include "results/stats/welch.h"
 
 #include <algorithm>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 
 namespace stodepth::results::stats {
@@ -30,6 +31,11 @@ std::optional<WelchDifference> welch_difference(std::span<const double> a,
   d.standard_error = std::sqrt(va + vb);
   d.df = (va + vb) * (va + vb) / (va * va / double(a.size() - 1) + vb * vb / double(b.size() - 1));
   return d;
+}
+
+double welch_half_width(const WelchDifference& d, double upper_tail) {
+  namespace bm = boost::math;
+  return bm::quantile(bm::complement(bm::students_t(d.df), upper_tail)) * d.standard_error;
 }
 
 }  // namespace stodepth::results::stats

@@ -1,5 +1,5 @@
-// What the Welch-based statistics share (intervals.h, equivalence.h): the usable-sample
-// check, sample moments, and the unequal-variance difference of two means.
+// What the sample statistics share (stats.h, intervals.h, equivalence.h): the usable-sample
+// check, sample moments, and the unequal-variance (Welch) difference of two means.
 #pragma once
 
 #include <optional>
@@ -23,5 +23,9 @@ struct WelchDifference {
 };
 std::optional<WelchDifference> welch_difference(std::span<const double> a,
                                                 std::span<const double> b);
+
+// The half-width of the t interval around d.difference whose upper tail holds `upper_tail`:
+// t_{1 − upper_tail, df} · standard_error (a two-sided 1 − 2·upper_tail interval).
+double welch_half_width(const WelchDifference& d, double upper_tail);
 
 }  // namespace stodepth::results::stats

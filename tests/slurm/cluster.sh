@@ -81,8 +81,10 @@ CONF
 }
 
 # Cancels every job, waits (at most 30 s) for the queue to empty, then stops the daemons.
-# Safe to call when start failed half-way.
+# Safe to call when start failed half-way; does nothing when the cluster is not running
+# (never started, or stopped already).
 slurm_cluster_stop() {
+  [ -n "${SLURM_MUNGED_PID:-}" ] || return 0
   timeout 5 scancel --user="$(id -un)" 2>/dev/null
   local deadline=$((SECONDS + 30))
   while ((SECONDS < deadline)); do
@@ -93,5 +95,6 @@ slurm_cluster_stop() {
   wait "$SLURM_SLURMD_PID" "$SLURM_CTLD_PID" 2>/dev/null
   kill "$SLURM_MUNGED_PID" 2>/dev/null
   wait "$SLURM_MUNGED_PID" 2>/dev/null
+  SLURM_MUNGED_PID=
   return 0
 }
