@@ -16,22 +16,19 @@
 
 #include "model/config/config_codec.h"
 #include "results/store/schema.h"
+#include "results/store/sqlite.h"
 #include "model/config/distinguishing.h"
 #include "results/store/store.h"
 #include "results/store/writer.h"
+#include "tests/store_fixtures.h"
 #include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace stodepth;
-using stodepth::testing::TempDir;
+using namespace stodepth::testing;
 using namespace stodepth::results;
 
 namespace {
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -64,19 +61,6 @@ class Raw {
  private:
   sqlite3* db_ = nullptr;
 };
-
-std::unique_ptr<Store> open_store(const std::string& path,
-                                  OpenMode mode = OpenMode::kReadWrite) {
-  auto store = Store::open(path, mode);
-  INFO((store ? "" : store.error().message));
-  REQUIRE(store.ok());
-  return std::move(store).value();
-}
-
-void require_ok(const Status& status) {
-  INFO((status ? "" : status.error().message));
-  REQUIRE(status.ok());
-}
 
 SweepRecord sample_sweep(const std::string& name, const std::string& hash = "h1") {
   return SweepRecord{name, "a sweep", "name: " + name + "\n", hash};
@@ -135,16 +119,6 @@ std::unique_ptr<Store> store_with_runs(const std::string& path = ":memory:") {
   return store;
 }
 
-RunRow run_row(Store& store, const std::string& key) {
-  auto rows = store.runs(std::nullopt);
-  REQUIRE(rows.ok());
-  for (const auto& row : *rows) {
-    if (row.key == key) return row;
-  }
-  FAIL("no run " << key);
-  return {};
-}
-
 RunSummary sample_summary() {
   RunSummary s;
   s.status = RunStatus::kDone;
@@ -158,10 +132,6 @@ RunSummary sample_summary() {
   s.final_test_accuracy = 0.875;
   s.final_test_loss = 0.375;
   return s;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 // Opening `path` in either mode fails with a message containing `expected`, and the file
@@ -1003,22 +973,41 @@ TEST_CASE("store: a version 1 database migrates to the current schema with its d
 TEST_CASE("store: a new database is created in one transaction, never seen half-migrated") {
   // Between the migrations of a new file, another connection (e.g. `query`, read-only) looks
   // at it. It must find no database yet or the current schema, never a committed version 1,
-  // which a read-only open refuses as "older than this build's".
+  // which a read-only open refuses as "older than this build's". The test migrates a new file
+  // as Store::open does, and looks whenever SQLite reports (sqlite3_trace_v2) that the
+  // migrating connection has completed a step's "PRAGMA user_version = N".
   TempDir dir;
   const std::string path = dir.file("results.db");
-  std::vector<int64_t> steps;
-  std::vector<SeenIdentity> seen;
-  std::vector<std::string> read_only_opens;  // each open's error, empty when it opened
-  OpenOptions options;
-  options.after_migration_step = [&](int64_t version) {
-    steps.push_back(version);
-    seen.push_back(read_committed_identity(path));
-    auto reader = Store::open(path, OpenMode::kReadOnly);
-    read_only_opens.push_back(reader ? "" : reader.error().message);
+  struct Watch {
+    std::string path;
+    std::vector<int64_t> steps;
+    std::vector<SeenIdentity> seen;
+    std::vector<std::string> read_only_opens;  // each open's error, empty when it opened
+  } watch{path, {}, {}, {}};
+  auto after_statement = [](unsigned, void* context, void* stmt, void*) -> int {
+    Watch& w = *static_cast<Watch*>(context);
+    const std::string sql = sqlite3_sql(static_cast<sqlite3_stmt*>(stmt));
+    const std::string step = "PRAGMA user_version = ";
+    if (sql.rfind(step, 0) != 0) return 0;
+    w.steps.push_back(std::stoll(sql.substr(step.size())));
+    w.seen.push_back(read_committed_identity(w.path));
+    auto reader = Store::open(w.path, OpenMode::kReadOnly);
+    w.read_only_opens.push_back(reader ? "" : reader.error().message);
+    return 0;
   };
-  auto store = Store::open(path, OpenMode::kReadWrite, options);
-  INFO((store ? "" : store.error().message));
-  REQUIRE(store.ok());
+  {
+    auto db = Database::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, path);
+    REQUIRE(db.ok());
+    REQUIRE(sqlite3_trace_v2(db->handle(), SQLITE_TRACE_PROFILE, after_statement, &watch) ==
+            SQLITE_OK);
+    auto had = migrate(*db, 0);
+    INFO((had ? "" : had.error().message));
+    REQUIRE(had.ok());
+    CHECK(*had == 0);  // this connection created the database
+  }
+  const std::vector<int64_t>& steps = watch.steps;
+  const std::vector<SeenIdentity>& seen = watch.seen;
+  const std::vector<std::string>& read_only_opens = watch.read_only_opens;
 
   std::vector<int64_t> every_version;
   for (int64_t v = 1; v <= schema_version(); ++v) every_version.push_back(v);
@@ -1228,12 +1217,6 @@ TEST_CASE("store: RunRow::config is the whole config_json, checked against the c
 // --- Cluster runs (schema 4): journal of a shard, submissions, stops ------------------------
 
 namespace {
-
-OpenOptions rollback_journal() {
-  OpenOptions options;
-  options.journal = Journal::kRollback;
-  return options;
-}
 
 // Of sweep "s" (store_with_runs).
 SlurmSubmission sample_submission(const std::string& job_id, std::vector<std::string> keys) {
@@ -1504,4 +1487,48 @@ TEST_CASE("store: BestValidationTracker agrees with the store's choice") {
   REQUIRE(tracker.best());
   CHECK(tracker.best()->epoch == 2);
   CHECK(tracker.best()->test_accuracy == test_eval(2).accuracy);
+}
+
+TEST_CASE("store: run_progress gives each running run's last iteration and recent step time") {
+  auto store = store_with_runs();  // sweep "s": r1, r2
+  require_ok(store->register_sweep(sample_sweep("t", "h2")));
+  require_ok(store->add_jobs({sample_job("r3", "t", 44), sample_job("r4", "s", 56)}));
+  for (const char* key : {"r1", "r2", "r3", "r4"}) REQUIRE(*store->claim_run(key, false, "h", 2));
+  // r1: iterations 1..60 written newest half first; step_ms is 1.5 + i, so its last 50
+  // (11..60) average 1.5 + 35.5.
+  require_ok(store->append_iterations("r1", iterations(31, 60)));
+  require_ok(store->append_iterations("r1", iterations(1, 30)));
+  // r2: claimed, nothing recorded yet. r3: 3 iterations, mean step 1.5 + 2.
+  require_ok(store->append_iterations("r3", iterations(1, 3)));
+  // r4: finished, so not running: not listed.
+  require_ok(store->append_iterations("r4", iterations(1, 5)));
+  const RunSummary summary = sample_summary();
+  require_ok(store->finish_run("r4", RunState::kDone, &summary, ""));
+
+  auto check = [](const RunProgress& p, const std::string& key, int64_t iteration,
+                  double recent_step_ms) {
+    INFO(p.key);
+    CHECK(p.key == key);
+    CHECK(p.iteration == iteration);
+    CHECK(p.recent_step_ms == Approx(recent_step_ms));
+  };
+  auto all = store->run_progress(std::nullopt);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 3);
+  check((*all)[0], "r1", 60, 37.0);
+  check((*all)[1], "r2", 0, 0);
+  check((*all)[2], "r3", 3, 3.5);
+
+  auto of_s = store->run_progress("s");
+  REQUIRE(of_s.ok());
+  REQUIRE(of_s->size() == 2);
+  check((*of_s)[0], "r1", 60, 37.0);
+  check((*of_s)[1], "r2", 0, 0);
+
+  auto of_t = store->run_progress("t");
+  REQUIRE(of_t.ok());
+  REQUIRE(of_t->size() == 1);
+  check((*of_t)[0], "r3", 3, 3.5);
+
+  CHECK(store->run_progress("no such sweep")->empty());
 }
