@@ -24,7 +24,13 @@
 namespace fs = std::filesystem;
 using namespace stodepth;
 using namespace stodepth::results;
-using namespace stodepth::testing;
+using stodepth::testing::contains;
+using stodepth::testing::open_store;
+using stodepth::testing::read_bytes;
+using stodepth::testing::require_ok;
+using stodepth::testing::rollback_journal;
+using stodepth::testing::run_row;
+using stodepth::testing::TempDir;
 
 namespace {
 
