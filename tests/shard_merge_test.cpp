@@ -30,6 +30,7 @@ using stodepth::testing::read_bytes;
 using stodepth::testing::require_ok;
 using stodepth::testing::rollback_journal;
 using stodepth::testing::run_row;
+using stodepth::testing::sample_machine;
 using stodepth::testing::TempDir;
 
 namespace {
@@ -151,15 +152,6 @@ RunSummary summary() {
   return s;
 }
 
-MachineFacts machine() {
-  MachineFacts m;
-  m.cpu_model = "AMD EPYC 7763 64-Core Processor";
-  m.isa = "Intel AVX2";
-  m.cores = 128;
-  m.onednn_version = "2.7.3";
-  return m;
-}
-
 // How far a shard's task got.
 enum class Progress { kCreated, kRunning, kStopped, kDone, kFailed };
 
@@ -198,7 +190,7 @@ struct Cluster {
     require_ok(
         shard->add_jobs({shard_job.key.empty() ? job(key, key == "r1" ? 20 : 32) : shard_job}));
     REQUIRE(*shard->claim_run(key, false, "node7:4242", 4));
-    require_ok(shard->record_machine(key, machine()));
+    require_ok(shard->record_machine(key, sample_machine()));
     require_ok(shard->append_iterations(key, iterations(1, 40)));
     require_ok(shard->append_test_evals(key, {{1, 10, 1.0 / 3, 2.0 / 3}, {4, 40, 0.7, 0.1}}));
     require_ok(shard->record_stop(key, {"", 20, "time-limit", "1234_0", true}));

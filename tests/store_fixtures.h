@@ -160,6 +160,16 @@ inline std::unique_ptr<results::Store> store_with_runs(const std::string& path =
 }
 
 // Of sweep "s" (store_with_runs).
+// The machine a launcher records for a run.
+inline MachineFacts sample_machine() {
+  MachineFacts m;
+  m.cpu_model = "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz";
+  m.isa = "Intel AVX-512 with Intel DL Boost";
+  m.cores = 8;
+  m.onednn_version = "2.6.3";
+  return m;
+}
+
 inline results::SlurmSubmission sample_submission(const std::string& job_id,
                                                   std::vector<std::string> keys) {
   return results::SlurmSubmission{job_id,

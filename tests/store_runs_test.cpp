@@ -14,19 +14,6 @@ using namespace stodepth;
 using namespace stodepth::results;
 using namespace stodepth::testing;
 
-namespace {
-
-MachineFacts sample_machine() {
-  MachineFacts m;
-  m.cpu_model = "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz";
-  m.isa = "Intel AVX-512 with Intel DL Boost";
-  m.cores = 8;
-  m.onednn_version = "2.6.3";
-  return m;
-}
-
-}  // namespace
-
 TEST_CASE("store: register_sweep is idempotent for the same definition only") {
   auto store = open_store(":memory:");
   require_ok(store->register_sweep(sample_sweep("a", "h1")));

@@ -17,39 +17,12 @@
 #include "results/store/store_impl.h"
 
 namespace stodepth::results {
-
-const char* to_string(RunState s) {
-  switch (s) {
-    case RunState::kQueued:
-      return "queued";
-    case RunState::kRunning:
-      return "running";
-    case RunState::kDone:
-      return "done";
-    case RunState::kFailed:
-      return "failed";
-    case RunState::kDiverged:
-      return "diverged";
-    case RunState::kInterrupted:
-      return "interrupted";
-  }
-  return "?";
-}
-
-std::optional<RunState> parse_run_state(std::string_view s) {
-  for (const RunState state : {RunState::kQueued, RunState::kRunning, RunState::kDone,
-                               RunState::kFailed, RunState::kDiverged, RunState::kInterrupted}) {
-    if (s == to_string(state)) return state;
-  }
-  return std::nullopt;
-}
-
-Status configure_connection(Database& db) {
-  constexpr int kBusyTimeoutMs = 10000;
-  return db.exec(fmt::format("PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON", kBusyTimeoutMs));
-}
-
 namespace {
+
+constexpr std::pair<RunState, const char*> kRunStateNames[] = {
+    {RunState::kQueued, "queued"},     {RunState::kRunning, "running"},
+    {RunState::kDone, "done"},         {RunState::kFailed, "failed"},
+    {RunState::kDiverged, "diverged"}, {RunState::kInterrupted, "interrupted"}};
 
 // WAL: readers do not block the writer nor the writer the readers. The mode is kept in the
 // file: later connections use it without asking.
@@ -83,6 +56,25 @@ Error not_created_error(const std::string& path) {
 }
 
 }  // namespace
+
+const char* to_string(RunState s) {
+  for (const auto& [state, name] : kRunStateNames) {
+    if (state == s) return name;
+  }
+  return "?";
+}
+
+std::optional<RunState> parse_run_state(std::string_view s) {
+  for (const auto& [state, name] : kRunStateNames) {
+    if (s == name) return state;
+  }
+  return std::nullopt;
+}
+
+Status configure_connection(Database& db) {
+  constexpr int kBusyTimeoutMs = 10000;
+  return db.exec(fmt::format("PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON", kBusyTimeoutMs));
+}
 
 Status Store::Impl::check_file_still_there() const {
   if (!file_id) return ok_status();
