@@ -12,6 +12,10 @@
 namespace stodepth::results {
 namespace {
 
+// The schema that added the Slurm executor's tables; read-only Stores of older files read them
+// as empty.
+constexpr int64_t kSlurmSchema = 4;
+
 constexpr const char* kInsertSubmission =
     "INSERT INTO slurm_submissions (job_id, sweep, options_json, script, threads, submitted_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";

@@ -88,10 +88,6 @@ inline std::optional<int64_t> count_or_null(int64_t n) {  // 0: not known
   return n;
 }
 
-// The schema that added the Slurm executor's tables; read-only Stores of older files read them
-// as empty.
-inline constexpr int64_t kSlurmSchema = 4;
-
 // "dataset, depth, …, seed": the parameter columns, each name after `prefix` (e.g. "r.").
 std::string parameter_column_list(std::string_view prefix = "");  // runs.cpp
 
