@@ -29,13 +29,11 @@ constexpr const char* kUpsertSlurmTask =
     "ON CONFLICT (run) DO UPDATE SET job_id = excluded.job_id, "
     "array_index = excluded.array_index";
 // A task's sweep is its submission's (a run shared by sweeps is listed under each).
+// Of sweep ?1, or of every sweep when ?1 is NULL.
 constexpr const char* kSelectSlurmTasks =
     "SELECT t.run, s.sweep, t.job_id, t.array_index FROM slurm_tasks AS t "
-    "JOIN slurm_submissions AS s ON s.job_id = t.job_id ORDER BY t.run";
-constexpr const char* kSelectSweepSlurmTasks =
-    "SELECT t.run, s.sweep, t.job_id, t.array_index FROM slurm_tasks AS t "
     "JOIN slurm_submissions AS s ON s.job_id = t.job_id "
-    "WHERE t.run IN (SELECT key FROM sweep_runs WHERE sweep = ?1) ORDER BY t.run";
+    "WHERE ?1 IS NULL OR t.run IN (SELECT key FROM sweep_runs WHERE sweep = ?1) ORDER BY t.run";
 // A submission's keys are the tasks that still point at it, in array order: a run
 // resubmitted since belongs to its later submission (slurm_tasks keeps the latest only).
 constexpr const char* kSelectSubmissions =
@@ -94,8 +92,7 @@ Result<std::vector<SlurmTask>> Store::slurm_tasks(const std::optional<std::strin
     return read_row(s, &SlurmTask::key, &SlurmTask::sweep, &SlurmTask::job_id,
                     &SlurmTask::array_index);
   };
-  if (sweep) return impl_->query(kSelectSweepSlurmTasks, decode, *sweep);
-  return impl_->query(kSelectSlurmTasks, decode);
+  return impl_->query(kSelectSlurmTasks, decode, sweep);
 }
 
 Result<std::vector<SlurmSubmission>> Store::submissions(const std::string& sweep) {
