@@ -9,8 +9,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,35 +18,22 @@
 #include "model/config/config_codec.h"
 #include "results/store/schema.h"
 #include "results/store/store.h"
+#include "tests/store_fixtures.h"
 #include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace stodepth;
 using namespace stodepth::results;
+using stodepth::testing::contains;
+using stodepth::testing::open_store;
+using stodepth::testing::read_bytes;
+using stodepth::testing::require_ok;
+using stodepth::testing::rollback_journal;
+using stodepth::testing::run_row;
+using stodepth::testing::sample_machine;
 using stodepth::testing::TempDir;
 
 namespace {
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-void require_ok(const Status& status) {
-  INFO((status ? "" : status.error().message));
-  REQUIRE(status.ok());
-}
-
-std::unique_ptr<Store> open_store(const std::string& path, const OpenOptions& options = {}) {
-  auto store = Store::open(path, OpenMode::kReadWrite, options);
-  INFO((store ? "" : store.error().message));
-  REQUIRE(store.ok());
-  return std::move(store).value();
-}
 
 // The rows of `sql` on `db`, one a line, REALs by their bits.
 std::string rows_text(sqlite3* db, const std::string& sql) {
@@ -105,12 +90,6 @@ std::string dump(const std::string& path) {
     out += "table " + table + "\n" + rows_text(db, "SELECT * FROM " + table);
   sqlite3_close(db);
   return out;
-}
-
-OpenOptions rollback_journal() {
-  OpenOptions options;
-  options.journal = Journal::kRollback;
-  return options;
 }
 
 // Doubles compared by their bits: a merge copies values, it does not round them.
@@ -173,15 +152,6 @@ RunSummary summary() {
   return s;
 }
 
-MachineFacts machine() {
-  MachineFacts m;
-  m.cpu_model = "AMD EPYC 7763 64-Core Processor";
-  m.isa = "Intel AVX2";
-  m.cores = 128;
-  m.onednn_version = "2.7.3";
-  return m;
-}
-
 // How far a shard's task got.
 enum class Progress { kCreated, kRunning, kStopped, kDone, kFailed };
 
@@ -214,13 +184,13 @@ struct Cluster {
   // kCreated/kRunning, for which the task is still at work: its store is returned).
   std::unique_ptr<Store> write_shard(const std::string& key, Progress progress,
                                      const JobRecord& shard_job = {}) {
-    auto shard = open_store(shard_path(key), rollback_journal());
+    auto shard = open_store(shard_path(key), OpenMode::kReadWrite, rollback_journal());
     require_ok(shard->register_sweep(kSweep));
     if (progress == Progress::kCreated) return shard;
     require_ok(
         shard->add_jobs({shard_job.key.empty() ? job(key, key == "r1" ? 20 : 32) : shard_job}));
     REQUIRE(*shard->claim_run(key, false, "node7:4242", 4));
-    require_ok(shard->record_machine(key, machine()));
+    require_ok(shard->record_machine(key, sample_machine()));
     require_ok(shard->append_iterations(key, iterations(1, 40)));
     require_ok(shard->append_test_evals(key, {{1, 10, 1.0 / 3, 2.0 / 3}, {4, 40, 0.7, 0.1}}));
     require_ok(shard->record_stop(key, {"", 20, "time-limit", "1234_0", true}));
@@ -262,23 +232,6 @@ struct Cluster {
     return merged.error();
   }
 };
-
-RunRow run_row(Store& store, const std::string& key) {
-  auto rows = store.runs(std::nullopt);
-  REQUIRE(rows.ok());
-  for (const auto& row : *rows) {
-    if (row.key == key) return row;
-  }
-  FAIL("no run " << key);
-  return {};
-}
-
-std::unique_ptr<Store> open_read_only(const std::string& path) {
-  auto store = Store::open(path, OpenMode::kReadOnly);
-  INFO((store ? "" : store.error().message));
-  REQUIRE(store.ok());
-  return std::move(store).value();
-}
 
 // Everything the store returns of run `key` is the same in both, doubles to the bit.
 void check_same_run(Store& main, Store& shard, const std::string& key) {
@@ -365,7 +318,7 @@ TEST_CASE("merge: a finished shard's run replaces what main holds of it, bit for
   CHECK(merge.key == "r1");
   CHECK(merge.state == RunState::kDone);
 
-  auto shard_store = open_read_only(shard);
+  auto shard_store = open_store(shard, OpenMode::kReadOnly);
   check_same_run(*cluster.main, *shard_store, "r1");
   CHECK(cluster.main->curve("r1")->size() == 40);
   const auto stops = *cluster.main->stops("r1");
@@ -405,7 +358,7 @@ TEST_CASE("merge: a failed or diverged run is final and merges too") {
   const RunRow row = run_row(*cluster.main, "r2");
   CHECK(row.state == RunState::kFailed);
   CHECK(row.error == "out of memory");
-  check_same_run(*cluster.main, *open_read_only(cluster.shard_path("r2")), "r2");
+  check_same_run(*cluster.main, *open_store(cluster.shard_path("r2"), OpenMode::kReadOnly), "r2");
 }
 
 TEST_CASE("merge: merging again finds the results there and writes nothing") {
@@ -537,7 +490,7 @@ TEST_CASE("merge: a retried run's new shard replaces the attempt merged before")
   CHECK(run_row(*cluster.main, "r1").error.empty());
   CHECK(table_text(*cluster.main, "SELECT started_at FROM merged_shards WHERE run = 'r1'") ==
         "2999-01-01T00:00:00Z");
-  check_same_run(*cluster.main, *open_read_only(cluster.shard_path("r1")), "r1");
+  check_same_run(*cluster.main, *open_store(cluster.shard_path("r1"), OpenMode::kReadOnly), "r1");
 }
 
 TEST_CASE("merge: a shard is read while its task writes it, without waiting for its lock") {
@@ -577,7 +530,7 @@ TEST_CASE("merge: files that are not a shard of this build are refused and left 
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
     for (int v = 0; v < 3; ++v)
-      REQUIRE(sqlite3_exec(db, migrations()[size_t(v)], nullptr, nullptr, nullptr) == SQLITE_OK);
+      REQUIRE(sqlite3_exec(db, migrations()[size_t(v)].c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_exec(
                 db,
                 fmt::format("PRAGMA application_id = {}; PRAGMA user_version = 3", kApplicationId)
@@ -590,7 +543,7 @@ TEST_CASE("merge: files that are not a shard of this build are refused and left 
         schema_version());
   }
   SECTION("a database of two runs") {
-    auto two = open_store(path, rollback_journal());
+    auto two = open_store(path, OpenMode::kReadWrite, rollback_journal());
     require_ok(two->register_sweep(kSweep));
     require_ok(two->add_jobs({job("r1"), job("r2", 32)}));
     expected = "holds 2 runs, a store shard holds one";

@@ -1,6 +1,12 @@
 #include "results/store/schema.h"
 
-#include <array>
+#include <fmt/format.h>
+
+#include <initializer_list>
+#include <string_view>
+#include <vector>
+
+#include "results/store/file_check.h"
 
 namespace stodepth::results {
 namespace {
@@ -76,28 +82,17 @@ CREATE TABLE test_evals (
 ) WITHOUT ROWID;
 )sql";
 
-// Version 1 → 2: where each run's training time went and the memory it used (issue 5).
-constexpr const char* kRunCostsV2 = R"sql(
-ALTER TABLE runs ADD COLUMN data_ms REAL;
-ALTER TABLE runs ADD COLUMN network_ms REAL;
-ALTER TABLE runs ADD COLUMN update_ms REAL;
-ALTER TABLE runs ADD COLUMN record_ms REAL;
-ALTER TABLE runs ADD COLUMN model_bytes INTEGER;
-ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER;
-)sql";
+// "ALTER TABLE <table> ADD COLUMN <column>;" a line, for each column ("name TYPE").
+std::string add_columns(std::string_view table, std::initializer_list<std::string_view> columns) {
+  std::string sql = "\n";
+  for (const std::string_view column : columns)
+    sql += fmt::format("ALTER TABLE {} ADD COLUMN {};\n", table, column);
+  return sql;
+}
 
-// Version 2 → 3: the machine each run trains on, so that a report names the hardware that
-// produced each figure rather than the one that renders it.
-constexpr const char* kRunMachineV3 = R"sql(
-ALTER TABLE runs ADD COLUMN cpu_model TEXT;
-ALTER TABLE runs ADD COLUMN isa TEXT;
-ALTER TABLE runs ADD COLUMN cores INTEGER;
-ALTER TABLE runs ADD COLUMN onednn_version TEXT;
-)sql";
-
-// Version 3 → 4: the Slurm executor (issue 13): its submissions, the stops its tasks saw, and
-// the store shards merged in. The indexes serve submissions() (tasks by job) and stops() and
-// the merge (stops by run).
+// Version 3 → 4: the Slurm executor: its submissions, the stops its tasks saw, and the store
+// shards merged in. The indexes serve submissions() (tasks by job) and stops() and the merge
+// (stops by run).
 constexpr const char* kSlurmV4 = R"sql(
 CREATE TABLE slurm_submissions (
   job_id TEXT NOT NULL PRIMARY KEY,
@@ -130,20 +125,71 @@ CREATE TABLE merged_shards (
 );
 )sql";
 
-// Version 4 → 5: the validation split of the paper's protocol (issue 14): each whole-set
-// evaluation of a run that holds out validation examples records them beside the test set.
-constexpr const char* kValidationV5 = R"sql(
-ALTER TABLE test_evals ADD COLUMN validation_accuracy REAL;
-ALTER TABLE test_evals ADD COLUMN validation_loss REAL;
-)sql";
-
-constexpr std::array<const char*, 5> kMigrations = {kCreateSchemaV1, kRunCostsV2, kRunMachineV3,
-                                                    kSlurmV4, kValidationV5};
+const std::vector<std::string>& all_migrations() {
+  static const std::vector<std::string> all = {
+      kCreateSchemaV1,
+      // Version 1 → 2: where each run's training time went and the memory it used.
+      add_columns("runs", {"data_ms REAL", "network_ms REAL", "update_ms REAL", "record_ms REAL",
+                           "model_bytes INTEGER", "peak_rss_bytes INTEGER"}),
+      // Version 2 → 3: the machine each run trains on, so that a report names the hardware
+      // that produced each figure rather than the one that renders it.
+      add_columns("runs", {"cpu_model TEXT", "isa TEXT", "cores INTEGER", "onednn_version TEXT"}),
+      kSlurmV4,
+      // Version 4 → 5: the validation split of the paper's protocol: each whole-set
+      // evaluation of a run that holds out validation examples records them beside the test
+      // set.
+      add_columns("test_evals", {"validation_accuracy REAL", "validation_loss REAL"}),
+  };
+  return all;
+}
 
 }  // namespace
 
-std::span<const char* const> migrations() { return kMigrations; }
+std::span<const std::string> migrations() { return all_migrations(); }
 
-int schema_version() { return int(kMigrations.size()); }
+int schema_version() { return int(all_migrations().size()); }
+
+Result<int64_t> check_identity(Database& db) {
+  auto application_id = db.query_int("PRAGMA application_id");
+  if (!application_id) return application_id.error();
+  auto version = db.query_int("PRAGMA user_version");
+  if (!version) return version.error();
+  if (*application_id == kApplicationId) {
+    if (*version > schema_version()) return newer_schema_error(db.label(), *version);
+    return *version;
+  }
+  if (*application_id != 0) {
+    return foreign_database_error(
+        db.label(), fmt::format("application_id 0x{:08X}", uint32_t(*application_id)));
+  }
+  auto tables = db.query_int("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'");
+  if (!tables) return tables.error();
+  if (*tables > 0 || *version != 0) {
+    return foreign_database_error(db.label(), "application_id 0 and its own tables");
+  }
+  return int64_t{0};
+}
+
+Result<int64_t> migrate(Database& db, int64_t version) {
+  if (version >= schema_version()) return version;
+  Transaction transaction(db);
+  if (auto begun = transaction.begin(); !begun) return begun.error();
+  auto current = check_identity(db);
+  if (!current) return current.error();
+  if (*current >= schema_version()) return *current;  // another process migrated it
+  version = *current;
+  if (version == 0) {
+    if (auto set = db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId)); !set) {
+      return set.error();
+    }
+  }
+  for (int64_t v = version; v < schema_version(); ++v) {
+    if (auto applied = db.exec(migrations()[size_t(v)]); !applied) return applied.error();
+    if (auto set = db.exec(fmt::format("PRAGMA user_version = {}", v + 1)); !set)
+      return set.error();
+  }
+  if (auto committed = transaction.commit(); !committed) return committed.error();
+  return version;
+}
 
 }  // namespace stodepth::results

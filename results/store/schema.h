@@ -85,6 +85,10 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+
+#include "model/base/result.h"
+#include "results/store/sqlite.h"
 
 namespace stodepth::results {
 
@@ -94,10 +98,24 @@ inline constexpr int32_t kApplicationId = 0x53444550;  // 'SDEP'
 // pending ones in a single transaction (so no reader sees an intermediate version): a
 // migration must be valid inside a transaction (no VACUUM, no journal_mode change). Append
 // only: a released migration is never edited.
-std::span<const char* const> migrations();
+std::span<const std::string> migrations();
 
 // The version this build creates and understands: the number of migrations. Read-only
 // Stores also read older versions as they are.
 int schema_version();
+
+// The schema version of the database open on `db`, or why it is not a stodepth database:
+// the checks of inspect_database_file, repeated on the open connection where they are
+// authoritative (the header can lag behind an uncheckpointed WAL) and where ":memory:" and a
+// file created since the inspection are covered. 0: an empty database, ours to take.
+Result<int64_t> check_identity(Database& db);
+
+// Applies the pending migrations of a database found at `version`, with its application_id
+// and user_version, in one transaction: a reader sees the file as it was or at this build's
+// version, never at an intermediate one (which a read-only open refuses as too old). The
+// version is re-read under the write lock: another process may have migrated the file in
+// the meantime. Returns the version the file had under that lock (0: this connection created
+// the database).
+Result<int64_t> migrate(Database& db, int64_t version);
 
 }  // namespace stodepth::results

@@ -38,8 +38,8 @@ struct RunRow {
   std::string key, sweep;
   RunState state = RunState::kQueued;
   // Decoded from config_json: every setting (dataset.dir and train.threads, the machine's,
-  // at their defaults). A config_json that is not a config's canonical text (hand-made rows,
-  // tests) gives the parameter columns' settings, the others at their defaults.
+  // at their defaults). A config_json that does not read as a whole config, or that its
+  // parameter columns disagree with (a database edited by hand), makes runs() an Error.
   TrainConfig config;
   std::string config_json, error;
   std::string host;  // the claiming launcher's id, "hostname:pid" (empty until claimed)
@@ -84,6 +84,13 @@ struct RunStop {
   bool requeued = false;  // the task requeued itself
 };
 
+// How far a `running` run has got, from its recorded iterations.
+struct RunProgress {
+  std::string key;
+  int64_t iteration = 0;      // the last recorded (0: none yet)
+  double recent_step_ms = 0;  // the mean step time of the last (up to) 50 recorded (0: none)
+};
+
 enum class MergeResult { kMerged, kAlreadyMerged, kNotFinished };
 struct ShardMerge {
   MergeResult result = MergeResult::kNotFinished;
@@ -100,10 +107,6 @@ struct OpenOptions {
   // while others (the launcher's `status`) read it over a network filesystem, where WAL's
   // shared-memory index does not work across hosts.
   Journal journal = Journal::kWal;
-  // Tests only. Called on the opening thread after each pending migration has been applied
-  // on the migrating connection, with the version it reached, while the migrations are not
-  // yet committed. Lets a test look at the file from another connection mid-migration.
-  std::function<void(int64_t version)> after_migration_step;
 };
 
 // Records of several runs, committed in one transaction in order (AsyncWriter's unit of work).
@@ -131,14 +134,18 @@ struct Batch {
   std::vector<Operation> ops;
 };
 
-// One connection to the results database. A Store is used from one thread at a time (it
-// caches prepared statements on its connection); concurrent users each open their own Store,
-// in this process or another: WAL lets readers proceed while one writer commits, and writers
-// wait for each other up to the busy timeout (10 s).
 // The database at `path` holds a sweep named `sweep` with another definition: one line
 // with the fix, the same whether a launch's plan or register_sweep finds it.
 Error redefined_sweep_error(const std::string& path, const std::string& sweep);
 
+// One connection to the results database. A Store is used from one thread at a time (it
+// caches prepared statements on its connection); concurrent users each open their own Store,
+// in this process or another: WAL lets readers proceed while one writer commits, and writers
+// wait for each other up to the busy timeout (10 s).
+//
+// Its methods are defined by concern: opening and snapshots in store.cpp, sweeps, jobs and
+// claims in runs.cpp, metrics in metrics.cpp, Slurm submissions and stops in cluster.cpp,
+// merge_shard in shard_merge.cpp, queries in reads.cpp.
 class Store {
  public:
   // Opens (creating and migrating in kReadWrite) the database at `path` (":memory:" works).
@@ -248,6 +255,11 @@ class Store {
   Result<std::vector<IterationRecord>> curve(const std::string& key);
   Result<std::vector<TestEvalRecord>> test_evals(const std::string& key);
   Result<std::vector<SweepRecord>> sweeps();
+  // The progress of each `running` run of `sweep` (every sweep if none), by key: its last
+  // recorded iteration and the mean step time of its last (up to) 50 recorded iterations.
+  // When an iteration was recorded is not stored: rates and ETAs are the caller's to derive
+  // from these.
+  Result<std::vector<RunProgress>> run_progress(const std::optional<std::string>& sweep);
 
   // A read-only SELECT for `query sql`: column names then rows as text (NULL as empty
   // optional). Statements that write, ATTACH or change pragmas are refused, as is more than
