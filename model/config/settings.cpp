@@ -176,7 +176,8 @@ Problem nesterov_rule(const TrainConfig& c) {
 
 // --- The table ------------------------------------------------------------------------------
 
-std::vector<Setting> make_settings() {
+// The table, by section; settings() puts them together in this order.
+std::vector<Setting> dataset_settings() {
   return {
       {.key = "dataset.name",
        .member = FIELD(data.name),
@@ -220,6 +221,11 @@ std::vector<Setting> make_settings() {
        .flag = "--extra",
        .help = "svhn: add extra_32x32.mat to the training set",
        .check = extra_rule},
+  };
+}
+
+std::vector<Setting> network_settings() {
+  return {
       {.key = "model.depth",
        .member = FIELD(model.depth),
        .flag = "--depth",
@@ -255,6 +261,12 @@ std::vector<Setting> make_settings() {
        .flag = "--sd-mode",
        .help = "batch: one gate per block per mini-batch, skipped compute (the paper) | "
                "sample: per-sample gates scaled by 1/p_l (timm DropPath)"},
+  };
+}
+
+// The schedule first: the store's columns follow the table's order.
+std::vector<Setting> training_settings() {
+  return {
       {.key = "train.lr.schedule",
        .member = FIELD(train.lr.kind),
        .flag = "--schedule",
@@ -334,6 +346,11 @@ std::vector<Setting> make_settings() {
        .flag = "--weight-decay",
        .help = "L2 weight decay",
        .range = at_least(0)},
+  };
+}
+
+std::vector<Setting> run_settings() {
+  return {
       {.key = "train.augment.crop_pad",
        .member = FIELD(train.augment.crop_pad),
        .flag = "--crop-pad",
@@ -366,6 +383,13 @@ std::vector<Setting> make_settings() {
        .help = "Test mini-batch size",
        .range = at_least(1)},
   };
+}
+
+std::vector<Setting> make_settings() {
+  std::vector<Setting> table;
+  for (auto part : {dataset_settings, network_settings, training_settings, run_settings})
+    for (Setting& setting : part()) table.push_back(std::move(setting));
+  return table;
 }
 
 #undef FIELD
