@@ -197,8 +197,8 @@ bool check_key(const std::string& key, const YAML::Mark& mark, Where where,
 void read_values(const std::string& key, const YAML::Node& value, const YAML::Mark& mark,
                  Where where, Assignments& out, Diagnostics& diagnostics) {
   if (const Setting* setting = find_leaf(key)) {
-    auto apply = std::visit([&](const auto& member) { return read_leaf(member, value); },
-                            setting->member);
+    auto apply =
+        std::visit([&](const auto& member) { return read_leaf(member, value); }, setting->member);
     if (apply)
       add_assignment({key, mark, std::move(*apply)}, out, diagnostics);
     else

@@ -26,8 +26,7 @@ Error with_flag_name(const Error& error) {
   return error;
 }
 
-}  // namespace
-
+// Adds the flag of `setting` (which has one) to `app`, bound to `flags`.
 void add_setting_flag(CLI::App& app, const Setting& setting, TrainFlags& f) {
   const std::string help = help_of(setting);
   visit_member(setting, f.config, [&]<typename Member>(Member& member) {
@@ -49,6 +48,18 @@ void add_setting_flag(CLI::App& app, const Setting& setting, TrainFlags& f) {
   });
 }
 
+// `setting`'s enum value named `name` (as its flag was given), or the Error naming the flag.
+Result<int> parse_enum_flag(const Setting& setting, const std::string& name) {
+  const EnumNames& names = *std::get<EnumMember>(setting.member).names;
+  if (const std::optional<int> value = names.parse(name)) return *value;
+  const std::string hint = closest_match(name, names.names);
+  return bad_input(fmt::format("{}: unknown value '{}'{} (one of: {})", setting.flag, name,
+                               hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
+                               fmt::join(names.names, ", ")));
+}
+
+}  // namespace
+
 void add_train_flags(CLI::App& app, TrainFlags& f) {
   const std::string augment_section = section_of(&TrainConfig::train, &TrainSettings::augment);
   bool augment_added = false;
@@ -61,15 +72,6 @@ void add_train_flags(CLI::App& app, TrainFlags& f) {
     }
     add_setting_flag(app, setting, f);
   }
-}
-
-Result<int> parse_enum_flag(const Setting& setting, const std::string& name) {
-  const EnumNames& names = *std::get<EnumMember>(setting.member).names;
-  if (const std::optional<int> value = names.parse(name)) return *value;
-  const std::string hint = closest_match(name, names.names);
-  return bad_input(fmt::format("{}: unknown value '{}'{} (one of: {})", setting.flag, name,
-                               hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-                               fmt::join(names.names, ", ")));
 }
 
 Result<TrainConfig> resolve(const TrainFlags& f) {

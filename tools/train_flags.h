@@ -1,6 +1,5 @@
-// The flags of `train` (and of `bench`, which takes a few of them), generated from the
-// settings table (model/config/settings.h): one per setting with a flag, named, described and
-// defaulted as the table says.
+// The flags of `train`, generated from the settings table (model/config/settings.h): one per
+// setting with a flag, named, described and defaulted as the table says, and --augment.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -21,13 +20,9 @@ struct TrainFlags {
   bool augment = false;  // --augment: the paper's CIFAR augmentation, both settings at once
 };
 
-// Adds the flag of `setting` (which has one) to `app`, bound to `flags`.
-void add_setting_flag(CLI::App& app, const Setting& setting, TrainFlags& flags);
 void add_train_flags(CLI::App& app, TrainFlags& flags);
 // Applies the flags that need it (enum names, off switches, --augment) and validates; the
 // Error names the flag and the fix.
 Result<TrainConfig> resolve(const TrainFlags& flags);
-// `setting`'s enum value named `name` (as its flag was given), or the Error naming the flag.
-Result<int> parse_enum_flag(const Setting& setting, const std::string& name);
 
 }  // namespace stodepth::cli

@@ -1,6 +1,6 @@
 // Every setting of a training run, declared once: its dotted key (as sweep files, the
 // canonical config JSON and error messages write it), the TrainConfig member holding it, its
-// allowed values, its `train`/`bench` flag, its part in the job key and its store column. The
+// allowed values, its `train` flag, its part in the job key and its store column. The
 // sweep schema, the CLI flags, the canonical codec, validate(), the store's parameter columns
 // and the report read this table, so adding a setting is one row here plus its use in the
 // engine.
@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/base/check.h"
 #include "model/config/config.h"
 
 namespace stodepth {
@@ -68,7 +69,7 @@ struct Setting {
   // its default, read as the default when missing, so that a config leaving it at its
   // default keeps the job key it had before the setting existed.
   bool added_later = false;
-  const char* flag = nullptr;    // of `train` and `bench`; nullptr: none
+  const char* flag = nullptr;    // of `train`; nullptr: none
   std::string help = {};         // "{values}" stands for an enum's names, e.g. "linear | uniform"
   const char* column = nullptr;  // the store's parameter column; nullptr: none
   std::optional<Range> range = {};
@@ -77,8 +78,8 @@ struct Setting {
   Problem (*check)(const TrainConfig&) = nullptr;
 };
 
-// Every setting, in the order of `train --help` and of the store's columns. The default of each is
-// its member in TrainConfig{}.
+// Every setting, in the order of `train --help` and of the store's columns. The default of
+// each is its member in TrainConfig{}.
 std::span<const Setting> settings();
 
 // The setting with dotted `key`, or nullptr.
@@ -92,13 +93,16 @@ const Setting* setting_at(const TrainConfig& config, const void* address);
 template <typename... Path>
 const Setting& setting_of(Path... path) {
   static const TrainConfig probe;
-  return *setting_at(probe, &(probe.*....*path));
+  const Setting* setting = setting_at(probe, &(probe.*....*path));
+  STODEPTH_CHECK(setting, "setting_of: the path leads to no setting's member");
+  return *setting;
 }
 
 // The dotted prefix ("section.") shared by the settings whose members lie in [begin, end)
 // of `config`.
 std::string section_spanning(const void* begin, const void* end, const TrainConfig& config);
-// That prefix for the part of TrainConfig that `path` leads to, e.g. section_of(&TrainConfig::sd).
+// That prefix for the part of TrainConfig that `path` leads to, e.g.
+// section_of(&TrainConfig::sd).
 template <typename... Path>
 std::string section_of(Path... path) {
   static const TrainConfig probe;
