@@ -351,13 +351,25 @@ TEST_CASE("members are named through the table") {
 }
 
 TEST_CASE("enum names: each value's name reads back as it, the shortcut in either case") {
-  for (const auto* names :
-       {&enum_names(Shortcut{}), &enum_names(SurvivalRule{}), &enum_names(DropMode{}),
-        &enum_names(LrScheduleKind{}), &enum_names(WarmupMode{})})
-    for (size_t i = 0; i < names->names.size(); ++i)
-      CHECK(names->parse(names->names[i]) == std::optional<int>(int(i)));
+  for (const Setting& setting : settings()) {
+    const auto* member = std::get_if<EnumMember>(&setting.member);
+    if (!member) continue;
+    INFO(setting.key);
+    const auto& names = member->names->names;
+    CHECK(names.size() == std::set<std::string>(names.begin(), names.end()).size());
+    for (size_t i = 0; i < names.size(); ++i) {
+      CHECK(member->names->parse(names[i]) == std::optional<int>(int(i)));
+      TrainConfig c;
+      member->set(c, int(i));
+      CHECK(member->get(c) == int(i));
+      CHECK(value_text(setting, c) == names[i]);
+    }
+  }
   CHECK(parse_enum<Shortcut>("b") == Shortcut::kB);
   CHECK(parse_enum<SurvivalRule>("Linear") == std::nullopt);
+  CHECK(std::string(to_string(Shortcut::kC)) == "C");
+  CHECK(std::string(to_string(SurvivalRule::kUniform)) == "uniform");
+  CHECK(std::string(to_string(DropMode::kSample)) == "sample");
   CHECK(std::string(to_string(LrScheduleKind::kCosine)) == "cosine");
   CHECK(std::string(to_string(WarmupMode::kConstant)) == "constant");
 }
