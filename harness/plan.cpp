@@ -15,6 +15,7 @@
 #include "harness/machine.h"
 #include "model/base/check.h"
 #include "model/config/flops.h"
+#include "model/config/settings.h"
 #include "model/config/survival.h"
 
 namespace stodepth::harness {
@@ -63,16 +64,20 @@ bool selected(const std::string& key, const std::vector<std::string>& only) {
                      [&](const std::string& prefix) { return key.rfind(prefix, 0) == 0; });
 }
 
-// Loads a dataset for the plan. A sweep's dataset.dir that is not there is named with the
+std::string_view data_dir_key() {
+  return setting_of(&TrainConfig::data, &data::DataOptions::dir).key;
+}
+
+// Loads a dataset for the plan. A sweep's data directory that is not there is named with the
 // sweep's fix (the loader's own message speaks of `train`'s --data-dir).
 Result<std::shared_ptr<const data::Dataset>> load_for(const sweeps::Sweep& sweep,
                                                       const data::DataOptions& options) {
   std::error_code ec;
   if (!options.dir.empty() && !std::filesystem::is_directory(options.dir, ec))
     return bad_input(fmt::format(
-        "{}: dataset.dir of sweep '{}' ({}) not found (put the extracted dataset there, or set "
-        "dataset.dir in the sweep file to where it is)",
-        options.dir, sweep.name, options.name));
+        "{}: {} of sweep '{}' ({}) not found (put the extracted dataset there, or set {} in the "
+        "sweep file to where it is)",
+        options.dir, data_dir_key(), sweep.name, options.name, data_dir_key()));
   auto loaded = data::load_dataset(options);
   if (!loaded)
     return Error{loaded.error().kind, fmt::format("sweep '{}': dataset {}: {}", sweep.name,

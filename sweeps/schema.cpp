@@ -8,12 +8,14 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <variant>
+
+#include "model/config/settings.h"
 
 namespace stodepth::sweeps {
 namespace {
 
 using Apply = std::function<void(TrainConfig&)>;
-using Parser = std::function<Result<Apply>(const YAML::Node&)>;
 
 // What a node holds, for "expected X, got Y" messages.
 std::string describe(const YAML::Node& node) {
@@ -70,142 +72,83 @@ Result<double> parse_number(const YAML::Node& node) {
   return parse_scalar<double>(node, "a number");
 }
 
-template <typename Field>
-using FieldType = std::remove_reference_t<std::invoke_result_t<Field, TrainConfig&>>;
+// Readers of a leaf's value, by the type of its member.
+template <typename T>
+  requires std::is_integral_v<T> && (!std::is_same_v<T, bool>)
+Result<Apply> read_leaf(MemberRef<T> member, const YAML::Node& node) {
+  auto value = parse_integer(node);
+  if (!value) return value.error();
+  if (!std::in_range<T>(*value)) return bad_input(fmt::format("{} is out of range", *value));
+  return Apply([member, v = T(*value)](TrainConfig& c) { member(c) = v; });
+}
 
-template <typename Field>
-Parser integer(Field field) {
-  return [field](const YAML::Node& node) -> Result<Apply> {
-    auto value = parse_integer(node);
+Result<Apply> read_leaf(MemberRef<double> member, const YAML::Node& node) {
+  auto value = parse_number(node);
+  if (!value) return value.error();
+  return Apply([member, v = *value](TrainConfig& c) { member(c) = v; });
+}
+
+Result<Apply> read_leaf(MemberRef<std::vector<double>> member, const YAML::Node& node) {
+  if (!node.IsSequence()) return expected("a list of numbers", node);
+  std::vector<double> values;
+  for (const auto& item : node) {
+    auto value = parse_number(item);
     if (!value) return value.error();
-    if (!std::in_range<FieldType<Field>>(*value))
-      return bad_input(fmt::format("{} is out of range", *value));
-    return Apply([field, v = FieldType<Field>(*value)](TrainConfig& c) { field(c) = v; });
-  };
+    values.push_back(*value);
+  }
+  return Apply([member, values](TrainConfig& c) { member(c) = values; });
 }
 
-template <typename Field>
-Parser number(Field field) {
-  return [field](const YAML::Node& node) -> Result<Apply> {
-    auto value = parse_number(node);
-    if (!value) return value.error();
-    return Apply([field, v = *value](TrainConfig& c) { field(c) = v; });
-  };
+Result<Apply> read_leaf(MemberRef<bool> member, const YAML::Node& node) {
+  bool value;
+  if (!is_plain_scalar(node) || !YAML::convert<bool>::decode(node, value))
+    return expected("true or false", node);
+  return Apply([member, value](TrainConfig& c) { member(c) = value; });
 }
 
-template <typename Field>
-Parser numbers(Field field) {
-  return [field](const YAML::Node& node) -> Result<Apply> {
-    if (!node.IsSequence()) return expected("a list of numbers", node);
-    std::vector<double> values;
-    for (const auto& item : node) {
-      auto value = parse_number(item);
-      if (!value) return value.error();
-      values.push_back(*value);
-    }
-    return Apply([field, values](TrainConfig& c) { field(c) = values; });
-  };
+Result<Apply> read_leaf(MemberRef<std::string> member, const YAML::Node& node) {
+  if (!node.IsScalar()) return expected("a string", node);
+  return Apply([member, value = node.Scalar()](TrainConfig& c) { member(c) = value; });
 }
 
-template <typename Field>
-Parser boolean(Field field) {
-  return [field](const YAML::Node& node) -> Result<Apply> {
-    bool value;
-    if (!is_plain_scalar(node) || !YAML::convert<bool>::decode(node, value))
-      return expected("true or false", node);
-    return Apply([field, value](TrainConfig& c) { field(c) = value; });
-  };
+Result<Apply> read_leaf(const EnumMember& member, const YAML::Node& node) {
+  const std::vector<std::string>& names = member.names->names;
+  const auto value = node.IsScalar() ? member.names->parse(node.Scalar()) : std::nullopt;
+  if (value) return Apply([set = member.set, v = *value](TrainConfig& c) { set(c, v); });
+  const std::string hint = node.IsScalar() ? closest_match(node.Scalar(), names) : "";
+  return bad_input(fmt::format("expected one of {}, got {}{}", fmt::join(names, ", "),
+                               describe(node),
+                               hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
 }
 
-template <typename Field>
-Parser text(Field field) {
-  return [field](const YAML::Node& node) -> Result<Apply> {
-    if (!node.IsScalar()) return expected("a string", node);
-    return Apply([field, value = node.Scalar()](TrainConfig& c) { field(c) = value; });
-  };
-}
+// The settings a sweep file names: all but the seed, which has its own `seeds:` list.
+bool is_leaf(const Setting& setting) { return setting.scope != Scope::kSeed; }
 
-template <typename Field, typename Parse>
-Parser choice(Field field, Parse parse, std::vector<std::string> names) {
-  return [field, parse, names](const YAML::Node& node) -> Result<Apply> {
-    const auto value = node.IsScalar() ? parse(node.Scalar()) : std::nullopt;
-    if (value) return Apply([field, v = *value](TrainConfig& c) { field(c) = v; });
-    const std::string hint = node.IsScalar() ? closest_match(node.Scalar(), names) : "";
-    return bad_input(fmt::format("expected one of {}, got {}{}", fmt::join(names, ", "),
-                                 describe(node),
-                                 hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
-  };
-}
-
-// A member of TrainConfig, as a callable giving a reference to it.
-// clang-format off
-#define FIELD(member) [](TrainConfig& c) -> auto& { return c.member; }
-// clang-format on
-
-const std::vector<std::pair<std::string, Parser>>& leaves() {
-  static const std::vector<std::pair<std::string, Parser>> table = {
-      {"dataset.name", text(FIELD(data.name))},
-      {"dataset.dir", text(FIELD(data.dir))},
-      {"dataset.train_subset", integer(FIELD(data.train_subset))},
-      {"dataset.test_subset", integer(FIELD(data.test_subset))},
-      {"dataset.extra", boolean(FIELD(data.extra))},
-      {"dataset.validation", integer(FIELD(data.validation))},
-      {"dataset.validation_seed", integer(FIELD(data.validation_seed))},
-      {"model.depth", integer(FIELD(model.depth))},
-      {"model.width", integer(FIELD(model.width))},
-      {"model.shortcut", choice(FIELD(model.shortcut), parse_shortcut, {"A", "B", "C"})},
-      {"stochastic_depth.rule", choice(FIELD(sd.rule), parse_rule, {"linear", "uniform"})},
-      {"stochastic_depth.p_L", number(FIELD(sd.p_L))},
-      {"stochastic_depth.mode", choice(FIELD(sd.mode), parse_drop_mode, {"batch", "sample"})},
-      {"train.epochs", integer(FIELD(train.epochs))},
-      {"train.iterations", integer(FIELD(train.iterations))},
-      {"train.batch", integer(FIELD(train.batch))},
-      {"train.momentum", number(FIELD(train.optimizer.momentum))},
-      {"train.nesterov", boolean(FIELD(train.optimizer.nesterov))},
-      {"train.weight_decay", number(FIELD(train.optimizer.weight_decay))},
-      {"train.threads", integer(FIELD(train.threads))},
-      {"train.lr.schedule",
-       choice(FIELD(train.lr.kind), parse_schedule, {"constant", "step", "cosine"})},
-      {"train.lr.base", number(FIELD(train.lr.base))},
-      {"train.lr.milestones", numbers(FIELD(train.lr.milestones))},
-      {"train.lr.gamma", number(FIELD(train.lr.gamma))},
-      {"train.lr.floor", number(FIELD(train.lr.floor))},
-      {"train.lr.warmup", number(FIELD(train.lr.warmup_epochs))},
-      {"train.lr.warmup_mode",
-       choice(FIELD(train.lr.warmup_mode), parse_warmup_mode, {"linear", "constant"})},
-      {"train.lr.warmup_lr", number(FIELD(train.lr.warmup_lr))},
-      {"train.augment.crop_pad", integer(FIELD(train.augment.crop_pad))},
-      {"train.augment.flip", boolean(FIELD(train.augment.flip))},
-      {"eval.every", integer(FIELD(eval.every))},
-      {"eval.batch", integer(FIELD(eval.batch))},
-  };
-  return table;
-}
-
-#undef FIELD
-
-const Parser* find_leaf(const std::string& key) {
-  const auto& table = leaves();
-  const auto it =
-      std::find_if(table.begin(), table.end(), [&](const auto& leaf) { return leaf.first == key; });
-  return it == table.end() ? nullptr : &it->second;
+const Setting* find_leaf(const std::string& key) {
+  const Setting* setting = find_setting(key);
+  return setting && is_leaf(*setting) ? setting : nullptr;
 }
 
 bool is_section(const std::string& key) {
   if (key.empty()) return true;
-  return std::any_of(leaves().begin(), leaves().end(),
-                     [&](const auto& leaf) { return leaf.first.rfind(key + ".", 0) == 0; });
+  const auto settings = stodepth::settings();
+  return std::any_of(settings.begin(), settings.end(), [&](const Setting& setting) {
+    return is_leaf(setting) && std::string_view(setting.key).starts_with(key + ".");
+  });
 }
 
 // Every leaf and section name, for "did you mean".
 std::vector<std::string> all_keys() {
   std::vector<std::string> keys;
-  for (const auto& [leaf, parser] : leaves())
+  for (const Setting& setting : settings()) {
+    if (!is_leaf(setting)) continue;
+    const std::string leaf = setting.key;
     for (size_t dot = leaf.find('.');; dot = leaf.find('.', dot + 1)) {
       const std::string key = leaf.substr(0, dot);
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
       if (dot == std::string::npos) break;
     }
+  }
   return keys;
 }
 
@@ -230,13 +173,14 @@ Result<int64_t> parse_integer(const YAML::Node& node) {
 
 bool check_key(const std::string& key, const YAML::Mark& mark, Where where,
                Diagnostics& diagnostics) {
-  if (key == "train.seed") {
-    diagnostics.error(mark,
-                      "train.seed: not a key of a sweep; list seeds in the top-level "
-                      "'seeds:' instead");
+  const Setting* setting = find_setting(key);
+  if (setting && setting->scope == Scope::kSeed) {
+    diagnostics.error(mark, fmt::format("{}: not a key of a sweep; list seeds in the top-level "
+                                        "'seeds:' instead",
+                                        key));
     return false;
   }
-  if ((key == "dataset.dir" || key == "train.threads") && where != Where::kBase) {
+  if (setting && setting->scope == Scope::kMachine && where != Where::kBase) {
     diagnostics.error(mark, fmt::format("{}: can only be set in base (machine-specific, so "
                                         "not part of the job key)",
                                         key));
@@ -252,8 +196,9 @@ bool check_key(const std::string& key, const YAML::Mark& mark, Where where,
 
 void read_values(const std::string& key, const YAML::Node& value, const YAML::Mark& mark,
                  Where where, Assignments& out, Diagnostics& diagnostics) {
-  if (const Parser* parse = find_leaf(key)) {
-    auto apply = (*parse)(value);
+  if (const Setting* setting = find_leaf(key)) {
+    auto apply =
+        std::visit([&](const auto& member) { return read_leaf(member, value); }, setting->member);
     if (apply)
       add_assignment({key, mark, std::move(*apply)}, out, diagnostics);
     else

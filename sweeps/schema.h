@@ -17,21 +17,21 @@ namespace stodepth::sweeps {
 
 // One value of a leaf key, parsed once and applied to every combination containing it.
 struct Assignment {
-  std::string key;  // dotted leaf key, e.g. "train.lr.schedule"
+  std::string key;  // the setting's dotted key (model/config/settings.h)
   YAML::Mark mark;  // where the value is written, for errors found after expansion
   std::function<void(TrainConfig&)> apply;
 };
 using Assignments = std::vector<Assignment>;
 
-// `dataset.dir` and `train.threads` are not part of the job key, so varying them would only
-// make duplicate jobs: they are allowed in `base` alone.
+// The machine's settings (Scope::kMachine) are not part of the job key, so varying them would
+// only make duplicate jobs: they are allowed in `base` alone.
 enum class Where { kBase, kVaried };
 
-// True if `key` names a leaf or a section, e.g. "model.depth" or "train.lr".
+// True if `key` names a leaf (a setting's key) or a section (a part of one before a dot).
 bool is_config_key(const std::string& key);
 
 // True if `key` names a leaf or a section ("" is the root section) that may be set in
-// `where`; otherwise reports why not (unknown key with a "did you mean", train.seed, ...).
+// `where`; otherwise reports why not (unknown key with a "did you mean", the seed, ...).
 bool check_key(const std::string& key, const YAML::Mark& mark, Where where,
                Diagnostics& diagnostics);
 

@@ -206,7 +206,7 @@ TrainConfig resolve(const Layers& layers) {
   return config;
 }
 
-// Where the value that made `message` ("model.depth: ...") came from: the last layer
+// Where the value that made `message` ("key: ...") came from: the last layer
 // setting that key, else base.
 YAML::Mark locate(const std::string& message, const Layers& layers, const YAML::Mark& base) {
   for (auto layer = layers.rbegin(); layer != layers.rend(); ++layer)

@@ -107,8 +107,12 @@ int run_bench(int argc, char** argv) {
       ->delimiter(',')->capture_default_str();
   app.add_option("--p-L", f.p_L, "Survival probability of the stochastic network")
       ->capture_default_str();
-  app.add_option("--rule", f.rule, "linear | uniform")->capture_default_str();
-  app.add_option("--shortcut", f.shortcut, "A | B | C")->capture_default_str();
+  app.add_option("--rule", f.rule,
+                 fmt::format("{}", fmt::join(enum_names(SurvivalRule{}).names, " | ")))
+      ->capture_default_str();
+  app.add_option("--shortcut", f.shortcut,
+                 fmt::format("{}", fmt::join(enum_names(Shortcut{}).names, " | ")))
+      ->capture_default_str();
   app.add_option("--sd-mode", f.sd_mode,
                  "Stochastic network's drop mode: batch (skipped compute) | sample (per-sample, "
                  "full compute)")
@@ -121,9 +125,9 @@ int run_bench(int argc, char** argv) {
   app.add_option("--channels", f.channels, "Input channels")->capture_default_str();
   app.add_option("--size", f.size, "Input height and width")->capture_default_str();
   if (auto exit = parse_flags(app, argc, argv, "bench")) return *exit;
-  const auto rule = parse_rule(f.rule);
-  const auto shortcut = parse_shortcut(f.shortcut);
-  const auto mode = parse_drop_mode(f.sd_mode);
+  const auto rule = parse_enum<SurvivalRule>(f.rule);
+  const auto shortcut = parse_enum<Shortcut>(f.shortcut);
+  const auto mode = parse_enum<DropMode>(f.sd_mode);
   if (!rule || !shortcut || !mode || f.batch < 1 || f.rounds < 1 || f.steps < 1 || f.warmup < 0 ||
       f.channels < 1 || f.size < 4 || f.threads < 0 || !(f.p_L > 0 && f.p_L <= 1)) {
     fmt::print(stderr, "stodepth bench: invalid flag value (see --help)\n");

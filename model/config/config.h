@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/config/lr_schedule.h"
@@ -64,20 +65,38 @@ struct TrainConfig {
   EvalConfig eval;
 };
 
-// Names used in flags, sweep files, the database and reports.
+// The names of an enum's values, as flags, sweep files, the canonical JSON, the database and
+// reports write them: names[i] names the enumerator whose value is i. Written once, beside the
+// settings table (model/config/settings.cpp).
+struct EnumNames {
+  std::vector<std::string> names;
+  bool ignore_case = false;  // the shortcut's "a" reads as "A"
+  std::optional<int> parse(std::string_view text) const;
+};
+
+const EnumNames& enum_names(Shortcut);
+const EnumNames& enum_names(SurvivalRule);
+const EnumNames& enum_names(DropMode);
+const EnumNames& enum_names(LrScheduleKind);
+const EnumNames& enum_names(WarmupMode);
+
+// The enumerator named `name` as enum_names spells it, or nullopt.
+template <typename Enum>
+std::optional<Enum> parse_enum(std::string_view name) {
+  const std::optional<int> value = enum_names(Enum{}).parse(name);
+  return value ? std::optional<Enum>(Enum(*value)) : std::nullopt;
+}
+
+// A value's name, from enum_names.
 const char* to_string(Shortcut s);
 const char* to_string(SurvivalRule r);
 const char* to_string(LrScheduleKind k);
 const char* to_string(DropMode m);
 const char* to_string(WarmupMode m);
-std::optional<Shortcut> parse_shortcut(const std::string& s);
-std::optional<SurvivalRule> parse_rule(const std::string& s);
-std::optional<LrScheduleKind> parse_schedule(const std::string& s);
-std::optional<DropMode> parse_drop_mode(const std::string& s);
-std::optional<WarmupMode> parse_warmup_mode(const std::string& s);
 
-// Checks every value against its valid range; the message names the key and the fix,
-// e.g. "model.depth: 21 is not 6n+2 (try 20 or 26)".
+// Checks every setting of the settings table (model/config/settings.h): its range, then its
+// rule. The message names the key and the fix, e.g. the depth's "21 is not 6n+2 (try 20 or
+// 26)".
 Status validate(const TrainConfig& config);
 
 // Total training iterations: train.iterations, or epochs × batches per epoch.

@@ -9,75 +9,27 @@
 #include <utility>
 
 #include "model/base/json.h"
+#include "model/config/settings.h"
 
 namespace stodepth {
 namespace {
 
-// Every field of the canonical JSON, by its dotted path: the one list both directions use.
-// `Config` is TrainConfig or const TrainConfig; `visit(path, member, default_value)` sees
-// each member. Fields added after the first release pass their default: they are written
-// only when they differ from it and read as it when missing, so that a config that leaves
-// them at their defaults keeps the job key it had before they existed.
-template <typename Config, typename Visit>
-void for_each_field(Config& c, Visit&& visit) {
-  const auto field = [&](std::string_view path, auto& member) {
-    visit(path, member, static_cast<const std::remove_cvref_t<decltype(member)>*>(nullptr));
-  };
-  const auto added_field = [&](std::string_view path, auto& member, const auto& default_value) {
-    visit(path, member, &default_value);
-  };
-  static const TrainConfig defaults;
-  field("dataset.name", c.data.name);
-  field("dataset.train_subset", c.data.train_subset);
-  field("dataset.test_subset", c.data.test_subset);
-  field("dataset.synthetic_seed", c.data.synthetic_seed);
-  added_field("dataset.extra", c.data.extra, defaults.data.extra);
-  added_field("dataset.validation", c.data.validation, defaults.data.validation);
-  added_field("dataset.validation_seed", c.data.validation_seed, defaults.data.validation_seed);
-  field("model.depth", c.model.depth);
-  field("model.width", c.model.width);
-  field("model.shortcut", c.model.shortcut);
-  field("stochastic_depth.rule", c.sd.rule);
-  field("stochastic_depth.p_L", c.sd.p_L);
-  added_field("stochastic_depth.mode", c.sd.mode, defaults.sd.mode);
-  field("train.epochs", c.train.epochs);
-  field("train.iterations", c.train.iterations);
-  field("train.batch", c.train.batch);
-  field("train.momentum", c.train.optimizer.momentum);
-  field("train.nesterov", c.train.optimizer.nesterov);
-  field("train.weight_decay", c.train.optimizer.weight_decay);
-  field("train.seed", c.train.seed);
-  field("train.lr.schedule", c.train.lr.kind);
-  field("train.lr.base", c.train.lr.base);
-  field("train.lr.milestones", c.train.lr.milestones);
-  field("train.lr.gamma", c.train.lr.gamma);
-  field("train.lr.floor", c.train.lr.floor);
-  field("train.lr.warmup", c.train.lr.warmup_epochs);
-  added_field("train.lr.warmup_mode", c.train.lr.warmup_mode, defaults.train.lr.warmup_mode);
-  added_field("train.lr.warmup_lr", c.train.lr.warmup_lr, defaults.train.lr.warmup_lr);
-  field("train.augment.crop_pad", c.train.augment.crop_pad);
-  field("train.augment.flip", c.train.augment.flip);
-  field("eval.every", c.eval.every);
-  field("eval.batch", c.eval.batch);
-}
+// The settings the canonical JSON holds: all but those describing the machine.
+bool in_canonical_json(const Setting& setting) { return setting.scope != Scope::kMachine; }
 
 // --- Writing --------------------------------------------------------------------------------
 
-template <typename T>
-Json value_of(const T& x) {
-  if constexpr (std::is_same_v<T, Shortcut> || std::is_same_v<T, SurvivalRule> ||
-                std::is_same_v<T, LrScheduleKind> || std::is_same_v<T, DropMode> ||
-                std::is_same_v<T, WarmupMode>) {
-    return to_string(x);
-  } else {
-    return x;  // std::string, bool, int, int64_t, uint64_t, double, std::vector<double>
-  }
+Json json_value(const Setting& setting, const TrainConfig& config) {
+  return visit_member(setting, config, [&](const auto& value) -> Json {
+    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, EnumMember>)
+      return value.names->names.at(size_t(value.get(config)));
+    else
+      return value;  // std::string, bool, int, int64_t, uint64_t, double, std::vector<double>
+  });
 }
 
 // --- Reading --------------------------------------------------------------------------------
 // Each read_value gives why `value` does not fit (nullopt when it was read into `out`).
-
-using Problem = std::optional<std::string>;
 
 std::string describe(const Json& value) {
   return value.is_number() ? compact_json(value) : value.type_name();
@@ -128,20 +80,23 @@ Problem read_value(const Json& value, std::vector<double>& out) {
   return std::nullopt;
 }
 
-template <typename Enum, typename Parse>
-Problem read_name(const Json& value, Enum& out, Parse parse) {
+Problem read_value(const Json& value, TrainConfig& config, const EnumMember& member) {
   std::string name;
   if (Problem p = read_value(value, name)) return p;
-  const std::optional<Enum> parsed = parse(name);
+  const std::optional<int> parsed = member.names->parse(name);
   if (!parsed) return fmt::format("unknown value {}", json_string(name, ShortEscapes::kNewlineTab));
-  out = *parsed;
+  member.set(config, *parsed);
   return std::nullopt;
 }
-Problem read_value(const Json& v, Shortcut& out) { return read_name(v, out, parse_shortcut); }
-Problem read_value(const Json& v, SurvivalRule& out) { return read_name(v, out, parse_rule); }
-Problem read_value(const Json& v, LrScheduleKind& out) { return read_name(v, out, parse_schedule); }
-Problem read_value(const Json& v, DropMode& out) { return read_name(v, out, parse_drop_mode); }
-Problem read_value(const Json& v, WarmupMode& out) { return read_name(v, out, parse_warmup_mode); }
+
+Problem read_setting(const Json& value, const Setting& setting, TrainConfig& config) {
+  return visit_member(setting, config, [&](auto& member) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(member)>, EnumMember>)
+      return read_value(value, config, member);
+    else
+      return read_value(value, member);
+  });
+}
 
 // The first key of `object` (at `prefix`) that is neither a field nor a section holding one.
 std::optional<std::string> unknown_key(const Json& object, const std::string& prefix,
@@ -159,11 +114,13 @@ std::optional<std::string> unknown_key(const Json& object, const std::string& pr
 }  // namespace
 
 std::string canonical_config_json(const TrainConfig& config) {
+  static const TrainConfig defaults;
   Json tree;
-  for_each_field(config, [&](std::string_view path, const auto& member, const auto* default_value) {
-    if (default_value && member == *default_value) return;
-    tree[settings_pointer(path)] = value_of(member);
-  });
+  for (const Setting& setting : settings()) {
+    if (!in_canonical_json(setting)) continue;
+    if (setting.added_later && same_value(setting, config, defaults)) continue;
+    tree[settings_pointer(setting.key)] = json_value(setting, config);
+  }
   return compact_json(tree);
 }
 
@@ -177,22 +134,21 @@ Result<TrainConfig> parse_config_json(std::string_view json) {
   if (!tree.is_object())
     return bad_input(fmt::format("expected an object, got {}", describe(tree)));
   TrainConfig config;
-  std::optional<Error> error;
   std::set<std::string> fields, sections;
-  for_each_field(config, [&](std::string_view path, auto& member, const auto* default_value) {
+  for (const Setting& setting : settings()) {
+    if (!in_canonical_json(setting)) continue;
+    const std::string_view path = setting.key;
     fields.emplace(path);
     for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.', dot + 1))
       sections.emplace(path.substr(0, dot));
-    if (error) return;
     const Json::json_pointer at = settings_pointer(path);
     if (!tree.contains(at)) {
-      if (default_value) return;  // the config's default stands
-      error = bad_input(fmt::format("{}: missing", path));
-    } else if (Problem p = read_value(tree.at(at), member)) {
-      error = bad_input(fmt::format("{}: {}", path, *p));
+      if (setting.added_later) continue;  // the config's default stands
+      return bad_input(fmt::format("{}: missing", path));
     }
-  });
-  if (error) return *error;
+    if (Problem p = read_setting(tree.at(at), setting, config))
+      return bad_input(fmt::format("{}: {}", path, *p));
+  }
   if (auto unknown = unknown_key(tree, "", fields, sections))
     return bad_input(fmt::format("{}: unknown key", *unknown));
   return config;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "model/base/json.h"
+#include "model/config/settings.h"
 
 namespace stodepth {
 namespace {
@@ -29,10 +30,12 @@ std::vector<std::pair<std::string, std::string>> flatten_json(const std::string&
   return leaves;
 }
 std::string settings_key(const std::string& config_json, bool without_survival) {
+  static const std::string survival = section_of(&TrainConfig::sd);
   std::string key;
   for (const auto& [path, value] : flatten_json(config_json)) {
-    if (path == "train.seed") continue;
-    if (without_survival && path.rfind("stochastic_depth.", 0) == 0) continue;
+    const Setting* setting = find_setting(path);
+    if (setting && setting->scope == Scope::kSeed) continue;
+    if (without_survival && path.starts_with(survival)) continue;
     key += path + "=" + value + ";";
   }
   return key;

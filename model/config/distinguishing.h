@@ -8,8 +8,8 @@
 
 namespace stodepth {
 
-// The leaves of a JSON object as ("section.key", value text) pairs in document order, e.g.
-// ("train.lr.warmup", "0"); arrays are kept whole ("[1,2]"). Values are written as the
+// The leaves of a JSON object as (dotted path, value text) pairs in document order, e.g.
+// (train.lr.warmup, 0); arrays are kept whole ("[1,2]"). Values are written as the
 // canonical text writes them; text that is not JSON has no leaves.
 std::vector<std::pair<std::string, std::string>> flatten_json(const std::string& json);
 

@@ -15,6 +15,7 @@
 #include <new>
 #include <utility>
 
+#include "model/config/settings.h"
 #include "model/data/dataset.h"
 
 namespace stodepth::data {
@@ -236,8 +237,8 @@ Result<SvhnFile> open_svhn_file(const std::string& path) {
   if (ec)
     return bad_input(fmt::format(
         "{}: file not found (download SVHN format 2 from http://ufldl.stanford.edu/housenumbers/ "
-        "into dataset.dir)",
-        path));
+        "into {})",
+        path, setting_of(&TrainConfig::data, &DataOptions::dir).key));
   if (file_bytes == 0) return bad_input(fmt::format("{}: empty file ({})", path, kRedownload));
   if (Status s = mat5::check_layout(path, file_bytes); !s) return s.error();
   capture_matio_log();

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "model/config/distinguishing.h"
+#include "model/config/settings.h"
 
 namespace stodepth::results {
 namespace {
@@ -35,7 +36,9 @@ void set_short_titles(std::vector<Pair>& pairs) {
   std::vector<std::string> configs;
   for (const Pair& p : pairs) configs.push_back(p.stochastic->runs.front().config_json);
   const auto differences =
-      distinguishing_settings(configs, {"stochastic_depth.", "train.seed", "model.depth"});
+      distinguishing_settings(configs, {section_of(&TrainConfig::sd),
+                                        setting_of(&TrainConfig::train, &TrainSettings::seed).key,
+                                        setting_of(&TrainConfig::model, &ModelConfig::depth).key});
   for (size_t i = 0; i < pairs.size(); ++i) {
     pairs[i].short_title = fmt::format("ResNet-{}", pairs[i].stochastic->config.model.depth);
     if (!differences[i].empty()) pairs[i].short_title += ", " + differences[i];

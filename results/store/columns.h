@@ -1,10 +1,13 @@
 // The runs table's parameter columns: the settings of a run that have a column of their own,
-// so that SQL can filter and group by them. Listed once, here, for the store (the columns it
-// writes, and checks against config_json when reading), `query runs` (its columns and --where
-// keys) and `query summary` (what it groups by).
+// so that SQL can filter and group by them. They are the settings table's rows with a column
+// (model/config/settings.h), for the store (the columns it writes, and checks against
+// config_json when reading) and `query runs` (its columns and --where keys). `query summary`
+// groups by every setting but the seed (settings_key, model/config/distinguishing.h), with or
+// without a column.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <variant>
@@ -18,13 +21,14 @@ using SqlValue = std::variant<int64_t, double, std::string>;
 
 struct ParameterColumn {
   const char* name;       // the SQL column; also query's column and --where key
-  const char* json_path;  // its leaf in the canonical config JSON, e.g. "model.depth"
+  const char* json_path;  // its setting's key: its leaf in the canonical config JSON
   bool is_seed;           // runs that differ only in the seed repeat one configuration
-  SqlValue (*stored)(const TrainConfig&);   // what the column holds
-  std::string (*text)(const TrainConfig&);  // as query shows it and --where matches it
+  std::function<SqlValue(const TrainConfig&)> stored;   // what the column holds
+  std::function<std::string(const TrainConfig&)> text;  // as query shows it, --where matches it
 };
 
-// dataset, depth, width, shortcut, rule, p_L, schedule, lr, batch, epochs, iterations, seed.
+// In the settings table's order: dataset, depth, width, shortcut, rule, p_L, schedule, lr,
+// batch, epochs, iterations, seed.
 std::span<const ParameterColumn> parameter_columns();
 
 }  // namespace stodepth::results
