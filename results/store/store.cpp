@@ -1228,4 +1228,18 @@ Result<Store::Table> Store::select(const std::string& sql) {
   return table;
 }
 
+// ?1: the sweep, or NULL for every sweep. A run without iteration rows yet is at
+// iteration 0, its pace unknown (0).
+constexpr const char* kSelectRunProgress =
+    "SELECT r.key, COALESCE((SELECT max(iteration) FROM iterations WHERE run = r.key), 0), "
+    "COALESCE((SELECT avg(step_ms) FROM (SELECT step_ms FROM iterations WHERE run = r.key "
+    "ORDER BY iteration DESC LIMIT 50)), 0) FROM runs AS r WHERE r.status = 'running' "
+    "AND (?1 IS NULL OR r.key IN (SELECT key FROM sweep_runs WHERE sweep = ?1)) ORDER BY r.key";
+
+Result<std::vector<RunProgress>> Store::run_progress(const std::optional<std::string>& sweep) {
+  return impl_->query(kSelectRunProgress, [](const Statement& s) {
+    return RunProgress{s.column_text(0), s.column_int(1), s.column_double(2)};
+  }, sweep);
+}
+
 }  // namespace stodepth::results

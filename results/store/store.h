@@ -139,6 +139,9 @@ struct Batch {
 // with the fix, the same whether a launch's plan or register_sweep finds it.
 Error redefined_sweep_error(const std::string& path, const std::string& sweep);
 
+// How far a running run is, from its iteration rows.
+struct RunProgress { std::string key; int64_t iteration = 0; double recent_step_ms = 0; };
+
 class Store {
  public:
   // Opens (creating and migrating in kReadWrite) the database at `path` (":memory:" works).
@@ -258,6 +261,10 @@ class Store {
     std::vector<std::vector<std::optional<std::string>>> rows;
   };
   Result<Table> select(const std::string& sql);
+
+  // each `running` run of `sweep` (every sweep if none): last recorded iteration and the mean
+  // step_ms of its last (up to) 50 iterations
+  Result<std::vector<RunProgress>> run_progress(const std::optional<std::string>& sweep);
 
  private:
   struct Impl;
