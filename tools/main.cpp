@@ -46,7 +46,7 @@ void print_usage() {
 }
 
 // Runs a command, and prints its error once: the one place a command's failure meets stderr.
-int run(const Subcommand& command, int argc, char** argv) {
+int run_subcommand(const Subcommand& command, int argc, char** argv) {
   try {
     const CommandResult result = command.run(argc, argv);
     if (const auto& error = result.error()) {
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   std::vector<Subcommand> all(std::begin(kSubcommands), std::end(kSubcommands));
   all.insert(all.end(), std::begin(kHiddenSubcommands), std::end(kHiddenSubcommands));
   for (const auto& c : all)
-    if (argv[1] == std::string(c.name)) return run(c, argc - 1, argv + 1);
+    if (argv[1] == std::string(c.name)) return run_subcommand(c, argc - 1, argv + 1);
   const std::string hint = stodepth::closest_match(argv[1], names);
   fmt::print(stderr, "stodepth: unknown command '{}'{} (run 'stodepth --help')\n", argv[1],
              hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint));
