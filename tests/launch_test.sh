@@ -168,8 +168,8 @@ pid=$!
 shown=""
 for _ in $(seq 300); do  # at most about a minute
   out=$("$bin" status status --db "$db" 2>&1)
-  if grep -qE " running +[1-9][0-9]*/1240 +[0-9.e+]+ it/s +[0-9.]+ (s|min|h) " <<<"$out" &&
-    grep -qE " queued +0/1240 +- +~[0-9.]+ (s|min|h) " <<<"$out" &&
+  if grep -qE " running +[1-9][0-9]*/1240 +[0-9.e+]+ it/s +[0-9.]+ (s|min|h)( |$)" <<<"$out" &&
+    grep -qE " queued +0/1240 +- +~[0-9.]+ (s|min|h)( |$)" <<<"$out" &&
     grep -qE "^2 jobs: 1 not running, 1 running; ETA [0-9.]+ (s|min|h) at the running jobs' recent pace, 1 at a time" <<<"$out"; then
     shown=yes
     break
