@@ -1,10 +1,10 @@
 #include "harness/status.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "harness/plan.h"
 #include "harness/slurm/shards.h"
@@ -24,10 +24,10 @@ std::string job_label(const TrainConfig& c) {
 }
 
 std::string describe_stop(const results::RunStop& stop) {
-  const std::string why =
-      stop.cause == "time-limit"   ? "time-limit warning"
-      : stop.cause == "terminated" ? "SIGTERM (cancelled, preempted or out of time)"
-                                   : stop.cause;
+  const std::string why = stop.cause == "time-limit" ? "time-limit warning"
+                          : stop.cause == "terminated"
+                              ? "SIGTERM (cancelled, preempted or out of time)"
+                              : stop.cause;
   return fmt::format("{} at iteration {}, {}", why, stop.iteration,
                      stop.requeued ? "requeued itself" : "exited (launch resubmits it)");
 }
@@ -123,15 +123,15 @@ void read_shard_progress(JobStatus& job, const std::string& dir, bool slurm_acti
   if (!shard->stops.empty()) job.note = describe_stop(shard->stops.back());
   if (shard->state != RunState::kRunning) return;
   if (!slurm_active) {
-    job.note = "its task died without stopping it (SIGKILL, node failure): launch resubmits it, "
-               "resuming from its checkpoint";
+    job.note =
+        "its task died without stopping it (SIGKILL, node failure): launch resubmits it, "
+        "resuming from its checkpoint";
     return;
   }
   job.step_ms = shard->recent_step_ms;
 }
 
-JobStatus job_status(const results::RunRow& run, const Sources& sources,
-                     IterationTotals& totals) {
+JobStatus job_status(const results::RunRow& run, const Sources& sources, IterationTotals& totals) {
   JobStatus job;
   job.key = run.key;
   job.sweep = run.sweep;
@@ -214,7 +214,7 @@ Result<SweepStatus> sweep_status(results::Store& store, const std::string& db_pa
   IterationTotals totals;
   for (const auto& run : sources->runs) {
     JobStatus job = job_status(run, *sources, totals);
-    ++status.counts[job.ended ? to_string(run.state)
+    ++status.counts[job.ended                         ? to_string(run.state)
                     : run.state == RunState::kRunning ? "running"
                                                       : "not running"];
     status.jobs.push_back(std::move(job));

@@ -25,7 +25,7 @@ struct JobStatus {
   std::string key, sweep;
   std::string label;  // the settings shown to tell jobs apart: "d110 linear p_L=0.5 seed 1"
   results::RunState state = results::RunState::kQueued;  // in the database
-  std::optional<results::RunState> shard_state;  // in its store shard, while it has one
+  std::optional<results::RunState> shard_state;          // in its store shard, while it has one
   bool merged = false;    // ended in a store shard, merged into the database
   std::string slurm;      // its array task and squeue state ("12_3 RUNNING"); empty: none
   bool ended = false;     // done, failed or diverged: no iteration, total or ETA shown

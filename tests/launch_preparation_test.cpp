@@ -4,7 +4,6 @@
 #include "harness/slurm/launch_preparation.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "harness/slurm/shards.h"
@@ -22,7 +21,8 @@ std::string sweep_text(const std::string& seeds) {
          "  dataset: {name: synthetic, train_subset: 256, test_subset: 64}\n"
          "  model: {depth: 8}\n"
          "  train: {iterations: 3, batch: 32}\n"
-         "seeds: " + seeds + "\n";
+         "seeds: " +
+         seeds + "\n";
 }
 
 sweeps::Sweep parse(const std::string& text) {

@@ -4,7 +4,6 @@
 #include "harness/status.h"
 
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <string>
 
@@ -102,8 +101,8 @@ TEST_CASE("sweep_status: a local sweep's running jobs show iteration, pace and E
   auto status = harness::sweep_status(*store, db, std::string("eta"));
   REQUIRE(status);
   REQUIRE(status->jobs.size() == 6);
-  CHECK(status->counts == std::map<std::string, int>{{"done", 1}, {"running", 2},
-                                                     {"not running", 3}});
+  CHECK(status->counts ==
+        std::map<std::string, int>{{"done", 1}, {"running", 2}, {"not running", 3}});
   CHECK(status->left == 5);
   CHECK(status->running == 2);
   CHECK(status->unknown == 0);
@@ -114,13 +113,13 @@ TEST_CASE("sweep_status: a local sweep's running jobs show iteration, pace and E
   CHECK(ja.iteration == 120);
   CHECK(ja.total == 1000);
   CHECK(ja.step_ms == Approx(20));
-  CHECK(ja.rate() == Approx(50));                   // iterations per second
+  CHECK(ja.rate() == Approx(50));  // iterations per second
   REQUIRE(ja.eta_seconds);
-  CHECK(*ja.eta_seconds == Approx(880 * 0.020));    // 17.6 s
+  CHECK(*ja.eta_seconds == Approx(880 * 0.020));  // 17.6 s
   const JobStatus& jb = status_of(*status, b.key);
   CHECK(jb.iteration == 10);
   REQUIRE(jb.eta_seconds);
-  CHECK(*jb.eta_seconds == Approx(990 * 0.040));    // 39.6 s
+  CHECK(*jb.eta_seconds == Approx(990 * 0.040));  // 39.6 s
   const JobStatus& jd = status_of(*status, done.key);
   CHECK(jd.ended);
   CHECK_FALSE(jd.eta_seconds);

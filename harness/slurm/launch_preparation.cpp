@@ -7,8 +7,8 @@
 namespace stodepth::harness {
 
 Result<SlurmLaunchPlan> prepare_slurm_launch(const sweeps::Sweep& sweep,
-                                             const LaunchOptions& options,
-                                             const SlurmLaunch& slurm, SlurmChecks checks) {
+                                             const LaunchOptions& options, const SlurmLaunch& slurm,
+                                             SlurmChecks checks) {
   if (auto checked = check_options(slurm.options); !checked) return checked.error();
   auto plan = plan_dry_run(sweep, options);
   if (!plan) return plan.error();

@@ -16,9 +16,9 @@ namespace stodepth::harness {
 
 // What a Slurm launch of a sweep would submit.
 struct SlurmLaunchPlan {
-  Plan plan;                           // plan_dry_run's, accepted
-  SubmissionPlan submission;           // which of its jobs go to Slurm
-  std::vector<ArraySubmission> arrays; // their job arrays and batch scripts
+  Plan plan;                            // plan_dry_run's, accepted
+  SubmissionPlan submission;            // which of its jobs go to Slurm
+  std::vector<ArraySubmission> arrays;  // their job arrays and batch scripts
   std::string shard_dir;
 };
 
@@ -31,7 +31,7 @@ enum class SlurmChecks {
 // submission and writes the batch scripts, then, with kWithSlurm, asks Slurm whether it would
 // take them. The first problem is the Error, one line.
 Result<SlurmLaunchPlan> prepare_slurm_launch(const sweeps::Sweep& sweep,
-                                             const LaunchOptions& options,
-                                             const SlurmLaunch& slurm, SlurmChecks checks);
+                                             const LaunchOptions& options, const SlurmLaunch& slurm,
+                                             SlurmChecks checks);
 
 }  // namespace stodepth::harness
