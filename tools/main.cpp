@@ -29,7 +29,8 @@ constexpr Subcommand kSubcommands[] = {
     {"equivalence", "test whether two sets of accuracies are equal within a margin (TOST)",
      run_equivalence},
     {"bench", "measure training throughput and the stochastic-depth speedup", run_bench},
-    {"status", "show where each job of a sweep is (Slurm state, iteration, merged), with an ETA",
+    {"status",
+     "show where each job of a sweep is (state, iteration, pace, Slurm state), with an ETA",
      run_status},
     {"merge", "fold the ended store shards of cluster runs into the results database", run_merge},
 };
