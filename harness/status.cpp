@@ -120,7 +120,8 @@ void read_shard_progress(JobStatus& job, const std::string& dir, bool slurm_acti
   }
   job.shard_state = shard->state;
   job.iteration = shard->iteration;
-  if (!shard->stops.empty()) job.note = describe_stop(shard->stops.back());
+  job.stops = std::move(shard->stops);
+  if (!job.stops.empty()) job.note = describe_stop(job.stops.back());
   if (shard->state != RunState::kRunning) return;
   if (!slurm_active) {
     job.note =

@@ -26,8 +26,9 @@ struct JobStatus {
   std::string label;  // the settings shown to tell jobs apart: "d110 linear p_L=0.5 seed 1"
   results::RunState state = results::RunState::kQueued;  // in the database
   std::optional<results::RunState> shard_state;          // in its store shard, while it has one
-  bool merged = false;    // ended in a store shard, merged into the database
-  std::string slurm;      // its array task and squeue state ("12_3 RUNNING"); empty: none
+  bool merged = false;  // ended in a store shard, merged into the database
+  std::string slurm;    // its array task and squeue state ("12_3 RUNNING"); empty: none
+  std::vector<results::RunStop> stops;  // from its shard: why it stopped before, oldest first
   bool ended = false;     // done, failed or diverged: no iteration, total or ETA shown
   bool running = false;   // training now, at a measured pace (step_ms > 0)
   int64_t iteration = 0;  // the last one recorded

@@ -1,13 +1,16 @@
 // sweep_status as a value, without Slurm: a local sweep with runs queued, running (with
 // iteration rows) and done; each job's iteration, pace and ETA, the estimate of the jobs not
-// running yet and the sweep's ETA, against values computed here by hand.
+// running yet and the sweep's ETA, against values computed here by hand; and a store shard
+// whose task is gone.
 #include "harness/status.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <map>
 #include <string>
 
 #include "harness/plan.h"
+#include "harness/slurm/shards.h"
 #include "sweeps/sweep.h"
 #include "tests/temp_dir.h"
 
@@ -41,7 +44,7 @@ std::unique_ptr<results::Store> open(const std::string& path) {
   return std::move(*store);
 }
 
-const sweeps::Job& job_of(const sweeps::Sweep& sweep, int depth, int64_t seed) {
+const sweeps::Job& job_of(const sweeps::Sweep& sweep, int depth, uint64_t seed) {
   for (const auto& job : sweep.jobs)
     if (job.config.model.depth == depth && job.config.train.seed == seed) return job;
   FAIL("no job d" << depth << " seed " << seed);
@@ -135,7 +138,7 @@ TEST_CASE("sweep_status: a local sweep's running jobs show iteration, pace and E
   CHECK(q8.iteration == 0);
   REQUIRE(q8.eta_seconds);
   CHECK(*q8.eta_seconds == Approx(queued8));
-  for (int64_t seed : {2, 3}) {
+  for (uint64_t seed : {2, 3}) {
     const JobStatus& q14 = status_of(*status, job_of(sweep, 14, seed).key);
     REQUIRE(q14.eta_seconds);
     CHECK(*q14.eta_seconds == Approx(queued14));
@@ -184,4 +187,43 @@ TEST_CASE("sweep_status: no pace measured yet, every job ended, an unknown sweep
   CHECK(unknown.error().kind == ErrorKind::kBadInput);
   CHECK(unknown.error().message == db + ": no sweep 'et', did you mean 'eta'? (stodepth query "
                                         "sweeps lists them)");
+}
+
+TEST_CASE("sweep_status: a store shard's iteration and stops; its task gone, no pace") {
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  const auto sweep = parse(kSweep);
+  auto store = open(db);
+  REQUIRE(store->register_sweep({sweep.name, "", sweep.source_text, sweep.source_hash}));
+  std::vector<results::JobRecord> records;
+  for (const auto& job : sweep.jobs)
+    records.push_back({job.key, sweep.name, job.config, job.config_json});
+  REQUIRE(store->add_jobs(records));
+  // A cluster task trained 30 iterations into its shard, was stopped once, and is not in any
+  // queue (no Slurm task is recorded for it): its run is left `running` there.
+  const auto& job = sweep.jobs[0];
+  const std::string shards = harness::shard_dir(db);
+  std::filesystem::create_directories(shards);
+  REQUIRE(harness::create_shard(shards, sweep, job));
+  {
+    auto shard = open(harness::shard_path(shards, job.key));
+    run_iterations(*shard, job.key, 30, [](int) { return 25.0; });
+    results::RunStop stop;
+    stop.iteration = 20;
+    stop.cause = "time-limit";
+    stop.requeued = true;
+    REQUIRE(shard->record_stop(job.key, stop));
+  }
+  auto status = harness::sweep_status(*store, db, std::string("eta"));
+  REQUIRE(status);
+  const JobStatus& js = status_of(*status, job.key);
+  REQUIRE(js.shard_state);
+  CHECK(*js.shard_state == results::RunState::kRunning);
+  CHECK(js.iteration == 30);
+  REQUIRE(js.stops.size() == 1);
+  CHECK(js.stops[0].iteration == 20);
+  CHECK_FALSE(js.running);  // its task is gone: no pace, however recent its steps
+  CHECK(js.note.find("its task died without stopping it") == 0);
+  CHECK(status->running == 0);
+  CHECK_FALSE(status->eta_seconds);
 }

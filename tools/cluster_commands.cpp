@@ -1,25 +1,21 @@
 // The commands of the cluster path (README, "Running on a Slurm cluster"): `run-task`, which
 // a Slurm batch script execs on a node (hidden from the usage), `merge`, which folds ended
-// store shards into the database, and `status`, which shows where every job of a sweep is.
+// store shards into the database, and `status`, which prints where every job of a sweep is
+// (harness/status.h; a local launch's as well).
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <map>
 #include <mutex>
-#include <set>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include "harness/plan.h"
 #include "harness/slurm/run_task.h"
 #include "harness/slurm/shards.h"
-#include "harness/slurm/slurm.h"
 #include "harness/status.h"
 #include "results/store/store.h"
 #include "tools/commands.h"
