@@ -37,10 +37,13 @@ Layout choose_layout(const LaunchOptions& options, int sweep_jobs, int cores) {
 
 double estimated_cost(const TrainConfig& c, int64_t train_examples) {
   const int64_t per_epoch = std::max<int64_t>(train_examples / std::max(c.train.batch, 1), 1);
-  const double iterations = double(total_iterations(c, per_epoch));
+  return double(total_iterations(c, per_epoch)) * estimated_step_cost(c);
+}
+
+double estimated_step_cost(const TrainConfig& c) {
   const ConvFlops flops = conv_flops(c.model, input_shape_of(c.data.name));
   const auto computed = residual_compute_probabilities(c.sd, c.model.blocks());
-  return iterations * c.train.batch * expected_conv_flops(flops, computed);
+  return c.train.batch * expected_conv_flops(flops, computed);
 }
 
 bool DataOptionsLess::operator()(const data::DataOptions& a, const data::DataOptions& b) const {

@@ -44,6 +44,8 @@ Layout choose_layout(const LaunchOptions& options, int sweep_jobs, int cores);
 // Estimated cost of a job, for longest-first ordering: expected convolution FLOPs of all
 // its training steps.
 double estimated_cost(const TrainConfig& config, int64_t train_examples);
+// The same for one training step: expected convolution FLOPs of a batch.
+double estimated_step_cost(const TrainConfig& config);
 
 // True if a run in `state` is not run again: done, and failed or diverged unless retrying.
 bool is_finished(results::RunState state, bool retry_failed);

@@ -87,12 +87,17 @@ expect 2 "--cpus-per-task 0: must be at least 1" launch "$dir/s.yaml" --db "$dir
 expect 2 "y.db: no results database there" status --db "$dir/y.db"
 expect 2 "y.db: no results database there" merge --db "$dir/y.db"
 expect 2 "no sweep 'tt', did you mean 't'" status tt --db "$dir/x.db"
+# status of a finished local sweep: its job done, nothing left, no Slurm column.
+out=$("$bin" status t --db "$dir/x.db" 2>&1)
+[ $? -eq 0 ] && grep -q "^1 jobs: 1 done; ETA -$" <<<"$out" && ! grep -q "slurm" <<<"$out" &&
+  grep -qE "^[0-9a-f]{16} +t +d8 linear p_L=0.5 seed 1 +done +- +- +- *$" <<<"$out" ||
+  { echo "FAIL: status of a finished local sweep: $out"; failures=$((failures + 1)); }
 expect 2 "no store shard there" run-task --shard "$dir/x.db.shards/0123456789abcdef.db"
 [ ! -e "$dir/y.db" ] || { echo "FAIL: a refused cluster command created $dir/y.db"; failures=$((failures + 1)); }
 rm -rf "$dir"
 "$bin" train --help | grep -q -- "--eval-every" || { echo "FAIL: --help lacks --eval-every"; failures=$((failures + 1)); }
 
-# --- stodepth equivalence (wip-stats): TOST of two files of accuracies, one Markdown row. ---
+# --- stodepth equivalence: TOST of two files of accuracies, one Markdown row. ---
 dir=$(mktemp -d)
 printf '93.0\n93.1\n93.2\n' >"$dir/a.txt"
 printf '92.9\n93.0\n\n93.1\n' >"$dir/b.txt"

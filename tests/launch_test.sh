@@ -159,5 +159,28 @@ echo "not a database" >"$work/text.db"
 check "foreign database refused (exit 2)" test $? -eq 2
 check "foreign database untouched" test "$(cat "$work/text.db")" = "not a database"
 
+# 6. status of a local launch under way: the running job's iteration, pace and ETA come from
+# the database, the job not started yet is estimated from that pace (~), and so is the sweep.
+db="$work/status.db"
+write_sweep "$work/status.yaml" status 40 "[1]" "[0.05]"  # 31 x 40 = 1240 iterations a run
+"$bin" launch "$work/status.yaml" --db "$db" --jobs 1 --quiet >/dev/null 2>&1 &
+pid=$!
+shown=""
+for _ in $(seq 300); do  # at most about a minute
+  out=$("$bin" status status --db "$db" 2>&1)
+  if grep -qE " running +[1-9][0-9]*/1240 +[0-9.e+]+ it/s +[0-9.]+ (s|min|h)( |$)" <<<"$out" &&
+    grep -qE " queued +0/1240 +- +~[0-9.]+ (s|min|h)( |$)" <<<"$out" &&
+    grep -qE "^2 jobs: 1 not running, 1 running; ETA [0-9.]+ (s|min|h) at the running jobs' recent pace, 1 at a time" <<<"$out"; then
+    shown=yes
+    break
+  fi
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.2
+done
+check "status of a running local launch shows iteration, pace and ETA ($out)" test -n "$shown"
+check "status of a local launch has no Slurm column" test "$(head -1 <<<"$out" | grep -c slurm)" = 0
+kill -INT "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

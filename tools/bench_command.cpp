@@ -100,7 +100,7 @@ double measure_peak_gflops() {
 
 }  // namespace
 
-int run_bench(int argc, char** argv) {
+CommandResult run_bench(int argc, char** argv) {
   CLI::App app{"Measure training images/s and the stochastic-depth speedup.", "stodepth bench"};
   BenchFlags f;
   app.add_option("--depth", f.depths, "ResNet depths (6n+2), comma separated")
@@ -124,7 +124,7 @@ int run_bench(int argc, char** argv) {
   app.add_option("--warmup", f.warmup, "Untimed steps first")->capture_default_str();
   app.add_option("--channels", f.channels, "Input channels")->capture_default_str();
   app.add_option("--size", f.size, "Input height and width")->capture_default_str();
-  if (auto exit = parse_flags(app, argc, argv, "bench")) return *exit;
+  if (auto exit = parse_flags(app, argc, argv)) return *exit;
   const auto rule = parse_enum<SurvivalRule>(f.rule);
   const auto shortcut = parse_enum<Shortcut>(f.shortcut);
   const auto mode = parse_enum<DropMode>(f.sd_mode);

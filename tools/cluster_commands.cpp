@@ -1,26 +1,22 @@
 // The commands of the cluster path (README, "Running on a Slurm cluster"): `run-task`, which
 // a Slurm batch script execs on a node (hidden from the usage), `merge`, which folds ended
-// store shards into the database, and `status`, which shows where every job of a sweep is.
+// store shards into the database, and `status`, which prints where every job of a sweep is
+// (harness/status.h; a local launch's as well).
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <map>
 #include <mutex>
-#include <set>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include "harness/plan.h"
 #include "harness/slurm/run_task.h"
 #include "harness/slurm/shards.h"
-#include "harness/slurm/slurm.h"
-#include "model/base/did_you_mean.h"
+#include "harness/status.h"
 #include "results/store/store.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
@@ -110,25 +106,65 @@ std::string duration(double seconds) {
   return fmt::format("{:.1f} h", seconds / 3600);
 }
 
-// Seconds since an ISO 8601 UTC time; nullopt if unreadable.
-std::optional<double> seconds_since(const std::string& iso) {
-  std::tm tm{};
-  if (iso.empty() || !strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return std::nullopt;
-  return std::difftime(std::time(nullptr), timegm(&tm));
+std::string job_state(const harness::JobStatus& job) {
+  if (job.shard_state) return fmt::format("{} in shard", to_string(*job.shard_state));
+  if (job.merged) return fmt::format("{}, merged", to_string(job.state));
+  return to_string(job.state);
 }
 
-std::string describe_stop(const results::RunStop& stop) {
-  const std::string why =
-      stop.cause == "time-limit"   ? "time-limit warning"
-      : stop.cause == "terminated" ? "SIGTERM (cancelled, preempted or out of time)"
-                                   : stop.cause;
-  return fmt::format("{} at iteration {}, {}", why, stop.iteration,
-                     stop.requeued ? "requeued itself" : "exited (launch resubmits it)");
+// A running job's time left; "~" marks the estimate of one not running yet (its whole run).
+std::string job_eta(const harness::JobStatus& job) {
+  if (job.ended) return "-";
+  if (!job.eta_seconds) return "?";
+  return job.running ? duration(*job.eta_seconds) : "~" + duration(*job.eta_seconds);
+}
+
+std::string sweep_eta(const harness::SweepStatus& status) {
+  if (status.left == 0) return "-";
+  if (status.running == 0) return "unknown (no job is running)";
+  if (!status.eta_seconds)
+    return fmt::format("unknown ({} job{} left without an estimate)", status.unknown,
+                       status.unknown == 1 ? "" : "s");
+  const bool estimated = status.left > status.running;
+  return fmt::format("{} at the running jobs' recent pace, {} at a time{}",
+                     duration(*status.eta_seconds), status.running,
+                     estimated ? " (~: a job not running yet, at the pace measured on this "
+                                 "sweep's runs scaled by its FLOPs per step)"
+                               : "");
+}
+
+void print_status(const harness::SweepStatus& status) {
+  if (const auto& last = status.last_submission)
+    fmt::print("last submitted {} as Slurm job array {}, sbatch options {}\n", last->submitted_at,
+               last->job_id, last->options_json);
+  // The Slurm column only for a sweep with jobs submitted to Slurm.
+  const bool slurm = std::any_of(status.jobs.begin(), status.jobs.end(),
+                                 [](const harness::JobStatus& job) { return !job.slurm.empty(); });
+  TextTable table;
+  table.columns = {"key", "sweep", "job", "state"};
+  if (slurm) table.columns.push_back("slurm");
+  for (const char* column : {"iteration", "rate", "eta", "note"}) table.columns.push_back(column);
+  for (const auto& job : status.jobs) {
+    std::vector<std::optional<std::string>> row = {job.key, job.sweep, job.label, job_state(job)};
+    if (slurm) row.push_back(job.slurm.empty() ? "-" : job.slurm);
+    const std::string total = job.total > 0 ? std::to_string(job.total) : "?";
+    row.push_back(job.ended ? "-" : fmt::format("{}/{}", job.iteration, total));
+    row.push_back(job.running ? fmt::format("{:.3g} it/s", job.rate()) : "-");
+    row.push_back(job_eta(job));
+    row.push_back(job.note);
+    table.rows.push_back(std::move(row));
+  }
+  print_table(stdout, table, TableFormat::kTable);
+  std::string counts;
+  for (const auto& [name, n] : status.counts)
+    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, name);
+  fmt::print("{} jobs: {}; ETA {}\n", status.jobs.size(), counts.empty() ? "none" : counts,
+             sweep_eta(status));
 }
 
 }  // namespace
 
-int run_run_task(int argc, char** argv) {
+CommandResult run_run_task(int argc, char** argv) {
   CLI::App app{"Run one store shard's job (what a Slurm batch script execs).",
                "stodepth run-task"};
   harness::TaskOptions options;
@@ -139,12 +175,9 @@ int run_run_task(int argc, char** argv) {
   app.add_option("--max-timeout-requeues", options.max_timeout_requeues,
                  "Self-requeues after time-limit warnings")
       ->capture_default_str();
-  if (auto exit = parse_flags(app, argc, argv, "run-task")) return *exit;
-  if (options.threads < 1 || options.checkpoint_every < 0 || options.max_timeout_requeues < 0) {
-    fmt::print(stderr, "stodepth run-task: --threads must be >= 1, --checkpoint-every and "
-                       "--max-timeout-requeues >= 0\n");
-    return kExitBadInput;
-  }
+  if (auto exit = parse_flags(app, argc, argv)) return *exit;
+  if (options.threads < 1 || options.checkpoint_every < 0 || options.max_timeout_requeues < 0)
+    return bad_input("--threads must be >= 1, --checkpoint-every and --max-timeout-requeues >= 0");
   if (const char* id = std::getenv("SLURM_JOB_ID")) options.slurm_job_id = id;
   struct sigaction action = {};
   action.sa_handler = on_task_signal;
@@ -152,10 +185,8 @@ int run_run_task(int argc, char** argv) {
 
   TaskLog log;
   auto outcome = harness::run_task(options, log);
-  if (!outcome) {
-    fmt::print(stderr, "stodepth run-task: {}\n", outcome.error().message);
-    return exit_code(outcome.error());
-  }
+  if (!outcome) return outcome.error();
+  // How the run ended is said whatever the exit code (a requeued task exits 0).
   if (!outcome->message.empty())
     fmt::print(stderr, "stodepth run-task: {}: {}\n", to_string(outcome->state), outcome->message);
   switch (outcome->state) {
@@ -166,158 +197,37 @@ int run_run_task(int argc, char** argv) {
   }
 }
 
-int run_merge(int argc, char** argv) {
+CommandResult run_merge(int argc, char** argv) {
   CLI::App app{"Fold the ended store shards of cluster runs into the results database "
                "(launch and status do it too).",
                "stodepth merge"};
   std::string db_path = "out/results.db";
   app.add_option("--db", db_path, "Results database")->capture_default_str();
-  if (auto exit = parse_flags(app, argc, argv, "merge")) return *exit;
+  if (auto exit = parse_flags(app, argc, argv)) return *exit;
   auto store = open_existing(db_path, results::OpenMode::kReadWrite);
-  if (!store) {
-    fmt::print(stderr, "stodepth merge: {}\n", store.error().message);
-    return exit_code(store.error());
-  }
+  if (!store) return store.error();
   auto merged = merge_and_report(**store, db_path, true);
-  if (!merged) {
-    fmt::print(stderr, "stodepth merge: {}\n", merged.error().message);
-    return exit_code(merged.error());
-  }
+  if (!merged) return merged.error();
   return *merged ? kExitOk : kExitInternal;
 }
 
-int run_status(int argc, char** argv) {
-  CLI::App app{"Show where each job of a sweep is: Slurm state, iteration reached, done or "
+CommandResult run_status(int argc, char** argv) {
+  CLI::App app{"Show where each job of a sweep is: Slurm state, iteration reached, pace, done or "
                "merged, and an ETA (merges ended shards first).",
                "stodepth status"};
   std::string db_path = "out/results.db", sweep_name;
   app.add_option("sweep", sweep_name, "Sweep name (default: every sweep in the database)");
   app.add_option("--db", db_path, "Results database")->capture_default_str();
-  if (auto exit = parse_flags(app, argc, argv, "status")) return *exit;
-  const auto fail = [](const Error& error) {
-    fmt::print(stderr, "stodepth status: {}\n", error.message);
-    return exit_code(error);
-  };
+  if (auto exit = parse_flags(app, argc, argv)) return *exit;
   auto store = open_existing(db_path, results::OpenMode::kReadWrite);
-  if (!store) return fail(store.error());
+  if (!store) return store.error();
   auto merged = merge_and_report(**store, db_path, false);
-  if (!merged) return fail(merged.error());
-
-  auto sweeps = (*store)->sweeps();
-  if (!sweeps) return fail(sweeps.error());
-  std::vector<std::string> names;
-  for (const auto& s : *sweeps) names.push_back(s.name);
-  if (!sweep_name.empty() &&
-      std::find(names.begin(), names.end(), sweep_name) == names.end()) {
-    const std::string hint = closest_match(sweep_name, names);
-    return fail(bad_input(fmt::format("{}: no sweep '{}'{} (stodepth query sweeps lists them)",
-                                      db_path, sweep_name,
-                                      hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint))));
-  }
-  auto runs = (*store)->runs(sweep_name.empty() ? std::nullopt
-                                                : std::optional<std::string>(sweep_name));
-  if (!runs) return fail(runs.error());
-  auto tasks = (*store)->slurm_tasks(sweep_name.empty() ? std::nullopt
-                                                        : std::optional<std::string>(sweep_name));
-  if (!tasks) return fail(tasks.error());
-  std::map<std::string, results::SlurmTask> task_of;
-  std::set<std::string> job_ids;
-  for (const auto& t : *tasks) {
-    task_of[t.key] = t;
-    job_ids.insert(t.job_id);
-  }
-  auto queue = harness::queued_tasks({job_ids.begin(), job_ids.end()});
-  if (!queue) return fail(queue.error());
-
-  // Total iterations need the training set's size unless the config fixes them.
-  harness::Datasets datasets;
-  const auto total_of = [&](const TrainConfig& c) -> int64_t {
-    if (c.train.iterations > 0) return c.train.iterations;
-    auto it = datasets.find(c.data);
-    if (it == datasets.end()) {
-      auto loaded = data::load_dataset(c.data);
-      if (!loaded) return 0;
-      it = datasets.emplace(c.data, std::make_shared<const data::Dataset>(std::move(*loaded))).first;
-    }
-    return total_iterations(c, it->second->train.size() / std::max(c.train.batch, 1));
-  };
-
-  const std::string dir = harness::shard_dir(db_path);
-  TextTable table;
-  table.columns = {"key", "sweep", "job", "state", "slurm", "iteration", "note"};
-  std::map<std::string, int> totals;
-  int64_t remaining = 0;
-  double rate = 0;  // iterations per second of the running tasks together
-  for (const auto& run : *runs) {
-    const auto& c = run.config;
-    std::string slurm = "-", note;
-    bool slurm_active = false;
-    if (const auto t = task_of.find(run.key); t != task_of.end()) {
-      const std::string id = fmt::format("{}_{}", t->second.job_id, t->second.array_index);
-      const auto q = queue->find(id);
-      slurm_active = q != queue->end() && harness::is_active(q->second.state);
-      slurm = q == queue->end() ? id + " gone"
-                                : fmt::format("{} {}{}", id, q->second.state,
-                                              q->second.reason == "None"
-                                                  ? ""
-                                                  : " (" + q->second.reason + ")");
-    }
-    const bool ended = harness::is_finished(run.state, false);
-    const int64_t total = ended ? 0 : total_of(c);
-    int64_t iteration = 0;
-    std::string state = to_string(run.state);
-    std::error_code ec;
-    if (std::filesystem::exists(harness::shard_path(dir, run.key), ec)) {
-      auto shard = harness::read_shard(dir, run.key);
-      if (shard) {
-        iteration = shard->iteration;
-        state = fmt::format("{} in shard", to_string(shard->state));
-        if (!shard->stops.empty()) note = describe_stop(shard->stops.back());
-        if (shard->state == results::RunState::kRunning && !slurm_active)
-          note = "its task died without stopping it (SIGKILL, node failure): launch resubmits "
-                 "it, resuming from its checkpoint";
-        if (shard->state == results::RunState::kRunning && iteration > 0)
-          if (auto elapsed = seconds_since(shard->started_at); elapsed && *elapsed > 0) {
-            // started_at is the attempt's start; a resumed attempt began at its checkpoint.
-            const int64_t from = shard->stops.empty() ? 0 : shard->stops.back().iteration;
-            rate += double(iteration - from) / *elapsed;
-          }
-      } else {
-        note = shard.error().message;
-      }
-    } else if (ended) {
-      state = task_of.count(run.key) ? fmt::format("{}, merged", state) : state;
-      if (!run.error.empty()) note = run.error;
-    }
-    ++totals[ended ? to_string(run.state) : (run.state == results::RunState::kRunning
-                                                 ? "running"
-                                                 : "not running")];
-    if (!ended && total > 0) remaining += std::max<int64_t>(total - iteration, 0);
-    table.rows.push_back(
-        {run.key, run.sweep,
-         fmt::format("d{} {} p_L={} seed {}", c.model.depth, to_string(c.sd.rule), c.sd.p_L,
-                     c.train.seed),
-         state, slurm,
-         ended ? std::string("-")
-               : fmt::format("{}/{}", iteration, total > 0 ? std::to_string(total) : "?"),
-         note});
-  }
-  if (!sweep_name.empty()) {
-    auto submissions = (*store)->submissions(sweep_name);
-    if (!submissions) return fail(submissions.error());
-    if (!submissions->empty())
-      fmt::print("last submitted {} as Slurm job array {}, sbatch options {}\n",
-                 submissions->back().submitted_at, submissions->back().job_id,
-                 submissions->back().options_json);
-  }
-  print_table(stdout, table, TableFormat::kTable);
-  std::string counts;
-  for (const auto& [name, n] : totals) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, name);
-  fmt::print("{} jobs: {}; ETA {}\n", runs->size(), counts.empty() ? "none" : counts,
-             remaining == 0 ? "-"
-             : rate > 0     ? fmt::format("{} at the running tasks' current pace",
-                                      duration(double(remaining) / rate))
-                            : "unknown (no task is running)");
+  if (!merged) return merged.error();
+  auto status = harness::sweep_status(
+      **store, db_path,
+      sweep_name.empty() ? std::nullopt : std::optional<std::string>(sweep_name));
+  if (!status) return status.error();
+  print_status(*status);
   return *merged ? kExitOk : kExitInternal;
 }
 

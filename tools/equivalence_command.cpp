@@ -59,7 +59,7 @@ std::string arm_cell(const std::vector<double>& x, stats::ValueRange range) {
 
 }  // namespace
 
-int run_equivalence(int argc, char** argv) {
+CommandResult run_equivalence(int argc, char** argv) {
   CLI::App app{
       "Test whether two sets of accuracies (one number per line, e.g. final test accuracy per "
       "seed, %) have means equal within ±margin: two one-sided Welch t tests (TOST, α 0.05). "
@@ -79,30 +79,26 @@ int run_equivalence(int argc, char** argv) {
   app.add_option("--low", range.low, "Smallest possible value")->capture_default_str();
   app.add_option("--high", range.high, "Largest possible value")->capture_default_str();
   app.add_flag("--no-header", no_header, "Print the row only (to append to a table)");
-  if (auto exit = parse_flags(app, argc, argv, "equivalence")) return *exit;
-  const auto fail = [](const std::string& message) {
-    fmt::print(stderr, "stodepth equivalence: {}\n", message);
-    return kExitBadInput;
-  };
+  if (auto exit = parse_flags(app, argc, argv)) return *exit;
   if (!(margin > 0) || !std::isfinite(margin))
-    return fail(
+    return bad_input(
         fmt::format("--margin: {} must be > 0 (the largest difference that counts as "
                     "equal, e.g. --margin 1 for ±1 point)",
                     margin));
   if (!(range.low < range.high))
-    return fail(fmt::format("--low {} must be below --high {}", range.low, range.high));
+    return bad_input(fmt::format("--low {} must be below --high {}", range.low, range.high));
   const size_t comma = names.find(',');
   if (comma == std::string::npos || names.find(',', comma + 1) != std::string::npos)
-    return fail(
+    return bad_input(
         fmt::format("--names: '{}' must be two names, comma-separated (e.g. ours,pytorch)", names));
   const std::string name_a = names.substr(0, comma), name_b = names.substr(comma + 1);
   auto a = read_values(path_a, range);
-  if (!a) return fail(a.error().message);
+  if (!a) return a.error();
   auto b = read_values(path_b, range);
-  if (!b) return fail(b.error().message);
+  if (!b) return b.error();
   const auto tost = stats::tost_welch(*a, *b, margin);
   if (!tost)
-    return fail(fmt::format("{} and {}: both sets are constant; the test needs some spread", path_a,
+    return bad_input(fmt::format("{} and {}: both sets are constant; the test needs some spread", path_a,
                             path_b));
   if (label.empty()) label = fmt::format("{} vs {}", path_a, path_b);
   // Not shown equivalent is not shown different: Welch's two-sided test tells the two apart,

@@ -12,7 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/scheduler.h"
-#include "harness/slurm/shards.h"
+#include "harness/slurm/launch_preparation.h"
 #include "harness/slurm/slurm_executor.h"
 #include "harness/tbb_executor.h"
 #include "results/store/columns.h"
@@ -106,12 +106,9 @@ class LaunchDisplay : public harness::LaunchObserver {
 
 // --dry-run: the expanded jobs with their status in the database ("new" if absent), then
 // the plan's refusal if `launch` would refuse it (the same line and exit code).
-int print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& options) {
+CommandResult print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& options) {
   auto plan = harness::plan_dry_run(sweep, options);
-  if (!plan) {
-    fmt::print(stderr, "stodepth launch: {}\n", plan.error().message);
-    return exit_code(plan.error());
-  }
+  if (!plan) return plan.error();
   const auto& stored = plan->stored.runs;
   TextTable t;
   t.columns = {"key"};
@@ -126,11 +123,7 @@ int print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& opti
   }
   print_table(stdout, t, TableFormat::kTable);
   fmt::print("{} jobs in sweep '{}'\n", sweep.jobs.size(), sweep.name);
-  if (plan->refusal) {
-    std::fflush(stdout);
-    fmt::print(stderr, "stodepth launch: {}\n", plan->refusal->message);
-    return exit_code(*plan->refusal);
-  }
+  if (plan->refusal) return *plan->refusal;
   return kExitOk;
 }
 
@@ -143,28 +136,20 @@ class NoticePrinter : public harness::LaunchObserver {
 };
 
 // --dry-run --executor slurm: what would be submitted, and the batch script(s).
-int print_slurm_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& options,
-                        const harness::SlurmLaunch& slurm) {
-  const auto fail = [](const Error& error) {
-    fmt::print(stderr, "stodepth launch: {}\n", error.message);
-    return exit_code(error);
-  };
-  if (auto checked = harness::check_options(slurm.options); !checked) return fail(checked.error());
-  auto plan = harness::plan_dry_run(sweep, options);
-  if (!plan) return fail(plan.error());
-  if (plan->refusal) return fail(*plan->refusal);
-  const std::string dir = harness::shard_dir(options.db_path);
-  auto submission = harness::plan_submission(*plan, plan->stored, options.retry_failed, dir);
-  if (!submission) return fail(submission.error());
-  auto scripts = harness::submission_scripts(slurm, sweep, submission->to_submit, dir,
-                                             options.checkpoint_every);
-  if (!scripts) return fail(scripts.error());
-  for (const auto& array : *scripts) fmt::print("{}\n", array.script);
+CommandResult print_slurm_dry_run(const sweeps::Sweep& sweep,
+                                  const harness::LaunchOptions& options,
+                                  const harness::SlurmLaunch& slurm) {
+  auto prepared =
+      harness::prepare_slurm_launch(sweep, options, slurm, harness::SlurmChecks::kOffline);
+  if (!prepared) return prepared.error();
+  const auto& arrays = prepared->arrays;
+  const auto& submission = prepared->submission;
+  for (const auto& array : arrays) fmt::print("{}\n", array.script);
   fmt::print("{} jobs to submit in {} job array{}; {} finished, {} pending or running in "
              "Slurm, {} ended in their shard (merged at launch)\n",
-             submission->to_submit.size(), scripts->size(), scripts->size() == 1 ? "" : "s",
-             plan->finished + submission->finished, submission->active,
-             submission->ended_in_shard);
+             submission.to_submit.size(), arrays.size(), arrays.size() == 1 ? "" : "s",
+             prepared->plan.finished + submission.finished, submission.active,
+             submission.ended_in_shard);
   return kExitOk;
 }
 
@@ -175,21 +160,94 @@ std::string this_executable() {
   return ec ? "stodepth" : path.string();
 }
 
-}  // namespace
+void stop_on_signals() {
+  struct sigaction action = {};
+  action.sa_handler = on_stop_signal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
 
-int run_launch(int argc, char** argv) {
-  CLI::App app{"Run a sweep (resuming: finished jobs are skipped).", "stodepth launch"};
+// Everything Slurm or the shard directory could refuse is checked before anything is
+// written; then the jobs are submitted.
+CommandResult launch_on_slurm(const sweeps::Sweep& sweep, const harness::LaunchOptions& options,
+                              const harness::SlurmLaunch& slurm) {
+  auto prepared =
+      harness::prepare_slurm_launch(sweep, options, slurm, harness::SlurmChecks::kWithSlurm);
+  if (!prepared) return prepared.error();
+  stop_on_signals();
+  NoticePrinter notices;
+  harness::SlurmExecutor executor(slurm);
+  auto summary = harness::launch(sweep, options, executor, notices);
+  if (!summary) return summary.error();
+  fmt::print("sweep {}: submitted {} job{}{}; {} pending or running in Slurm, {} merged now, "
+             "{} finished; follow with: stodepth status {} --db {}\n",
+             sweep.name, summary->submitted, summary->submitted == 1 ? "" : "s",
+             summary->slurm_jobs.empty()
+                 ? ""
+                 : fmt::format(" as Slurm job array {}", fmt::join(summary->slurm_jobs, ", ")),
+             summary->in_slurm, summary->merged, summary->skipped, sweep.name, options.db_path);
+  return harness::stop_requested() ? kExitInterrupted : kExitOk;
+}
+
+void print_local_summary(const sweeps::Sweep& sweep, const harness::LaunchOptions& options,
+                         const harness::LaunchSummary& summary) {
+  fmt::print("sweep {}: ran {} (done {}, failed {}, diverged {}, interrupted {}{}), skipped {} "
+             "already finished{}; results in {}\n",
+             sweep.name, summary.ran, summary.done, summary.failed, summary.diverged,
+             summary.interrupted,
+             summary.resumed ? fmt::format("; {} resumed from a checkpoint", summary.resumed)
+                             : "",
+             summary.skipped,
+             summary.not_claimed ? fmt::format(", {} run by another launcher", summary.not_claimed)
+                                 : "",
+             options.db_path);
+  if (const auto& t = summary.time; summary.images > 0) {
+    const double total = t.data_ms + t.network_ms + t.update_ms + t.record_ms;
+    const auto share = [&](double ms) { return total > 0 ? 100 * ms / total : 0.0; };
+    fmt::print("training time {:.1f} s for {} images: network {:.1f}%, data+gates {:.1f}%, SGD "
+               "update {:.1f}%, recording {:.1f}%; database writer {:.1f}% more ({} "
+               "transactions)\n",
+               total / 1000, summary.images, share(t.network_ms), share(t.data_ms),
+               share(t.update_ms), share(t.record_ms), share(summary.writer_busy_ms),
+               summary.writer_transactions);
+  }
+}
+
+CommandResult launch_locally(const sweeps::Sweep& sweep, const harness::LaunchOptions& options,
+                             bool quiet) {
+  stop_on_signals();
+  LaunchDisplay display(quiet);
+  harness::TbbExecutor executor;
+  auto summary = harness::launch(sweep, options, executor, display);
+  display.finish();
+  if (!summary) return summary.error();
+  print_local_summary(sweep, options, *summary);
+  if (const auto& failed = summary->storage_error)
+    return Error{failed->kind, "stopped: " + failed->message};
+  if (harness::stop_requested()) return kExitInterrupted;
+  return summary->failed + summary->diverged > 0 ? kExitJobsFailed : kExitOk;
+}
+
+struct LaunchFlags {
   std::string path;
   harness::LaunchOptions options;
   bool dry_run = false, quiet = false, yes = false;
-  app.add_option("sweep", path, "Sweep file (YAML)")->required();
+  std::string executor = "local";
+  harness::SlurmLaunch slurm;
+};
+
+constexpr const char* kSlurmGroup = "Slurm (with --executor slurm)";
+
+void add_launch_flags(CLI::App& app, LaunchFlags& f) {
+  auto& options = f.options;
+  app.add_option("sweep", f.path, "Sweep file (YAML)")->required();
   app.add_option("--db", options.db_path, "Results database")->capture_default_str();
   app.add_option("--jobs", options.jobs,
                  "Concurrent trainings (0: one per core, at most one per job of the sweep)")
       ->capture_default_str();
   app.add_option("--threads-per-job", options.threads_per_job,
                  "OpenMP threads per training (0: cores / jobs)")->capture_default_str();
-  app.add_flag("--dry-run", dry_run, "Print the expanded job table and exit");
+  app.add_flag("--dry-run", f.dry_run, "Print the expanded job table and exit");
   app.add_flag("--retry-failed", options.retry_failed, "Rerun failed and diverged jobs");
   app.add_option("--only", options.only, "Run only these job keys (prefixes)");
   app.add_option("--checkpoint-every", options.checkpoint_every,
@@ -197,17 +255,17 @@ int run_launch(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--keep-checkpoints", options.keep_checkpoints,
                "Keep a run's last checkpoint when it ends");
-  app.add_flag("--quiet", quiet, "Only print failures and the summary");
-  app.add_flag("--yes", yes, "Allow a sweep of more than 100000 jobs");
-  std::string executor_name = "local";
-  harness::SlurmLaunch slurm;
-  app.add_option("--executor", executor_name,
+  app.add_flag("--quiet", f.quiet, "Only print failures and the summary");
+  app.add_flag("--yes", f.yes, "Allow a sweep of more than 100000 jobs");
+  app.add_option("--executor", f.executor,
                  "Where jobs run: local (this machine) or slurm (a job array; README, \"Running "
                  "on a Slurm cluster\")")
       ->check(CLI::IsMember({"local", "slurm"}))
       ->capture_default_str();
-  auto& o = slurm.options;
-  const char* group = "Slurm (with --executor slurm)";
+}
+
+void add_slurm_flags(CLI::App& app, harness::SlurmOptions& o) {
+  const char* group = kSlurmGroup;
   app.add_option("--partition", o.partition, "sbatch --partition")->group(group);
   app.add_option("--time", o.time, "sbatch --time: each task's time limit (e.g. 4:00:00)")
       ->group(group);
@@ -233,130 +291,62 @@ int run_launch(int argc, char** argv) {
   app.add_option("--max-timeout-requeues", o.max_timeout_requeues,
                  "Requeues a task may make after time-limit warnings (preemptions: no bound)")
       ->capture_default_str()->group(group);
-  if (auto exit = parse_flags(app, argc, argv, "launch")) return *exit;
-  if (options.jobs < 0 || options.threads_per_job < 0) {
-    fmt::print(stderr, "stodepth launch: --jobs and --threads-per-job must be >= 0 (0: chosen "
-                       "from the cores)\n");
-    return kExitBadInput;
-  }
-  if (options.checkpoint_every < 0) {
-    fmt::print(stderr, "stodepth launch: --checkpoint-every must be >= 0 (0: no checkpoints)\n");
-    return kExitBadInput;
-  }
+}
+
+Status check_counts(const harness::LaunchOptions& options) {
+  if (options.jobs < 0 || options.threads_per_job < 0)
+    return bad_input("--jobs and --threads-per-job must be >= 0 (0: chosen from the cores)");
+  if (options.checkpoint_every < 0)
+    return bad_input("--checkpoint-every must be >= 0 (0: no checkpoints)");
+  return ok_status();
+}
+
+// Flags of the other executor are refused rather than ignored; a Slurm launch takes its
+// threads from --cpus-per-task and its tasks' paths from here.
+Status settle_executor(const CLI::App& app, LaunchFlags& f) {
+  const bool on_slurm = f.executor == "slurm";
+  for (const auto* flag : app.get_options())
+    if (flag->count() > 0 && !on_slurm && flag->get_group() == kSlurmGroup)
+      return bad_input(fmt::format("{} applies to --executor slurm only (add --executor slurm, "
+                                   "or drop it)",
+                                   flag->get_name()));
+  if (!on_slurm) return ok_status();
+  auto& options = f.options;
+  const int cpus = f.slurm.options.cpus_per_task;
+  if (app.count("--jobs") > 0)
+    return bad_input("--jobs with --executor slurm: each array task runs one job (limit tasks "
+                     "running at once with --max-running)");
+  if (options.threads_per_job > 0 && options.threads_per_job != cpus)
+    return bad_input(fmt::format("--threads-per-job {} with --executor slurm: each task trains "
+                                 "with --cpus-per-task threads (pass --cpus-per-task {})",
+                                 options.threads_per_job, options.threads_per_job));
+  options.threads_per_job = cpus;
+  options.jobs = 1;  // the layout of a local launch does not apply; Slurm places tasks
+  f.slurm.stodepth = this_executable();
+  f.slurm.work_dir = std::filesystem::current_path().string();
+  return ok_status();
+}
+
+}  // namespace
+
+CommandResult run_launch(int argc, char** argv) {
+  CLI::App app{"Run a sweep (resuming: finished jobs are skipped).", "stodepth launch"};
+  LaunchFlags f;
+  add_launch_flags(app, f);
+  add_slurm_flags(app, f.slurm.options);
+  if (auto exit = parse_flags(app, argc, argv)) return *exit;
+  if (auto checked = check_counts(f.options); !checked) return checked.error();
   sweeps::ExpandOptions expand;
-  if (yes) expand.max_jobs = SIZE_MAX;
-  auto sweep = sweeps::load_sweep_file(path, expand);
-  if (!sweep) {
-    fmt::print(stderr, "{}\n", sweep.error().message);
-    return exit_code(sweep.error());
-  }
-  const bool on_slurm = executor_name == "slurm";
-  // Flags of the other executor are refused rather than ignored.
-  for (const auto* flag : app.get_options()) {
-    if (flag->count() == 0) continue;
-    if (!on_slurm && flag->get_group() == group) {
-      fmt::print(stderr, "stodepth launch: {} applies to --executor slurm only (add "
-                         "--executor slurm, or drop it)\n",
-                 flag->get_name());
-      return kExitBadInput;
-    }
-  }
-  if (on_slurm && app.count("--jobs") > 0) {
-    fmt::print(stderr, "stodepth launch: --jobs with --executor slurm: each array task runs one "
-                       "job (limit tasks running at once with --max-running)\n");
-    return kExitBadInput;
-  }
-  if (on_slurm) {
-    if (options.threads_per_job > 0 && options.threads_per_job != o.cpus_per_task) {
-      fmt::print(stderr, "stodepth launch: --threads-per-job {} with --executor slurm: each task "
-                         "trains with --cpus-per-task threads (pass --cpus-per-task {})\n",
-                 options.threads_per_job, options.threads_per_job);
-      return kExitBadInput;
-    }
-    options.threads_per_job = o.cpus_per_task;
-    options.jobs = 1;  // the layout of a local launch does not apply; Slurm places tasks
-    slurm.stodepth = this_executable();
-    slurm.work_dir = std::filesystem::current_path().string();
-  }
-  if (dry_run)
-    return on_slurm ? print_slurm_dry_run(*sweep, options, slurm) : print_dry_run(*sweep, options);
-  if (on_slurm) {
-    // Everything Slurm or the shard directory could refuse is checked before anything is
-    // written: the plan read-only, then the options, the directory and sbatch --test-only.
-    auto plan = harness::plan_dry_run(*sweep, options);
-    const auto fail = [](const Error& error) {
-      fmt::print(stderr, "stodepth launch: {}\n", error.message);
-      return exit_code(error);
-    };
-    if (!plan) return fail(plan.error());
-    if (plan->refusal) return fail(*plan->refusal);
-    const std::string dir = harness::shard_dir(options.db_path);
-    auto submission = harness::plan_submission(*plan, plan->stored, options.retry_failed, dir);
-    if (!submission) return fail(submission.error());
-    auto scripts = harness::submission_scripts(slurm, *sweep, submission->to_submit, dir,
-                                               options.checkpoint_every);
-    if (!scripts) return fail(scripts.error());
-    if (auto checked = harness::check_slurm_launch(slurm, dir, *scripts); !checked)
-      return fail(checked.error());
-    struct sigaction action = {};
-    action.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
-    NoticePrinter notices;
-    harness::SlurmExecutor executor(slurm);
-    auto summary = harness::launch(*sweep, options, executor, notices);
-    if (!summary) return fail(summary.error());
-    fmt::print("sweep {}: submitted {} job{}{}; {} pending or running in Slurm, {} merged now, "
-               "{} finished; follow with: stodepth status {} --db {}\n",
-               sweep->name, summary->submitted, summary->submitted == 1 ? "" : "s",
-               summary->slurm_jobs.empty()
-                   ? ""
-                   : fmt::format(" as Slurm job array {}", fmt::join(summary->slurm_jobs, ", ")),
-               summary->in_slurm, summary->merged, summary->skipped, sweep->name,
-               options.db_path);
-    return harness::stop_requested() ? kExitInterrupted : kExitOk;
-  }
-
-  struct sigaction action = {};
-  action.sa_handler = on_stop_signal;
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
-  LaunchDisplay display(quiet);
-  harness::TbbExecutor executor;
-  auto summary = harness::launch(*sweep, options, executor, display);
-  display.finish();
-  if (!summary) {
-    fmt::print(stderr, "stodepth launch: {}\n", summary.error().message);
-    return exit_code(summary.error());
-  }
-  fmt::print("sweep {}: ran {} (done {}, failed {}, diverged {}, interrupted {}{}), skipped {} "
-             "already finished{}; results in {}\n",
-             sweep->name, summary->ran, summary->done, summary->failed, summary->diverged,
-             summary->interrupted,
-             summary->resumed ? fmt::format("; {} resumed from a checkpoint", summary->resumed)
-                              : "",
-             summary->skipped,
-             summary->not_claimed ? fmt::format(", {} run by another launcher",
-                                                summary->not_claimed)
-                                  : "",
-             options.db_path);
-  if (const auto& t = summary->time; summary->images > 0) {
-    const double total = t.data_ms + t.network_ms + t.update_ms + t.record_ms;
-    const auto share = [&](double ms) { return total > 0 ? 100 * ms / total : 0.0; };
-    fmt::print("training time {:.1f} s for {} images: network {:.1f}%, data+gates {:.1f}%, SGD "
-               "update {:.1f}%, recording {:.1f}%; database writer {:.1f}% more ({} "
-               "transactions)\n",
-               total / 1000, summary->images, share(t.network_ms), share(t.data_ms),
-               share(t.update_ms), share(t.record_ms), share(summary->writer_busy_ms),
-               summary->writer_transactions);
-  }
-  if (summary->storage_error) {
-    fmt::print(stderr, "stodepth launch: stopped: {}\n", summary->storage_error->message);
-    return exit_code(*summary->storage_error);
-  }
-  if (harness::stop_requested()) return kExitInterrupted;
-  return summary->failed + summary->diverged > 0 ? kExitJobsFailed : kExitOk;
+  if (f.yes) expand.max_jobs = SIZE_MAX;
+  auto sweep = sweeps::load_sweep_file(f.path, expand);
+  if (!sweep) return CommandResult::unnamed(sweep.error());  // it names the file and line
+  if (auto settled = settle_executor(app, f); !settled) return settled.error();
+  const bool on_slurm = f.executor == "slurm";
+  if (f.dry_run)
+    return on_slurm ? print_slurm_dry_run(*sweep, f.options, f.slurm)
+                    : print_dry_run(*sweep, f.options);
+  return on_slurm ? launch_on_slurm(*sweep, f.options, f.slurm)
+                  : launch_locally(*sweep, f.options, f.quiet);
 }
 
 }  // namespace stodepth::cli

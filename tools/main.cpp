@@ -1,4 +1,5 @@
 // stodepth: a research harness for Deep Networks with Stochastic Depth.
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -17,7 +18,7 @@ using namespace stodepth::cli;
 struct Subcommand {
   const char* name;
   const char* summary;
-  int (*run)(int argc, char** argv);
+  CommandResult (*run)(int argc, char** argv);
 };
 
 constexpr Subcommand kSubcommands[] = {
@@ -28,7 +29,8 @@ constexpr Subcommand kSubcommands[] = {
     {"equivalence", "test whether two sets of accuracies are equal within a margin (TOST)",
      run_equivalence},
     {"bench", "measure training throughput and the stochastic-depth speedup", run_bench},
-    {"status", "show where each job of a sweep is (Slurm state, iteration, merged), with an ETA",
+    {"status",
+     "show where each job of a sweep is (state, iteration, pace, Slurm state), with an ETA",
      run_status},
     {"merge", "fold the ended store shards of cluster runs into the results database", run_merge},
 };
@@ -42,6 +44,27 @@ void print_usage() {
   fmt::print("usage: stodepth <command> [flags]   (stodepth <command> --help for its flags)\n\n");
   for (const auto& c : kSubcommands) fmt::print("  {:<8} {}\n", c.name, c.summary);
   fmt::print("\nexit codes: 0 ok, 1 internal error, 2 bad input, 3 diverged (train), 4 jobs failed (launch), 130 interrupted\n");
+}
+
+// Runs a command, and prints its error once: the one place a command's failure meets stderr.
+int run_subcommand(const Subcommand& command, int argc, char** argv) {
+  try {
+    const CommandResult result = command.run(argc, argv);
+    if (const auto& error = result.error()) {
+      std::fflush(stdout);  // what the command printed comes first (e.g. a dry run's table)
+      if (result.named())
+        fmt::print(stderr, "stodepth {}: {}\n", command.name, error->message);
+      else
+        fmt::print(stderr, "{}\n", error->message);
+    }
+    return result.exit_code();
+  } catch (const dnnl::error& e) {
+    fmt::print(stderr, "stodepth {}: internal error in oneDNN: {} (status {})\n", command.name,
+               e.what(), int(e.status));
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "stodepth {}: internal error: {}\n", command.name, e.what());
+  }
+  return kExitInternal;
 }
 
 }  // namespace
@@ -59,18 +82,8 @@ int main(int argc, char** argv) {
   for (const auto& c : kSubcommands) names.push_back(c.name);
   std::vector<Subcommand> all(std::begin(kSubcommands), std::end(kSubcommands));
   all.insert(all.end(), std::begin(kHiddenSubcommands), std::end(kHiddenSubcommands));
-  for (const auto& c : all) {
-    if (argv[1] != std::string(c.name)) continue;
-    try {
-      return c.run(argc - 1, argv + 1);
-    } catch (const dnnl::error& e) {
-      fmt::print(stderr, "stodepth {}: internal error in oneDNN: {} (status {})\n", c.name,
-                 e.what(), int(e.status));
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "stodepth {}: internal error: {}\n", c.name, e.what());
-    }
-    return kExitInternal;
-  }
+  for (const auto& c : all)
+    if (argv[1] == std::string(c.name)) return run_subcommand(c, argc - 1, argv + 1);
   const std::string hint = stodepth::closest_match(argv[1], names);
   fmt::print(stderr, "stodepth: unknown command '{}'{} (run 'stodepth --help')\n", argv[1],
              hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint));

@@ -1,5 +1,5 @@
-// CLI11 parsing with stodepth's conventions: --help exits 0, a bad flag prints one line
-// and exits with kExitBadInput.
+// CLI11 parsing with stodepth's conventions: --help exits 0, a bad flag is one line and
+// kExitBadInput.
 #pragma once
 
 #include <optional>
@@ -11,16 +11,14 @@
 
 namespace stodepth::cli {
 
-// Parses; returns the exit code to end the command with, or nullopt to go on.
-inline std::optional<int> parse_flags(CLI::App& app, int argc, char** argv,
-                                      const char* command) {
+// Parses; returns how to end the command (help shown, or the bad flag), or nullopt to go on.
+inline std::optional<CommandResult> parse_flags(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "stodepth {}: {} (see --help)\n", command, e.what());
-    return kExitBadInput;
+    return bad_input(fmt::format("{} (see --help)", e.what()));
   }
   return std::nullopt;
 }

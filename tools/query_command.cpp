@@ -242,7 +242,7 @@ Result<TextTable> sql_table(results::Store& store, const QueryFlags& f) {
 
 }  // namespace
 
-int run_query(int argc, char** argv) {
+CommandResult run_query(int argc, char** argv) {
   CLI::App app{"Query the results database (read-only).", "stodepth query"};
   app.require_subcommand(1);
   QueryFlags f;
@@ -269,30 +269,18 @@ int run_query(int argc, char** argv) {
   auto* sql = app.add_subcommand("sql", "A read-only SELECT");
   common(sql);
   sql->add_option("statement", f.sql, "The SELECT statement")->required();
-  if (auto exit = parse_flags(app, argc, argv, "query")) return *exit;
+  if (auto exit = parse_flags(app, argc, argv)) return *exit;
   const auto format = parse_table_format(f.format);
-  if (!format) {
-    fmt::print(stderr, "stodepth query: --format: unknown '{}' (one of: table, csv, json)\n",
-               f.format);
-    return kExitBadInput;
-  }
+  if (!format)
+    return bad_input(fmt::format("--format: unknown '{}' (one of: table, csv, json)", f.format));
   auto store = results::Store::open(f.db, results::OpenMode::kReadOnly);
-  if (!store) {
-    fmt::print(stderr, "stodepth query: {}\n", store.error().message);
-    return exit_code(store.error());
-  }
-  if (auto held = (*store)->hold_snapshot(); !held) {
-    fmt::print(stderr, "stodepth query: {}\n", held.error().message);
-    return exit_code(held.error());
-  }
+  if (!store) return store.error();
+  if (auto held = (*store)->hold_snapshot(); !held) return held.error();
   Result<TextTable> table = runs->parsed()      ? runs_table(**store, f)
                             : curve->parsed()   ? curve_table(**store, f)
                             : summary->parsed() ? summary_table(**store, f)
                                                 : sql_table(**store, f);
-  if (!table) {
-    fmt::print(stderr, "stodepth query: {}\n", table.error().message);
-    return exit_code(table.error());
-  }
+  if (!table) return table.error();
   print_table(stdout, *table, *format);
   return kExitOk;
 }

@@ -11,7 +11,7 @@
 
 namespace stodepth::cli {
 
-int run_report(int argc, char** argv) {
+CommandResult run_report(int argc, char** argv) {
   CLI::App app{"Write the comparison report of a sweep: HTML (self-contained), Markdown, CSV.",
                "stodepth report"};
   std::string db = "out/results.db", output, format = "html";
@@ -35,31 +35,20 @@ int run_report(int argc, char** argv) {
                  "Fraction of training (at its end) for the within-run variance")
       ->capture_default_str();
   app.add_option("--format", format, "html | md: which file -o names")->capture_default_str();
-  if (auto exit = parse_flags(app, argc, argv, "report")) return *exit;
-  if (window > 0 && app.count("--smooth") > 0) {
-    fmt::print(stderr, "stodepth report: --window and --smooth: give one (--window W is box:W)\n");
-    return kExitBadInput;
-  }
+  if (auto exit = parse_flags(app, argc, argv)) return *exit;
+  if (window > 0 && app.count("--smooth") > 0)
+    return bad_input("--window and --smooth: give one (--window W is box:W)");
   if (app.count("--window") > 0) smooth = fmt::format("box:{}", window);
   auto smoothing = results::stats::parse_smoothing(smooth);
-  if (!smoothing) {
-    fmt::print(stderr, "stodepth report: {}\n", smoothing.error().message);
-    return kExitBadInput;
-  }
+  if (!smoothing) return bad_input(smoothing.error().message);
   options.smoothing = *smoothing;
-  if (format != "html" && format != "md") {
-    fmt::print(stderr, "stodepth report: --format: unknown '{}' (one of: html, md)\n", format);
-    return kExitBadInput;
-  }
-  const auto fail = [](const Error& error) {
-    fmt::print(stderr, "stodepth report: {}\n", error.message);
-    return exit_code(error);
-  };
+  if (format != "html" && format != "md")
+    return bad_input(fmt::format("--format: unknown '{}' (one of: html, md)", format));
   auto store = results::Store::open(db, results::OpenMode::kReadOnly);
-  if (!store) return fail(store.error());
-  if (auto held = (*store)->hold_snapshot(); !held) return fail(held.error());
+  if (!store) return store.error();
+  if (auto held = (*store)->hold_snapshot(); !held) return held.error();
   auto comparison = results::compare(**store, options);
-  if (!comparison) return fail(comparison.error());
+  if (!comparison) return comparison.error();
   std::string html_path = output;
   if (output.empty()) {
     html_path = fmt::format("out/reports/{}.html", comparison->sweep.name);
@@ -67,7 +56,7 @@ int run_report(int argc, char** argv) {
     html_path = std::filesystem::path(output).replace_extension(".html").string();
   }
   auto files = results::write_report(*comparison, options, html_path);
-  if (!files) return fail(files.error());
+  if (!files) return files.error();
   fmt::print("report: {}\nsummary: {}\n", files->html, files->markdown);
   for (const auto& csv : files->csv) fmt::print("table: {}\n", csv);
   return kExitOk;

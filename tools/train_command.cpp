@@ -51,7 +51,8 @@ class ConsoleSink : public MetricsSink {
         r.validation_accuracy ? fmt::format("; validation accuracy {:.2f}%", 100 * *r.validation_accuracy)
                               : ""));
   }
-  // This process's evaluations only: a resumed run's earlier epochs are in its database.
+  // The test accuracy at the evaluation of best validation accuracy (the paper's measure);
+  // none without a validation set.
   const std::optional<BestValidation>& best_validation() const { return best_validation_.best(); }
 
   void finish() { progress_.finish(); }
@@ -102,35 +103,22 @@ void print_summary(const TrainConfig& c, const RunSummary& s,
 
 }  // namespace
 
-int run_train(int argc, char** argv) {
+CommandResult run_train(int argc, char** argv) {
   CLI::App app{"Train one ResNet, with or without stochastic depth.", "stodepth train"};
   TrainFlags flags;
   add_train_flags(app, flags);
-  if (auto exit = parse_flags(app, argc, argv, "train")) return *exit;
+  if (auto exit = parse_flags(app, argc, argv)) return *exit;
   auto config = resolve(flags);
-  if (!config) {
-    fmt::print(stderr, "stodepth train: {}\n", config.error().message);
-    return exit_code(config.error());
-  }
+  if (!config) return config.error();
   auto dataset = data::load_dataset(config->data);
-  if (!dataset) {
-    fmt::print(stderr, "stodepth train: {}\n", dataset.error().message);
-    return exit_code(dataset.error());
-  }
+  if (!dataset) return dataset.error();
   ConsoleSink sink(config->train.batch);
   auto summary = train(*config, *dataset, sink);
   sink.finish();
-  if (!summary) {
-    fmt::print(stderr, "stodepth train: {}\n", summary.error().message);
-    return exit_code(summary.error());
-  }
+  if (!summary) return summary.error();
   print_summary(*config, *summary, sink.best_validation());
-  switch (summary->status) {
-    case RunStatus::kDone: return kExitOk;
-    case RunStatus::kDiverged: return kExitDiverged;
-    case RunStatus::kInterrupted: return kExitInterrupted;
-  }
-  return kExitOk;
+  // `train` asks no run to stop (Ctrl-C ends the process), so it ends done or diverged.
+  return summary->status == RunStatus::kDiverged ? kExitDiverged : kExitOk;
 }
 
 }  // namespace stodepth::cli

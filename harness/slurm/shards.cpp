@@ -93,10 +93,13 @@ Result<ShardProgress> read_shard(const std::string& dir, const std::string& key)
                                     shard_path(dir, key), key));
   ShardProgress progress;
   progress.state = run->state;
-  progress.started_at = run->started_at;
   auto curve = (*store)->curve(key);
   if (!curve) return curve.error();
   if (!curve->empty()) progress.iteration = curve->back().iteration;
+  auto pace = (*store)->run_progress(std::nullopt);
+  if (!pace) return pace.error();
+  for (const auto& running : *pace)
+    if (running.key == key) progress.recent_step_ms = running.recent_step_ms;
   auto stops = (*store)->stops(key);
   if (!stops) return stops.error();
   progress.stops = std::move(*stops);

@@ -32,7 +32,7 @@ std::vector<std::string> shard_keys(const std::string& dir);
 struct ShardProgress {
   results::RunState state = results::RunState::kQueued;
   int64_t iteration = 0;       // the last iteration recorded
-  std::string started_at;      // of the current attempt
+  double recent_step_ms = 0;   // while running: Store::run_progress's pace; 0 unknown
   std::vector<results::RunStop> stops;
 };
 Result<ShardProgress> read_shard(const std::string& dir, const std::string& key);
