@@ -86,8 +86,8 @@ class ResNet {
 
  private:
   struct Graph;
+  class GraphBuilder;  // records a Graph's layers and op lists
   Graph& inference_graph(int n);
-  void build(Graph& g);
   void initialize_parameters(uint64_t seed);
   void forward(Graph& g, const std::vector<bool>& gates);
   // Forward, loss and backward of the training graph with the given gates.
