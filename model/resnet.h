@@ -6,7 +6,7 @@
 //            block of stages 2 and 3:  y = relu(BN(conv(relu(BN(conv(x))))) + shortcut(x))
 //   head:    global average pool, fully connected           (N, classes)
 //
-// Training drops residual branches in one of two modes (DropMode, model/survival.h):
+// Training drops residual branches in one of two modes (DropMode, model/config/survival.h):
 //  - batch (the paper): each step takes one gate per block. A closed gate skips the
 //    residual branch entirely, forward and backward (y = relu(shortcut(x)), no conv/BN/ReLU
 //    of the branch runs); its parameters get a zero gradient. Inference runs every block
