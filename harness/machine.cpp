@@ -7,9 +7,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <oneapi/dnnl/dnnl.h>
 
-#include "model/dnn/tensor.h"
+#include "model/engine_info.h"
 
 namespace stodepth::harness {
 namespace {
@@ -48,14 +47,13 @@ std::string cpu_model_from_cpuinfo(std::string_view cpuinfo) {
 }
 
 MachineFacts collect_machine_facts(int threads) {
-  const dnnl_version_t* version = dnnl_version();
   MachineFacts facts;
   facts.host = host_name();
   facts.cpu_model = cpu_model_from_cpuinfo(read_file("/proc/cpuinfo"));
-  facts.isa = dnn::cpu_isa_name();
+  facts.isa = onednn_isa();
   facts.cores = int(std::max(sysconf(_SC_NPROCESSORS_ONLN), 0L));
   facts.threads = threads;
-  facts.onednn_version = fmt::format("{}.{}.{}", version->major, version->minor, version->patch);
+  facts.onednn_version = onednn_version();
   return facts;
 }
 

@@ -41,6 +41,19 @@ class Buffers {
 
 std::string block_name(int l) { return fmt::format("block{}", l); }
 
+// One block's ops in one direction of a step: `always`, then `branch` and `kept` when its gate
+// is open, `dropped` when it is closed.
+void execute_gated(dnnl::stream& stream, bool open, const OpList& always, const OpList& branch,
+                   const OpList& kept, const OpList& dropped) {
+  always.execute(stream);
+  if (open) {
+    branch.execute(stream);
+    kept.execute(stream);
+  } else {
+    dropped.execute(stream);
+  }
+}
+
 }  // namespace
 
 // One residual block's layers, memories and recorded op lists.
@@ -89,167 +102,195 @@ struct ResNet::Graph {
   int64_t activation_bytes = 0;  // the graph's tensors (BN statistics and workspaces aside)
 };
 
-ResNet::ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input,
-               int classes, int batch, uint64_t init_seed, DropMode drop)
-    : model_(model), survival_(std::move(survival)), input_(input), classes_(classes),
-      batch_(batch), drop_(drop) {
-  STODEPTH_CHECK(int(survival_.size()) == model.blocks(), "one survival probability per block");
-  STODEPTH_CHECK(batch > 0 && classes > 1, "positive batch and at least two classes");
-  train_ = std::make_unique<Graph>();
-  train_->mode = Mode::kTrain;
-  train_->batch = batch;
-  build(*train_);
-  initialize_parameters(init_seed);
-}
+// Records one graph's layers and op lists: the stem, each block's forward (residual branch,
+// shortcut, merge) and the head; a training graph then gets its backward pass, recorded in
+// reverse.
+class ResNet::GraphBuilder {
+ public:
+  GraphBuilder(ResNet& net, Graph& g)
+      : net_(net), g_(g), buffers_(net.ctx_.engine), train_(g.mode == Mode::kTrain),
+        sync_(train_ ? nullptr : &g.weight_sync) {}
 
-ResNet::~ResNet() = default;
+  void build() {
+    const int blocks = net_.model_.blocks();
+    memory x = stem_forward();
+    g_.blocks.resize(blocks);
+    for (int l = 0; l < blocks; ++l) x = block_forward(l, x);
+    head_forward(x);
+    if (!train_) return;
+    memory dy = head_backward(x.get_desc());
+    for (int l = blocks - 1; l >= 0; --l) dy = block_backward(l, dy);
+    stem_backward(dy);
+    g_.activation_bytes = buffers_.bytes() + int64_t(g_.images.size() * sizeof(float));
+  }
 
-void ResNet::build(Graph& g) {
-  const bool train = g.mode == Mode::kTrain;
-  const bool per_sample = drop_ == DropMode::kSample;
-  Buffers buffers(ctx_.engine);
+ private:
+  Context& ctx() { return net_.ctx_; }
+  ParamStore& params() { return net_.params_; }
+
   // Training keeps each tensor under its own name; inference reuses `shared` slots.
-  auto kept = [&](const memory::desc& d, const std::string& name, const std::string& shared) {
-    return buffers.get(d, train ? name : shared);
-  };
-  OpList* sync = train ? nullptr : &g.weight_sync;
+  memory kept(const memory::desc& d, const std::string& name, const std::string& shared) {
+    return buffers_.get(d, train_ ? name : shared);
+  }
 
-  const int n = g.batch;
-  g.images.assign(size_t(n) * input_.channels * input_.height * input_.width, 0.f);
-  g.labels.assign(n, 0);
-  g.input = memory(f32_desc({n, input_.channels, input_.height, input_.width}, Tag::nchw),
-                   ctx_.engine, g.images.data());
+  // stem: (N, C, H, W) -> (N, 16k, H, W). Returns its output.
+  memory stem_forward() {
+    const int n = g_.batch;
+    const InputShape& in = net_.input_;
+    g_.images.assign(size_t(n) * in.channels * in.height * in.width, 0.f);
+    g_.labels.assign(n, 0);
+    g_.input = memory(f32_desc({n, in.channels, in.height, in.width}, Tag::nchw), ctx().engine,
+                      g_.images.data());
+    g_.stem_conv.emplace(ctx(), params(), "stem.conv", g_.input.get_desc(),
+                         ConvOptions{.out_channels = 16 * net_.model_.width,
+                                     .kernel = 3,
+                                     .input_gradient = InputGradient::kNotNeeded},
+                         g_.mode, sync_);
+    const auto stem_desc = g_.stem_conv->dst_desc();
+    g_.stem_bn.emplace(ctx(), params(), "stem.bn", stem_desc, BatchNormOptions{.fuse_relu = true},
+                       g_.mode);
+    g_.stem_c = kept(stem_desc, "stem.c", "c1");
+    memory x = kept(stem_desc, "stem.out", "act0");
+    g_.stem_conv->forward(g_.stem_fwd, g_.input, g_.stem_c);
+    g_.stem_bn->forward(g_.stem_fwd, g_.stem_c, x);
+    return x;
+  }
 
-  // stem: (N, C, H, W) -> (N, 16k, H, W)
-  const int width0 = 16 * model_.width;
-  g.stem_conv.emplace(ctx_, params_, "stem.conv", g.input.get_desc(),
-                      ConvOptions{.out_channels = width0,
-                                  .kernel = 3,
-                                  .input_gradient = InputGradient::kNotNeeded},
-                      g.mode, sync);
-  const auto stem_desc = g.stem_conv->dst_desc();
-  g.stem_bn.emplace(ctx_, params_, "stem.bn", stem_desc, BatchNormOptions{.fuse_relu = true},
-                    g.mode);
-  g.stem_c = kept(stem_desc, "stem.c", "c1");
-  memory x = kept(stem_desc, "stem.out", "act0");
-  g.stem_conv->forward(g.stem_fwd, g.input, g.stem_c);
-  g.stem_bn->forward(g.stem_fwd, g.stem_c, x);
-
-  const int per_stage = (model_.depth - 2) / 6;
-  g.blocks.resize(model_.blocks());
-  for (int l = 0; l < model_.blocks(); ++l) {
-    Block& b = g.blocks[l];
+  // Block l on input x, of width 16k·2^stage, stride 2 at the first block of stages 2 and 3.
+  // Returns its output.
+  memory block_forward(int l, const memory& x) {
+    Block& b = g_.blocks[l];
     const std::string name = block_name(l);
+    const int per_stage = (net_.model_.depth - 2) / 6;
     const int stage = l / per_stage;
-    const int width = width0 << stage;
-    const bool first_of_stage = l % per_stage == 0;
-    const int stride = stage > 0 && first_of_stage ? 2 : 1;
-    const int in_channels = int(x.get_desc().dims()[1]);
-    const bool shape_changes = stride != 1 || in_channels != width;
+    const int width = (16 * net_.model_.width) << stage;
     b.x = x;
-    b.stride = stride;
+    b.stride = stage > 0 && l % per_stage == 0 ? 2 : 1;
+    const memory::desc out = residual_forward(b, name, l, width);
+    shortcut_forward(b, name, out, width);
+    merge_forward(b, name, l, out);
+    return b.y;
+  }
 
-    // Residual branch.
-    b.conv1.emplace(ctx_, params_, name + ".conv1", x.get_desc(),
-                    ConvOptions{.out_channels = width, .kernel = 3, .stride = stride, .block = l},
-                    g.mode, sync);
+  // conv1 bn1+relu conv2 bn2 -> b2. Returns the block's output layout.
+  memory::desc residual_forward(Block& b, const std::string& name, int l, int width) {
+    b.conv1.emplace(ctx(), params(), name + ".conv1", b.x.get_desc(),
+                    ConvOptions{.out_channels = width, .kernel = 3, .stride = b.stride, .block = l},
+                    g_.mode, sync_);
     const auto out = b.conv1->dst_desc();
-    b.bn1.emplace(ctx_, params_, name + ".bn1", out,
-                  BatchNormOptions{.block = l, .fuse_relu = true}, g.mode);
-    b.conv2.emplace(ctx_, params_, name + ".conv2", out,
-                    ConvOptions{.out_channels = width, .kernel = 3, .block = l}, g.mode, sync);
+    b.bn1.emplace(ctx(), params(), name + ".bn1", out,
+                  BatchNormOptions{.block = l, .fuse_relu = true}, g_.mode);
+    b.conv2.emplace(ctx(), params(), name + ".conv2", out,
+                    ConvOptions{.out_channels = width, .kernel = 3, .block = l}, g_.mode, sync_);
     STODEPTH_CHECK(b.conv2->dst_desc() == out, "both convs of a block share one layout");
-    b.bn2.emplace(ctx_, params_, name + ".bn2", out, BatchNormOptions{.block = l}, g.mode);
+    b.bn2.emplace(ctx(), params(), name + ".bn2", out, BatchNormOptions{.block = l}, g_.mode);
     b.c1 = kept(out, name + ".c1", "c1");
     b.r1 = kept(out, name + ".r1", "r1");
     b.c2 = kept(out, name + ".c2", "c2");
-    b.b2 = buffers.get(out, "b2");
-    b.conv1->forward(b.residual_fwd, x, b.c1);
+    b.b2 = buffers_.get(out, "b2");
+    b.conv1->forward(b.residual_fwd, b.x, b.c1);
     b.bn1->forward(b.residual_fwd, b.c1, b.r1);
     b.conv2->forward(b.residual_fwd, b.r1, b.c2);
     b.bn2->forward(b.residual_fwd, b.c2, b.b2);
+    return out;
+  }
 
-    // Shortcut. Projection parameters belong to the shortcut path (kNoBlock): they are
-    // trained whether or not the residual branch runs.
-    const bool project = model_.shortcut == Shortcut::kC ||
-                         (model_.shortcut == Shortcut::kB && shape_changes);
-    const bool subsample = model_.shortcut == Shortcut::kA && shape_changes;
-    if (project) {
-      b.proj_conv.emplace(ctx_, params_, name + ".proj", x.get_desc(),
-                          ConvOptions{.out_channels = width, .kernel = 1, .stride = stride},
-                          g.mode, sync);
+  // x -> sc. Projection parameters belong to the shortcut path (kNoBlock): they are trained
+  // whether or not the residual branch runs.
+  void shortcut_forward(Block& b, const std::string& name, const memory::desc& out, int width) {
+    const Shortcut kind = net_.model_.shortcut;
+    const bool shape_changes = b.stride != 1 || int(b.x.get_desc().dims()[1]) != width;
+    if (kind == Shortcut::kC || (kind == Shortcut::kB && shape_changes)) {
+      b.proj_conv.emplace(ctx(), params(), name + ".proj", b.x.get_desc(),
+                          ConvOptions{.out_channels = width, .kernel = 1, .stride = b.stride},
+                          g_.mode, sync_);
       STODEPTH_CHECK(b.proj_conv->dst_desc() == out, "projection matches the block layout");
-      b.proj_bn.emplace(ctx_, params_, name + ".proj_bn", out, BatchNormOptions{}, g.mode);
+      b.proj_bn.emplace(ctx(), params(), name + ".proj_bn", out, BatchNormOptions{}, g_.mode);
       b.pc = kept(out, name + ".pc", "pc");
-      b.sc = buffers.get(out, "sc");
-      b.proj_conv->forward(b.shortcut_fwd, x, b.pc);
+      b.sc = buffers_.get(out, "sc");
+      b.proj_conv->forward(b.shortcut_fwd, b.x, b.pc);
       b.proj_bn->forward(b.shortcut_fwd, b.pc, b.sc);
-    } else if (subsample) {
-      b.sc = buffers.get(out, "sc");
-      b.shortcut_fwd.add_host([x, sc = b.sc, stride] { shortcut_a_forward(x, sc, stride); });
+    } else if (kind == Shortcut::kA && shape_changes) {
+      b.sc = buffers_.get(out, "sc");
+      b.shortcut_fwd.add_host(
+          [x = b.x, sc = b.sc, stride = b.stride] { shortcut_a_forward(x, sc, stride); });
     } else {
-      b.sc = x;  // identity
+      b.sc = b.x;  // identity
     }
+  }
 
-    // Merge. Batch mode: y = relu(p·b2 + sc) at inference, relu(b2 + sc) or relu(sc) in
-    // training. Sample mode: y = relu(b2 + sc) at inference and where p_l = 1, else
-    // relu(scale[n]·b2 + sc) in training.
+  // b2, sc -> y. Batch mode: y = relu(p·b2 + sc) at inference, relu(b2 + sc) or relu(sc) in
+  // training. Sample mode: y = relu(b2 + sc) at inference and where p_l = 1, else
+  // relu(scale[n]·b2 + sc) in training.
+  void merge_forward(Block& b, const std::string& name, int l, const memory::desc& out) {
+    const bool per_sample = net_.drop_ == DropMode::kSample;
+    const double survival = net_.survival_[l];
     b.y = kept(out, name + ".y", fmt::format("act{}", (l + 1) % 2));
-    if (train && per_sample && survival_[l] < 1) {
-      b.sample_merge.emplace(ctx_, out, SampleScaleOptions{.add_relu = true});
-      b.keep_scale = buffers.get(b.sample_merge->scale_desc(), name + ".keep_scale");
+    if (train_ && per_sample && survival < 1) {
+      b.sample_merge.emplace(ctx(), out, SampleScaleOptions{.add_relu = true});
+      b.keep_scale = buffers_.get(b.sample_merge->scale_desc(), name + ".keep_scale");
       b.sample_merge->forward(b.kept_fwd, b.b2, b.keep_scale, b.y, b.sc);
     } else {
-      const bool scaled = !train && !per_sample;
-      b.merge.emplace(ctx_, out, AddReluOptions{.scale_a = scaled ? float(survival_[l]) : 1.f,
-                                                .relu = true});
+      const bool scaled = !train_ && !per_sample;
+      b.merge.emplace(ctx(), out,
+                      AddReluOptions{.scale_a = scaled ? float(survival) : 1.f, .relu = true});
       b.merge->forward(b.kept_fwd, b.b2, b.sc, b.y);
     }
-    if (train) {
-      b.relu.emplace(ctx_, out, Mode::kTrain);
+    if (train_) {
+      b.relu.emplace(ctx(), out, Mode::kTrain);
       b.relu->forward(b.dropped_fwd, b.sc, b.y);
     }
-    x = b.y;
   }
 
   // head: (N, 64k, h, w) -> (N, 64k, 1, 1) -> (N, K)
-  g.pool.emplace(ctx_, x.get_desc(), g.mode);
-  g.pooled = buffers.get(g.pool->dst_desc(), "pooled");
-  g.fc.emplace(ctx_, params_, "fc", g.pool->dst_desc(), classes_, g.mode, sync);
-  g.logits = buffers.get(g.fc->dst_desc(), "logits");
-  g.pool->forward(g.head_fwd, x, g.pooled);
-  g.fc->forward(g.head_fwd, g.pooled, g.logits);
-  if (!train) return;
+  void head_forward(const memory& x) {
+    g_.pool.emplace(ctx(), x.get_desc(), g_.mode);
+    g_.pooled = buffers_.get(g_.pool->dst_desc(), "pooled");
+    g_.fc.emplace(ctx(), params(), "fc", g_.pool->dst_desc(), net_.classes_, g_.mode, sync_);
+    g_.logits = buffers_.get(g_.fc->dst_desc(), "logits");
+    g_.pool->forward(g_.head_fwd, x, g_.pooled);
+    g_.fc->forward(g_.head_fwd, g_.pooled, g_.logits);
+  }
 
-  // Backward, recorded in reverse. Gradients of block outputs alternate between two
-  // buffers per shape, since block l reads dy and writes dx of the same shape.
-  g.d_logits = buffers.get(g.fc->dst_desc(), "d_logits");
-  g.d_pooled = buffers.get(g.pool->dst_desc(), "d_pooled");
-  const int blocks = model_.blocks();
-  auto d_act = [&](int i, const memory::desc& d) {
-    return buffers.get(d, fmt::format("d_act{}", i % 2));
-  };
-  memory dy = d_act(blocks, x.get_desc());
-  g.fc->backward_data(g.head_bwd, g.d_logits, g.d_pooled);
-  g.fc->backward_weights(g.head_bwd, g.pooled, g.d_logits);
-  g.pool->backward(g.head_bwd, g.d_pooled, dy);
+  // Gradients of block outputs alternate between two buffers per shape, since block l reads
+  // dy and writes dx of the same shape.
+  memory d_act(int i, const memory::desc& d) {
+    return buffers_.get(d, fmt::format("d_act{}", i % 2));
+  }
 
-  for (int l = blocks - 1; l >= 0; --l) {
-    Block& b = g.blocks[l];
+  // d_logits -> the gradient of the last block's output, which it returns.
+  memory head_backward(const memory::desc& last_block_out) {
+    g_.d_logits = buffers_.get(g_.fc->dst_desc(), "d_logits");
+    g_.d_pooled = buffers_.get(g_.pool->dst_desc(), "d_pooled");
+    memory dy = d_act(net_.model_.blocks(), last_block_out);
+    g_.fc->backward_data(g_.head_bwd, g_.d_logits, g_.d_pooled);
+    g_.fc->backward_weights(g_.head_bwd, g_.pooled, g_.d_logits);
+    g_.pool->backward(g_.head_bwd, g_.d_pooled, dy);
+    return dy;
+  }
+
+  // Block l's dy -> dx, which it returns.
+  memory block_backward(int l, const memory& dy) {
+    Block& b = g_.blocks[l];
     const auto out = b.y.get_desc(), in = b.x.get_desc();
     b.dy = dy;
     b.dx = d_act(l, in);
-    b.ds = buffers.get(out, "ds");
-    b.dc2 = buffers.get(out, "dc2");
-    b.dr1 = buffers.get(out, "dr1");
-    b.dc1 = buffers.get(out, "dc1");
+    b.ds = buffers_.get(out, "ds");
+    b.dc2 = buffers_.get(out, "dc2");
+    b.dr1 = buffers_.get(out, "dr1");
+    b.dc1 = buffers_.get(out, "dc1");
     b.relu->backward(b.relu_bwd, b.y, b.dy, b.ds);
+    residual_backward(b, out);
+    shortcut_backward(b, out, in);
+    return b.dx;
+  }
 
-    // Residual branch: ds (sample mode: scale[n]·ds) -> dx.
+  // Residual branch: ds (sample mode: scale[n]·ds) -> dx.
+  void residual_backward(Block& b, const memory::desc& out) {
     memory d_b2 = b.ds;
     if (b.sample_merge) {
-      b.sample_gradient.emplace(ctx_, out, SampleScaleOptions{});
-      b.d_residual = buffers.get(out, "d_residual");
+      b.sample_gradient.emplace(ctx(), out, SampleScaleOptions{});
+      b.d_residual = buffers_.get(out, "d_residual");
       b.sample_gradient->forward(b.residual_bwd, b.ds, b.keep_scale, b.d_residual);
       d_b2 = b.d_residual;
     }
@@ -259,11 +300,13 @@ void ResNet::build(Graph& g) {
     b.bn1->backward(b.residual_bwd, b.c1, b.dr1, b.dc1);
     b.conv1->backward_data(b.residual_bwd, b.dc1, b.dx);
     b.conv1->backward_weights(b.residual_bwd, b.x, b.dc1);
+  }
 
-    // Shortcut: ds -> dx, assigned when the branch was skipped, added when it ran.
+  // Shortcut: ds -> dx, assigned when the branch was skipped, added when it ran.
+  void shortcut_backward(Block& b, const memory::desc& out, const memory::desc& in) {
     if (b.proj_conv) {
-      b.dpc = buffers.get(out, "dpc");
-      b.dxp = buffers.get(in, "dxp");
+      b.dpc = buffers_.get(out, "dpc");
+      b.dxp = buffers_.get(in, "dxp");
       for (OpList* ops : {&b.shortcut_bwd, &b.shortcut_accumulate_bwd}) {
         const memory target = ops == &b.shortcut_bwd ? b.dx : b.dxp;
         b.proj_bn->backward(*ops, b.pc, b.ds, b.dpc);
@@ -283,18 +326,39 @@ void ResNet::build(Graph& g) {
     }
     if (b.proj_conv || b.sc == b.x) {
       const memory addend = b.proj_conv ? b.dxp : b.ds;
-      b.accumulate.emplace(ctx_, in, AddReluOptions{.relu = false});
+      b.accumulate.emplace(ctx(), in, AddReluOptions{.relu = false});
       b.accumulate->forward(b.shortcut_accumulate_bwd, b.dx, addend, b.dx);
     }
-    dy = b.dx;
   }
 
   // stem: its input needs no gradient.
-  g.stem_dc = buffers.get(stem_desc, "stem.dc");
-  g.stem_bn->backward(g.stem_bwd, g.stem_c, dy, g.stem_dc);
-  g.stem_conv->backward_weights(g.stem_bwd, g.input, g.stem_dc);
-  g.activation_bytes = buffers.bytes() + int64_t(g.images.size() * sizeof(float));
+  void stem_backward(const memory& dy) {
+    g_.stem_dc = buffers_.get(g_.stem_conv->dst_desc(), "stem.dc");
+    g_.stem_bn->backward(g_.stem_bwd, g_.stem_c, dy, g_.stem_dc);
+    g_.stem_conv->backward_weights(g_.stem_bwd, g_.input, g_.stem_dc);
+  }
+
+  ResNet& net_;
+  Graph& g_;
+  Buffers buffers_;
+  const bool train_;
+  OpList* const sync_;  // inference: the reorders that refresh its copies of the weights
+};
+
+ResNet::ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input,
+               int classes, int batch, uint64_t init_seed, DropMode drop)
+    : model_(model), survival_(std::move(survival)), input_(input), classes_(classes),
+      batch_(batch), drop_(drop) {
+  STODEPTH_CHECK(int(survival_.size()) == model.blocks(), "one survival probability per block");
+  STODEPTH_CHECK(batch > 0 && classes > 1, "positive batch and at least two classes");
+  train_ = std::make_unique<Graph>();
+  train_->mode = Mode::kTrain;
+  train_->batch = batch;
+  GraphBuilder(*this, *train_).build();
+  initialize_parameters(init_seed);
 }
+
+ResNet::~ResNet() = default;
 
 void ResNet::initialize_parameters(uint64_t seed) {
   Rng rng(seed);
@@ -325,14 +389,8 @@ int32_t* ResNet::train_labels() { return train_->labels.data(); }
 void ResNet::forward(Graph& g, const std::vector<bool>& gates) {
   g.stem_fwd.execute(ctx_.stream);
   for (size_t l = 0; l < g.blocks.size(); ++l) {
-    Block& b = g.blocks[l];
-    b.shortcut_fwd.execute(ctx_.stream);
-    if (gates[l]) {
-      b.residual_fwd.execute(ctx_.stream);
-      b.kept_fwd.execute(ctx_.stream);
-    } else {
-      b.dropped_fwd.execute(ctx_.stream);
-    }
+    const Block& b = g.blocks[l];
+    execute_gated(ctx_.stream, gates[l], b.shortcut_fwd, b.residual_fwd, b.kept_fwd, b.dropped_fwd);
   }
   g.head_fwd.execute(ctx_.stream);
 }
@@ -379,14 +437,9 @@ LossValue ResNet::step(const std::vector<bool>& gates) {
   const LossValue value = loss(g);
   g.head_bwd.execute(ctx_.stream);
   for (int l = blocks() - 1; l >= 0; --l) {
-    Block& b = g.blocks[l];
-    b.relu_bwd.execute(ctx_.stream);
-    if (gates[l]) {
-      b.residual_bwd.execute(ctx_.stream);
-      b.shortcut_accumulate_bwd.execute(ctx_.stream);
-    } else {
-      b.shortcut_bwd.execute(ctx_.stream);
-    }
+    const Block& b = g.blocks[l];
+    execute_gated(ctx_.stream, gates[l], b.relu_bwd, b.residual_bwd, b.shortcut_accumulate_bwd,
+                  b.shortcut_bwd);
   }
   g.stem_bwd.execute(ctx_.stream);
   // A skipped branch contributed nothing to the loss: its gradient is zero.
@@ -402,7 +455,7 @@ ResNet::Graph& ResNet::inference_graph(int n) {
     slot = std::make_unique<Graph>();
     slot->mode = Mode::kInfer;
     slot->batch = n;
-    build(*slot);
+    GraphBuilder(*this, *slot).build();
   }
   return *slot;
 }

@@ -6,7 +6,7 @@
 //            block of stages 2 and 3:  y = relu(BN(conv(relu(BN(conv(x))))) + shortcut(x))
 //   head:    global average pool, fully connected           (N, classes)
 //
-// Training drops residual branches in one of two modes (DropMode, model/survival.h):
+// Training drops residual branches in one of two modes (DropMode, model/config/survival.h):
 //  - batch (the paper): each step takes one gate per block. A closed gate skips the
 //    residual branch entirely, forward and backward (y = relu(shortcut(x)), no conv/BN/ReLU
 //    of the branch runs); its parameters get a zero gradient. Inference runs every block
@@ -86,8 +86,8 @@ class ResNet {
 
  private:
   struct Graph;
+  class GraphBuilder;  // records a Graph's layers and op lists
   Graph& inference_graph(int n);
-  void build(Graph& g);
   void initialize_parameters(uint64_t seed);
   void forward(Graph& g, const std::vector<bool>& gates);
   // Forward, loss and backward of the training graph with the given gates.

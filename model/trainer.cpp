@@ -9,14 +9,13 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <new>
 #include <tuple>
 
 #include <fmt/format.h>
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "model/checkpoint.h"
 #include "model/data/batcher.h"
+#include "model/engine_errors.h"
 #include "model/resnet.h"
 #include "model/base/rng.h"
 #include "model/sgd.h"
@@ -143,181 +142,254 @@ int use_openmp_threads(int requested) {
 
 namespace {
 
-Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Dataset& dataset,
-                                   MetricsSink& sink, const Checkpointing& checkpointing) {
+// What train() refuses before it builds anything: a config that did not pass validate(), or
+// one that does not fit the dataset.
+Status check_fits(const TrainConfig& config, const data::Dataset& dataset) {
   if (auto status = validate(config); !status) return status.error();
-  const auto& t = config.train;
-  if (t.batch > dataset.train.size())
+  if (config.train.batch > dataset.train.size())
     return bad_input(fmt::format("train.batch: {} is larger than the training set ({} examples)",
-                                 t.batch, dataset.train.size()));
+                                 config.train.batch, dataset.train.size()));
   if (dataset.test.size() == 0) return bad_input("dataset: the test split is empty");
+  return ok_status();
+}
 
-  const auto start = Clock::now();
-  const int threads = use_openmp_threads(t.threads);
+// One run being trained: the network, its data and random streams, the state a checkpoint
+// saves, and the steps of the loop.
+class TrainingRun {
+ public:
+  TrainingRun(const TrainConfig& config, const data::Dataset& dataset, MetricsSink& sink,
+              const Checkpointing& checkpointing)
+      : config_(config), dataset_(dataset), sink_(sink), checkpointing_(checkpointing),
+        start_(Clock::now()), threads_(use_openmp_threads(config.train.threads)),
+        norm_(data::compute_normalization(dataset)),
+        batcher_(dataset, norm_, config.train.batch, config.train.augment,
+                 Rng::derive(config.train.seed, kDataStream)),
+        blocks_(config.model.blocks()),
+        survival_(survival_probabilities(config.sd.rule, config.sd.p_L, blocks_)),
+        per_sample_(config.sd.mode == DropMode::kSample),
+        net_(config.model, survival_, {dataset.channels, dataset.height, dataset.width},
+             dataset.classes, config.train.batch, Rng::derive(config.train.seed, kInitStream),
+             config.sd.mode),
+        test_(dataset, norm_, config.eval.batch),
+        gate_rng_(Rng::derive(config.train.seed, kGateStream)),
+        plan_(make_plan()),
+        fit_{dataset.train.size(), plan_.batches_per_epoch},
+        gates_(blocks_),
+        keep_(per_sample_ ? blocks_ : 0, std::vector<bool>(config.train.batch)) {}
 
-  const auto norm = data::compute_normalization(dataset);
-  data::TrainBatcher batcher(dataset, norm, t.batch, t.augment,
-                             Rng::derive(t.seed, kDataStream));
-  const int blocks = config.model.blocks();
-  const auto survival = survival_probabilities(config.sd.rule, config.sd.p_L, blocks);
-  const bool per_sample = config.sd.mode == DropMode::kSample;
-  ResNet net(config.model, survival,
-             {dataset.channels, dataset.height, dataset.width}, dataset.classes, t.batch,
-             Rng::derive(t.seed, kInitStream), config.sd.mode);
-  TestSet test(dataset, norm, config.eval.batch);
-  Rng gate_rng(Rng::derive(t.seed, kGateStream));
-
-  RunPlan plan;
-  plan.batches_per_epoch = batcher.batches_per_epoch();
-  plan.total_iterations = total_iterations(config, plan.batches_per_epoch);
-  plan.blocks = blocks;
-  // Blocks whose residual branch computes: sample mode runs every one.
-  plan.expected_active_blocks =
-      per_sample ? blocks : expected_active_blocks(config.sd.rule, config.sd.p_L, blocks);
-  plan.threads = threads;
-
-  TrainingState state;
-  const DataFit fit{dataset.train.size(), plan.batches_per_epoch};
-  auto resumed = resume(checkpointing, plan.total_iterations, fit, state, net);
-  if (!resumed) return resumed.error();
-  if (const std::optional<int64_t> resumed_after = *resumed) {
-    gate_rng.set_state(state.gates);
-    batcher.restore(state.batcher);
-    test.set_cursor(state.test_cursor);
-    plan.resumed_after = *resumed_after;
+  // Resumes from the checkpoint, if there is one, and announces the plan to the sink.
+  Status start() {
+    auto resumed = resume(checkpointing_, plan_.total_iterations, fit_, state_, net_);
+    if (!resumed) return resumed.error();
+    if (const std::optional<int64_t> resumed_after = *resumed) {
+      gate_rng_.set_state(state_.gates);
+      batcher_.restore(state_.batcher);
+      test_.set_cursor(state_.test_cursor);
+      plan_.resumed_after = *resumed_after;
+    }
+    elapsed_before_ms_ = state_.elapsed_ms;
+    summary().iterations = plan_.resumed_after;
+    summary().expected_active_blocks = plan_.expected_active_blocks;
+    saved_at_ = plan_.resumed_after;
+    sink_.on_start(plan_);
+    return ok_status();
   }
-  const double elapsed_before_ms = state.elapsed_ms;  // the run's processes before this one
-  RunSummary& summary = state.summary;
-  summary.iterations = plan.resumed_after;
-  summary.expected_active_blocks = plan.expected_active_blocks;
-  sink.on_start(plan);
 
-  const bool checkpoints = !checkpointing.path.empty();
-  int64_t saved_at = plan.resumed_after;
-  std::optional<Error> storage_failure;
-  // Saves the state after iteration `it`; false (with the failure kept) if it could not.
-  auto save_checkpoint = [&](int64_t it) {
-    if (!sink.before_checkpoint(it)) return true;  // records not durable: keep the last one
-    state.gates = gate_rng.state();
-    state.batcher = batcher.state();
-    state.test_cursor = test.cursor();
-    state.elapsed_ms = elapsed_before_ms + ms_since(start);
-    auto written = write_checkpoint(
-        checkpointing.path, {checkpointing.identity, it, encode_training_state(state, fit, net)});
-    if (!written) {
-      storage_failure = written.error();
-      return false;
+  // Trains from the iteration after the resumed one to the end, a stop or divergence.
+  Result<RunSummary> run() {
+    for (int64_t it = plan_.resumed_after + 1; it <= plan_.total_iterations; ++it) {
+      if (sink_.should_stop()) {
+        summary().status = RunStatus::kInterrupted;
+        summary().message = fmt::format("interrupted after iteration {}", it - 1);
+        if (checkpoints() && it - 1 > saved_at_) save_checkpoint(it - 1);
+        break;
+      }
+      std::optional<IterationRecord> record = train_step(it);
+      if (!record) break;  // diverged
+      if (it % config_.eval.every == 0) evaluate_test_batch(*record);
+      report_iteration(*record);
+      if (it % plan_.batches_per_epoch == 0 || it == plan_.total_iterations)
+        evaluate_epoch(*record);
+      if (checkpoints() && checkpointing_.every > 0 && it % checkpointing_.every == 0 &&
+          it < plan_.total_iterations && !save_checkpoint(it))
+        break;
     }
-    saved_at = it;
-    return true;
-  };
+    // The run resumes from its last good checkpoint once the storage is fixed.
+    if (storage_failure_) return *storage_failure_;
+    finish_summary();
+    return summary();
+  }
 
-  std::vector<bool> gates(blocks);
-  std::vector<std::vector<bool>> keep(per_sample ? blocks : 0, std::vector<bool>(t.batch));
-  for (int64_t it = plan.resumed_after + 1; it <= plan.total_iterations; ++it) {
-    if (sink.should_stop()) {
-      summary.status = RunStatus::kInterrupted;
-      summary.message = fmt::format("interrupted after iteration {}", it - 1);
-      if (checkpoints && it - 1 > saved_at) save_checkpoint(it - 1);
-      break;
+ private:
+  RunPlan make_plan() const {
+    RunPlan plan;
+    plan.batches_per_epoch = batcher_.batches_per_epoch();
+    plan.total_iterations = total_iterations(config_, plan.batches_per_epoch);
+    plan.blocks = blocks_;
+    // Blocks whose residual branch computes: sample mode runs every one.
+    plan.expected_active_blocks =
+        per_sample_ ? blocks_ : expected_active_blocks(config_.sd.rule, config_.sd.p_L, blocks_);
+    plan.threads = threads_;
+    return plan;
+  }
+
+  RunSummary& summary() { return state_.summary; }
+  bool checkpoints() const { return !checkpointing_.path.empty(); }
+
+  // The gate stream: L draws a step in batch mode, L × N (block-major) in sample mode.
+  // Returns the blocks whose residual branch computes.
+  int draw_gates() {
+    if (per_sample_) {
+      draw_keep_decisions(gate_rng_, survival_, keep_);
+      return blocks_;
     }
+    int active = 0;
+    for (int l = 0; l < blocks_; ++l) {
+      gates_[l] = gate_rng_.bernoulli(survival_[l]);
+      active += gates_[l];
+    }
+    return active;
+  }
+
+  // Iteration `it`: a batch, the gates, forward and backward, the SGD update. nullopt when
+  // the loss is not finite (the summary then says the run diverged).
+  std::optional<IterationRecord> train_step(int64_t it) {
+    const TrainSettings& t = config_.train;
     const auto step_start = Clock::now();
     IterationRecord r;
     r.iteration = it;
-    r.epoch = (it - 1) / plan.batches_per_epoch + 1;
+    r.epoch = (it - 1) / plan_.batches_per_epoch + 1;
     r.learning_rate =
-        learning_rate(t.lr, it - 1, plan.batches_per_epoch, plan.total_iterations);
-    batcher.next(net.train_images(), net.train_labels());
-    // The gate stream: L draws a step in batch mode, L × N (block-major) in sample mode.
-    if (per_sample) {
-      draw_keep_decisions(gate_rng, survival, keep);
-      r.active_blocks = blocks;
-    } else {
-      for (int l = 0; l < blocks; ++l) {
-        gates[l] = gate_rng.bernoulli(survival[l]);
-        r.active_blocks += gates[l];
-      }
-    }
+        learning_rate(t.lr, it - 1, plan_.batches_per_epoch, plan_.total_iterations);
+    batcher_.next(net_.train_images(), net_.train_labels());
+    r.active_blocks = draw_gates();
     const auto network_start = Clock::now();
-    summary.time.data_ms += ms_since(step_start);
-    const auto value = per_sample ? net.train_step_per_sample(keep) : net.train_step(gates);
-    summary.time.network_ms += ms_since(network_start);
+    summary().time.data_ms += ms_since(step_start);
+    const auto value = per_sample_ ? net_.train_step_per_sample(keep_) : net_.train_step(gates_);
+    summary().time.network_ms += ms_since(network_start);
     const auto update_start = Clock::now();
     if (!std::isfinite(value.mean_loss)) {
-      summary.status = RunStatus::kDiverged;
-      summary.message = fmt::format("diverged at iteration {} (loss {})", it, value.mean_loss);
-      break;
+      summary().status = RunStatus::kDiverged;
+      summary().message =
+          fmt::format("diverged at iteration {} (loss {})", it, value.mean_loss);
+      return std::nullopt;
     }
-    sgd_step(t.optimizer, r.learning_rate, net.params());
-    summary.time.update_ms += ms_since(update_start);
+    sgd_step(t.optimizer, r.learning_rate, net_.params());
+    summary().time.update_ms += ms_since(update_start);
     r.step_ms = ms_since(step_start);
     r.loss = value.mean_loss;
     r.train_accuracy = double(value.correct) / t.batch;
-
-    if (it % config.eval.every == 0) {
-      const auto v = test.next_batch(net);
-      r.test_loss = v.mean_loss;
-      r.test_accuracy = double(v.correct) / std::min<int64_t>(config.eval.batch, dataset.test.size());
-    }
-    summary.iterations = it;
-    summary.train_seconds += r.step_ms / 1000;
-    if (it == 1) state.first_step_ms = r.step_ms;
-    state.active_total += r.active_blocks;
-    const auto record_start = Clock::now();
-    sink.on_iteration(r);
-    summary.time.record_ms += ms_since(record_start);
-
-    if (it % plan.batches_per_epoch == 0 || it == plan.total_iterations) {
-      const auto [accuracy, loss] = test.full(net, dataset.test);
-      summary.final_test_accuracy = accuracy;
-      summary.final_test_loss = loss;
-      TestEvalRecord eval{r.epoch, it, accuracy, loss};
-      if (dataset.validation.size() > 0)
-        std::tie(eval.validation_accuracy, eval.validation_loss) =
-            test.full(net, dataset.validation);
-      sink.on_test_eval(eval);
-      if (summary.rss_after_first_epoch == 0) summary.rss_after_first_epoch = resident_bytes();
-    }
-    if (checkpoints && checkpointing.every > 0 && it % checkpointing.every == 0 &&
-        it < plan.total_iterations && !save_checkpoint(it))
-      break;
+    return r;
   }
-  // The run resumes from its last good checkpoint once the storage is fixed.
-  if (storage_failure) return *storage_failure;
-  summary.wall_seconds = (elapsed_before_ms + ms_since(start)) / 1000;
-  summary.rss_at_end = resident_bytes();
-  summary.peak_rss = peak_resident_bytes();
-  const auto memory = net.memory_use();
-  summary.model_bytes = memory.activation_bytes + memory.parameter_bytes;
-  if (summary.iterations > 0) {
+
+  // The next test mini-batch, into the iteration's record.
+  void evaluate_test_batch(IterationRecord& r) {
+    const auto v = test_.next_batch(net_);
+    r.test_loss = v.mean_loss;
+    r.test_accuracy =
+        double(v.correct) / std::min<int64_t>(config_.eval.batch, dataset_.test.size());
+  }
+
+  // Counts the iteration into the summary and hands its record to the sink.
+  void report_iteration(const IterationRecord& r) {
+    summary().iterations = r.iteration;
+    summary().train_seconds += r.step_ms / 1000;
+    if (r.iteration == 1) state_.first_step_ms = r.step_ms;
+    state_.active_total += r.active_blocks;
+    const auto record_start = Clock::now();
+    sink_.on_iteration(r);
+    summary().time.record_ms += ms_since(record_start);
+  }
+
+  // At the end of an epoch (and of the run): the whole test set, and the validation set if any.
+  void evaluate_epoch(const IterationRecord& r) {
+    const auto [accuracy, loss] = test_.full(net_, dataset_.test);
+    summary().final_test_accuracy = accuracy;
+    summary().final_test_loss = loss;
+    TestEvalRecord eval{r.epoch, r.iteration, accuracy, loss};
+    if (dataset_.validation.size() > 0)
+      std::tie(eval.validation_accuracy, eval.validation_loss) =
+          test_.full(net_, dataset_.validation);
+    sink_.on_test_eval(eval);
+    if (summary().rss_after_first_epoch == 0) summary().rss_after_first_epoch = resident_bytes();
+  }
+
+  // Saves the state after iteration `it`; false (with the failure kept) if it could not.
+  bool save_checkpoint(int64_t it) {
+    if (!sink_.before_checkpoint(it)) return true;  // records not durable: keep the last one
+    state_.gates = gate_rng_.state();
+    state_.batcher = batcher_.state();
+    state_.test_cursor = test_.cursor();
+    state_.elapsed_ms = elapsed_before_ms_ + ms_since(start_);
+    auto written = write_checkpoint(checkpointing_.path,
+                                    {checkpointing_.identity, it,
+                                     encode_training_state(state_, fit_, net_)});
+    if (!written) {
+      storage_failure_ = written.error();
+      return false;
+    }
+    saved_at_ = it;
+    return true;
+  }
+
+  // Wall time, memory and the speed figures of the run so far.
+  void finish_summary() {
+    RunSummary& s = summary();
+    s.wall_seconds = (elapsed_before_ms_ + ms_since(start_)) / 1000;
+    s.rss_at_end = resident_bytes();
+    s.peak_rss = peak_resident_bytes();
+    const auto memory = net_.memory_use();
+    s.model_bytes = memory.activation_bytes + memory.parameter_bytes;
+    if (s.iterations == 0) return;
     // The first step pays one-off costs (first touch of every buffer, thread start-up), so
     // the speed figures leave it out when there are others.
-    const bool skip_first = summary.iterations > 1;
-    const double steady_ms =
-        summary.train_seconds * 1000 - (skip_first ? state.first_step_ms : 0);
-    const double steady_steps = double(summary.iterations - (skip_first ? 1 : 0));
-    summary.mean_step_ms = steady_ms / steady_steps;
-    summary.images_per_second = steady_steps * t.batch * 1000 / std::max(steady_ms, 1e-9);
-    summary.mean_active_blocks = double(state.active_total) / double(summary.iterations);
+    const bool skip_first = s.iterations > 1;
+    const double steady_ms = s.train_seconds * 1000 - (skip_first ? state_.first_step_ms : 0);
+    const double steady_steps = double(s.iterations - (skip_first ? 1 : 0));
+    s.mean_step_ms = steady_ms / steady_steps;
+    s.images_per_second = steady_steps * config_.train.batch * 1000 / std::max(steady_ms, 1e-9);
+    s.mean_active_blocks = double(state_.active_total) / double(s.iterations);
   }
-  return summary;
+
+  const TrainConfig& config_;
+  const data::Dataset& dataset_;
+  MetricsSink& sink_;
+  const Checkpointing& checkpointing_;
+  const Clock::time_point start_;
+  const int threads_;
+  const data::Normalization norm_;
+  data::TrainBatcher batcher_;
+  const int blocks_;
+  const std::vector<double> survival_;
+  const bool per_sample_;
+  ResNet net_;
+  TestSet test_;
+  Rng gate_rng_;
+  RunPlan plan_;
+  const DataFit fit_;
+  std::vector<bool> gates_;
+  std::vector<std::vector<bool>> keep_;
+  TrainingState state_;
+  double elapsed_before_ms_ = 0;  // the run's processes before this one
+  int64_t saved_at_ = 0;          // the iteration of the last checkpoint
+  std::optional<Error> storage_failure_;
+};
+
+Result<RunSummary> train_unguarded(const TrainConfig& config, const data::Dataset& dataset,
+                                   MetricsSink& sink, const Checkpointing& checkpointing) {
+  if (auto fits = check_fits(config, dataset); !fits) return fits.error();
+  TrainingRun run(config, dataset, sink, checkpointing);
+  if (auto started = run.start(); !started) return started.error();
+  return run.run();
 }
 
 }  // namespace
 
-// The model's edge: what oneDNN or the allocator throws becomes an Error of this run only.
+// What oneDNN or the allocator throws becomes an Error of this run only.
 Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset,
                          MetricsSink& sink, const Checkpointing& checkpointing) {
-  try {
-    return train_unguarded(config, dataset, sink, checkpointing);
-  } catch (const dnnl::error& e) {
-    return internal_error(
-        fmt::format("internal error in oneDNN: {} (status {})", e.what(), int(e.status)));
-  } catch (const std::bad_alloc&) {
-    return internal_error("internal error: out of memory");
-  } catch (const std::exception& e) {
-    return internal_error(fmt::format("internal error: {}", e.what()));
-  }
+  return engine_errors_as_values(
+      [&] { return train_unguarded(config, dataset, sink, checkpointing); });
 }
 
 }  // namespace stodepth

@@ -52,8 +52,9 @@ struct Checkpointing {
 int use_openmp_threads(int requested);
 
 // Trains one run. The config must have passed validate(); a config that does not fit the
-// dataset (batch larger than the training set, …) is an Error. Divergence (a non-finite
-// loss) ends the run with status kDiverged, not an Error.
+// dataset (batch larger than the training set, …) is an Error, and so is what oneDNN or the
+// allocator throws (kInternal). Divergence (a non-finite loss) ends the run with status
+// kDiverged, not an Error.
 Result<RunSummary> train(const TrainConfig& config, const data::Dataset& dataset,
                          MetricsSink& sink, const Checkpointing& checkpointing = {});
 

@@ -14,6 +14,7 @@
 
 #include "model/config/config.h"
 #include "model/config/flops.h"
+#include "model/engine_info.h"
 #include "model/resnet.h"
 #include "model/config/survival.h"
 
@@ -50,7 +51,7 @@ std::vector<std::string> reference_kernels(const Network& net) {
 }
 
 void check_no_reference_kernels(const Network& net) {
-  INFO(net.describe() << " at " << dnn::cpu_isa_name());
+  INFO(net.describe() << " at " << onednn_isa());
   CHECK(fmt::format("{}", fmt::join(reference_kernels(net), "; ")) == "");
 }
 
@@ -60,7 +61,7 @@ TEST_CASE("the ISA cap in the environment is in effect") {
   const char* cap = std::getenv("DNNL_MAX_CPU_ISA");
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
   WARN("oneDNN " << dnnl::version()->major << "." << dnnl::version()->minor << "."
-                 << dnnl::version()->patch << " runs at " << dnn::cpu_isa_name()
+                 << dnnl::version()->patch << " runs at " << onednn_isa()
                  << (cap ? std::string(" (DNNL_MAX_CPU_ISA=") + cap + ")" : std::string()));
   REQUIRE(isa >= dnnl::cpu_isa::avx2);  // the project supports AVX2 and up
   if (cap && std::string(cap) == "AVX2") CHECK(isa == dnnl::cpu_isa::avx2);

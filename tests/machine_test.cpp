@@ -12,7 +12,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
-#include "model/dnn/tensor.h"
+#include "model/engine_info.h"
 
 using namespace stodepth;
 using stodepth::harness::cpu_model_from_cpuinfo;
@@ -43,7 +43,7 @@ TEST_CASE("machine facts come from the host, the CPU and oneDNN") {
   std::stringstream cpuinfo;
   cpuinfo << in.rdbuf();
   CHECK(facts.cpu_model == cpu_model_from_cpuinfo(cpuinfo.str()));
-  CHECK(facts.isa == dnn::cpu_isa_name());
+  CHECK(facts.isa == onednn_isa());
   CHECK(facts.cores == sysconf(_SC_NPROCESSORS_ONLN));
   CHECK(facts.cores > 0);
   CHECK(facts.threads == 3);

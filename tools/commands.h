@@ -1,6 +1,6 @@
 // The `stodepth` subcommands. Each parses its own flags and returns a CommandResult: the exit
 // code, or the Error that main prints once, "stodepth <command>: <message>". This is the only
-// layer where exceptions are caught (CLI11's and oneDNN's).
+// layer where exceptions are caught (CLI11's; the engine returns oneDNN's as Errors).
 #pragma once
 
 #include <optional>

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "model/base/did_you_mean.h"
 #include "tools/commands.h"
@@ -58,9 +57,6 @@ int run_subcommand(const Subcommand& command, int argc, char** argv) {
         fmt::print(stderr, "{}\n", error->message);
     }
     return result.exit_code();
-  } catch (const dnnl::error& e) {
-    fmt::print(stderr, "stodepth {}: internal error in oneDNN: {} (status {})\n", command.name,
-               e.what(), int(e.status));
   } catch (const std::exception& e) {
     fmt::print(stderr, "stodepth {}: internal error: {}\n", command.name, e.what());
   }

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "model/dnn/tensor.h"
+#include "model/engine_info.h"
 #include "model/trainer.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
@@ -24,7 +24,7 @@ class ConsoleSink : public MetricsSink {
         "training {} iterations ({} per epoch), {} blocks, expected active {:.1f}, {} threads, "
         "ISA {}",
         plan.total_iterations, plan.batches_per_epoch, plan.blocks,
-        plan.expected_active_blocks, plan.threads, dnn::cpu_isa_name()));
+        plan.expected_active_blocks, plan.threads, onednn_isa()));
   }
 
   void on_iteration(const IterationRecord& r) override {

@@ -10,37 +10,45 @@ dnnl::prop_kind forward_kind(Mode mode) {
                               : dnnl::prop_kind::forward_inference;
 }
 
-// The memory holding `param` in `desc`: the param itself, or a copy refreshed by a reorder
-// recorded in `sync` (inference networks refresh their copies before each evaluation).
-memory param_in_layout(Param& param, const memory::desc& desc, OpList* sync,
-                       const dnnl::engine& engine) {
-  if (param.value.get_desc() == desc) return param.value;
-  STODEPTH_CHECK(sync != nullptr, "a layout-changing parameter copy needs a sync list");
-  return sync->add_reorder_if_needed(param.value, desc, engine);
-}
-
 }  // namespace
 
-BackwardWeights::BackwardWeights(Param& weights, const memory::desc& bwd_data_weights,
-                                 const memory::desc& diff_weights, const dnnl::engine& engine)
-    : weights_(&weights),
-      for_bwd_data_(bwd_data_weights == weights.value.get_desc()
+LayerWeights LayerWeights::for_training(Param& weights, const memory::desc& bwd_data_weights,
+                                        const memory::desc& diff_weights,
+                                        const dnnl::engine& engine) {
+  LayerWeights w;
+  w.param_ = &weights;
+  w.for_forward_ = weights.value;
+  w.for_bwd_data_ = bwd_data_weights == weights.value.get_desc()
                         ? weights.value
-                        : memory(bwd_data_weights, engine)),
-      diff_(diff_weights == weights.grad.get_desc() ? weights.grad
-                                                     : memory(diff_weights, engine)) {}
+                        : memory(bwd_data_weights, engine);
+  w.diff_ = diff_weights == weights.grad.get_desc() ? weights.grad : memory(diff_weights, engine);
+  return w;
+}
 
-memory BackwardWeights::for_backward_data(OpList& ops) const {
-  if (for_bwd_data_ != weights_->value)
-    ops.add(dnnl::reorder(weights_->value, for_bwd_data_),
-            {{DNNL_ARG_FROM, weights_->value}, {DNNL_ARG_TO, for_bwd_data_}});
+LayerWeights LayerWeights::for_inference(Param& weights, const memory::desc& forward_weights,
+                                         OpList* weight_sync, const dnnl::engine& engine) {
+  LayerWeights w;
+  w.param_ = &weights;
+  if (weights.value.get_desc() == forward_weights) {
+    w.for_forward_ = weights.value;
+  } else {
+    STODEPTH_CHECK(weight_sync != nullptr, "a layout-changing parameter copy needs a sync list");
+    w.for_forward_ = weight_sync->add_reorder_if_needed(weights.value, forward_weights, engine);
+  }
+  return w;
+}
+
+memory LayerWeights::for_backward_data(OpList& ops) const {
+  if (for_bwd_data_ != param_->value)
+    ops.add(dnnl::reorder(param_->value, for_bwd_data_),
+            {{DNNL_ARG_FROM, param_->value}, {DNNL_ARG_TO, for_bwd_data_}});
   return for_bwd_data_;
 }
 
-void BackwardWeights::record_gradient(OpList& ops) const {
-  if (diff_ != weights_->grad)
-    ops.add(dnnl::reorder(diff_, weights_->grad),
-            {{DNNL_ARG_FROM, diff_}, {DNNL_ARG_TO, weights_->grad}});
+void LayerWeights::record_gradient(OpList& ops) const {
+  if (diff_ != param_->grad)
+    ops.add(dnnl::reorder(diff_, param_->grad),
+            {{DNNL_ARG_FROM, diff_}, {DNNL_ARG_TO, param_->grad}});
 }
 
 // ---------------------------------------------------------------------------- Conv
@@ -67,9 +75,8 @@ Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, const memo
   dst_desc_ = fwd_pd_.dst_desc();
 
   if (mode == Mode::kTrain) {
-    weights_ = &params.get_or_create(name, fwd_pd_.weights_desc(), options.block, ctx.engine);
-    weights_for_forward_ = weights_->value;
-    memory::desc bwd_data_weights = weights_->value.get_desc();
+    Param& weights = params.get_or_create(name, fwd_pd_.weights_desc(), options.block, ctx.engine);
+    memory::desc bwd_data_weights = weights.value.get_desc();
     if (options.input_gradient == InputGradient::kNeeded) {
       bwd_data_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_,
                        strides, padding, padding},
@@ -83,25 +90,25 @@ Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, const memo
     bwd_weights_pd_ = {{dnnl::algorithm::convolution_direct, f32_desc(in, Tag::any), any_weights,
                         dst_desc_, strides, padding, padding},
                        ctx.engine, fwd_pd_};
-    backward_weights_ = {*weights_, bwd_data_weights, bwd_weights_pd_.diff_weights_desc(),
-                         ctx.engine};
+    weights_ = LayerWeights::for_training(weights, bwd_data_weights,
+                                          bwd_weights_pd_.diff_weights_desc(), ctx.engine);
   } else {
-    weights_ = params.find(name);
-    STODEPTH_CHECK(weights_ != nullptr, "inference conv needs the training network's weights");
-    weights_for_forward_ =
-        param_in_layout(*weights_, fwd_pd_.weights_desc(), weight_sync, ctx.engine);
+    Param* weights = params.find(name);
+    STODEPTH_CHECK(weights != nullptr, "inference conv needs the training network's weights");
+    weights_ =
+        LayerWeights::for_inference(*weights, fwd_pd_.weights_desc(), weight_sync, ctx.engine);
   }
 }
 
 void Conv::forward(OpList& ops, const memory& src, const memory& dst) const {
   ops.add(dnnl::convolution_forward(fwd_pd_), {{DNNL_ARG_SRC, src},
-                                               {DNNL_ARG_WEIGHTS, weights_for_forward_},
+                                               {DNNL_ARG_WEIGHTS, weights_.for_forward()},
                                                {DNNL_ARG_DST, dst}});
 }
 
 void Conv::backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const {
   STODEPTH_CHECK(bwd_data_pd_, "backward_data on a conv built without an input gradient");
-  const memory weights = backward_weights_.for_backward_data(ops);
+  const memory weights = weights_.for_backward_data(ops);
   ops.add(dnnl::convolution_backward_data(bwd_data_pd_), {{DNNL_ARG_DIFF_DST, diff_dst},
                                                           {DNNL_ARG_WEIGHTS, weights},
                                                           {DNNL_ARG_DIFF_SRC, diff_src}});
@@ -112,8 +119,8 @@ void Conv::backward_weights(OpList& ops, const memory& src, const memory& diff_d
       ops.add_reorder_if_needed(src, bwd_weights_pd_.src_desc(), ctx_.engine);
   ops.add(dnnl::convolution_backward_weights(bwd_weights_pd_),
           {{DNNL_ARG_SRC, src_for_weights}, {DNNL_ARG_DIFF_DST, diff_dst},
-           {DNNL_ARG_DIFF_WEIGHTS, backward_weights_.diff()}});
-  backward_weights_.record_gradient(ops);
+           {DNNL_ARG_DIFF_WEIGHTS, weights_.diff()}});
+  weights_.record_gradient(ops);
 }
 
 // ----------------------------------------------------------------------- BatchNorm
@@ -281,40 +288,38 @@ void GlobalAvgPool::backward(OpList& ops, const memory& diff_dst, const memory& 
 
 InnerProduct::InnerProduct(Context& ctx, ParamStore& params, const std::string& name,
                            const memory::desc& src, int outputs, Mode mode,
-                           OpList* weight_sync)
-    : ctx_(ctx) {
+                           OpList* weight_sync) {
   const Dims in = src.dims();  // (N, C, 1, 1)
   const auto any_weights = f32_desc({outputs, in[1], in[2], in[3]}, Tag::any);
   const auto bias_desc = f32_desc({outputs}, Tag::a);
   dst_desc_ = f32_desc({in[0], outputs}, Tag::nc);
   fwd_pd_ = {{forward_kind(mode), src, any_weights, bias_desc, dst_desc_}, ctx.engine};
   if (mode == Mode::kTrain) {
-    weights_ = &params.get_or_create(name + ".weight", fwd_pd_.weights_desc(), kNoBlock,
-                                     ctx.engine);
+    Param& weights = params.get_or_create(name + ".weight", fwd_pd_.weights_desc(), kNoBlock,
+                                          ctx.engine);
     bias_ = &params.get_or_create(name + ".bias", bias_desc, kNoBlock, ctx.engine);
-    weights_for_forward_ = weights_->value;
     bwd_data_pd_ = {{src, any_weights, dst_desc_}, ctx.engine, fwd_pd_};
     bwd_weights_pd_ = {{src, any_weights, bias_desc, dst_desc_}, ctx.engine, fwd_pd_};
-    backward_weights_ = {*weights_, bwd_data_pd_.weights_desc(),
-                         bwd_weights_pd_.diff_weights_desc(), ctx.engine};
+    weights_ = LayerWeights::for_training(weights, bwd_data_pd_.weights_desc(),
+                                          bwd_weights_pd_.diff_weights_desc(), ctx.engine);
   } else {
-    weights_ = params.find(name + ".weight");
+    Param* weights = params.find(name + ".weight");
     bias_ = params.find(name + ".bias");
-    STODEPTH_CHECK(weights_ && bias_, "inference fc needs the training network's weights");
-    weights_for_forward_ =
-        param_in_layout(*weights_, fwd_pd_.weights_desc(), weight_sync, ctx.engine);
+    STODEPTH_CHECK(weights && bias_, "inference fc needs the training network's weights");
+    weights_ =
+        LayerWeights::for_inference(*weights, fwd_pd_.weights_desc(), weight_sync, ctx.engine);
   }
 }
 
 void InnerProduct::forward(OpList& ops, const memory& src, const memory& dst) const {
   ops.add(dnnl::inner_product_forward(fwd_pd_),
-          {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_for_forward_},
+          {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_.for_forward()},
            {DNNL_ARG_BIAS, bias_->value}, {DNNL_ARG_DST, dst}});
 }
 
 void InnerProduct::backward_data(OpList& ops, const memory& diff_dst,
                                  const memory& diff_src) const {
-  const memory weights = backward_weights_.for_backward_data(ops);
+  const memory weights = weights_.for_backward_data(ops);
   ops.add(dnnl::inner_product_backward_data(bwd_data_pd_),
           {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights},
            {DNNL_ARG_DIFF_SRC, diff_src}});
@@ -323,8 +328,8 @@ void InnerProduct::backward_data(OpList& ops, const memory& diff_dst,
 void InnerProduct::backward_weights(OpList& ops, const memory& src, const memory& diff_dst) {
   ops.add(dnnl::inner_product_backward_weights(bwd_weights_pd_),
           {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
-           {DNNL_ARG_DIFF_WEIGHTS, backward_weights_.diff()}, {DNNL_ARG_DIFF_BIAS, bias_->grad}});
-  backward_weights_.record_gradient(ops);
+           {DNNL_ARG_DIFF_WEIGHTS, weights_.diff()}, {DNNL_ARG_DIFF_BIAS, bias_->grad}});
+  weights_.record_gradient(ops);
 }
 
 }  // namespace stodepth::dnn

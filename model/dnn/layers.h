@@ -16,16 +16,23 @@ enum class Mode { kTrain, kInfer };
 // none, and its backward-data primitive is then neither built nor run.
 enum class InputGradient { kNeeded, kNotNeeded };
 
-// A trained layer's weights as its backward primitives use them: the backward-data primitive
-// may want the weights in another layout than the forward one (a reorder per step, e.g.
-// OIhw16i16o vs OIhw16o16i), and the backward-weights primitive may write the gradient in
-// another layout than the parameter's (a reorder after it). Without a difference no
-// reorder is recorded.
-class BackwardWeights {
+// A trained layer's weights as each of its primitives reads them. In training the forward
+// reads the parameter itself; the backward-data primitive may want the weights in another
+// layout (a reorder per step, e.g. OIhw16i16o vs OIhw16o16i), and the backward-weights
+// primitive may write the gradient in another layout than the parameter's (a reorder after
+// it). At inference the forward reads the training network's parameter, or a copy in the
+// forward primitive's layout that a reorder in `weight_sync` refreshes before each evaluation.
+// Without a difference no reorder is recorded.
+class LayerWeights {
  public:
-  BackwardWeights() = default;
-  BackwardWeights(Param& weights, const memory::desc& bwd_data_weights,
-                  const memory::desc& diff_weights, const dnnl::engine& engine);
+  LayerWeights() = default;
+  static LayerWeights for_training(Param& weights, const memory::desc& bwd_data_weights,
+                                   const memory::desc& diff_weights, const dnnl::engine& engine);
+  static LayerWeights for_inference(Param& weights, const memory::desc& forward_weights,
+                                    OpList* weight_sync, const dnnl::engine& engine);
+
+  Param& param() const { return *param_; }
+  const memory& for_forward() const { return for_forward_; }
   // The weights in the backward-data layout, after recording a refresh if it is a copy.
   memory for_backward_data(OpList& ops) const;
   // Where the backward-weights primitive writes; then `record_gradient` brings it to grad.
@@ -33,8 +40,8 @@ class BackwardWeights {
   void record_gradient(OpList& ops) const;
 
  private:
-  Param* weights_ = nullptr;
-  memory for_bwd_data_, diff_;
+  Param* param_ = nullptr;
+  memory for_forward_, for_bwd_data_, diff_;
 };
 
 // A convolution's shape, and the residual block whose gate drops its weights.
@@ -52,7 +59,7 @@ class Conv {
   Conv(Context& ctx, ParamStore& params, const std::string& name, const memory::desc& src,
        const ConvOptions& options, Mode mode, OpList* weight_sync = nullptr);
   const memory::desc& dst_desc() const { return dst_desc_; }
-  Param& weights() { return *weights_; }
+  Param& weights() { return weights_.param(); }
 
   void forward(OpList& ops, const memory& src, const memory& dst) const;
   void backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const;
@@ -62,13 +69,11 @@ class Conv {
 
  private:
   Context& ctx_;
-  Param* weights_;
-  memory weights_for_forward_;  // weights_->value, or its copy in the inference layout
+  LayerWeights weights_;
   memory::desc dst_desc_;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
   dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;
-  BackwardWeights backward_weights_;
 };
 
 // The residual block whose gate drops a batch norm's scale and shift, and whether the
@@ -185,21 +190,19 @@ class InnerProduct {
   InnerProduct(Context& ctx, ParamStore& params, const std::string& name,
                const memory::desc& src, int outputs, Mode mode, OpList* weight_sync = nullptr);
   const memory::desc& dst_desc() const { return dst_desc_; }
-  Param& weights() { return *weights_; }
+  Param& weights() { return weights_.param(); }
   Param& bias() { return *bias_; }
   void forward(OpList& ops, const memory& src, const memory& dst) const;
   void backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const;
   void backward_weights(OpList& ops, const memory& src, const memory& diff_dst);
 
  private:
-  Context& ctx_;
-  Param *weights_, *bias_;
-  memory weights_for_forward_;
+  LayerWeights weights_;
+  Param* bias_;
   memory::desc dst_desc_;
   dnnl::inner_product_forward::primitive_desc fwd_pd_;
   dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
   dnnl::inner_product_backward_weights::primitive_desc bwd_weights_pd_;
-  BackwardWeights backward_weights_;
 };
 
 }  // namespace stodepth::dnn

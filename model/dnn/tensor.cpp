@@ -88,20 +88,6 @@ memory OpList::add_reorder_if_needed(const memory& src, const memory::desc& desc
   return dst;
 }
 
-std::string cpu_isa_name() {
-  switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::avx512_core_amx: return "AVX-512 + AMX";
-    case dnnl::cpu_isa::avx512_core_bf16: return "AVX-512 (bf16)";
-    case dnnl::cpu_isa::avx512_core_vnni: return "AVX-512 (VNNI)";
-    case dnnl::cpu_isa::avx512_core: return "AVX-512";
-    case dnnl::cpu_isa::avx2_vnni: return "AVX2 (VNNI)";
-    case dnnl::cpu_isa::avx2: return "AVX2";
-    case dnnl::cpu_isa::avx: return "AVX";
-    case dnnl::cpu_isa::sse41: return "SSE4.1";
-    default: return "other";
-  }
-}
-
 std::vector<PrimitiveInfo> OpList::primitives() const {
   const auto query_string = [](const_dnnl_primitive_desc_t pd, dnnl_query_t what) {
     const char* text = nullptr;

@@ -24,10 +24,6 @@ struct Context {
   dnnl::stream stream{engine};
 };
 
-// The instruction set oneDNN dispatches to in this process ("AVX2", "AVX-512 (bf16)", …):
-// the host's best, or less under DNNL_MAX_CPU_ISA. Every speed figure should name it.
-std::string cpu_isa_name();
-
 // f32 descriptor in a given layout.
 inline memory::desc f32_desc(const Dims& dims, Tag tag) { return {dims, Dt::f32, tag}; }
 // Allocates a zero-filled memory object for `desc` (padding included).
