@@ -74,7 +74,7 @@ Result<Sweep> load_sweep_file(const std::string& path, const ExpandOptions& opti
 Result<Sweep> parse_sweep(const std::string& text, const std::string& filename,
                           const ExpandOptions& options = {});
 
-// A config's job key: FNV-1a 64 of its canonical JSON (model/config_codec.h), 16 hex digits.
+// A config's job key: FNV-1a 64 of its canonical JSON (model/config/config_codec.h), 16 hex digits.
 // Equal configs give equal keys whatever the spelling (key order, 1 vs 1.0, defaults written
 // out or not), and the machine's settings (data location, threads) are not part of it, so
 // the same experiment keeps its key (and its stored results) across machines.

@@ -597,9 +597,9 @@ TEST_CASE("quotes, apostrophes and block scalars that are valid YAML are accepte
 
 // Job keys name stored results: a relaunch of an old sweep on its old database must find them.
 // tests/golden/shipped_sweep_job_keys.txt holds every shipped sweep's keys from before the
-// settings of issue 14 existed. A setting added since, left at its default, must not change
-// them; where a shipped sweep now sets one (paper-cifar10's validation split), resetting it
-// must give the old key back.
+// protocol settings (drop mode, validation split, warm-up mode) existed. A setting added
+// since, left at its default, must not change them; where a shipped sweep now sets one
+// (paper-cifar10's validation split), resetting it must give the old key back.
 TEST_CASE("settings added later leave the shipped sweeps' job keys as they were") {
   const fs::path golden = fs::path(__FILE__).parent_path() / "golden" / "shipped_sweep_job_keys.txt";
   std::ifstream in(golden);

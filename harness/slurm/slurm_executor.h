@@ -1,5 +1,5 @@
 // The cluster executor: submits a plan's jobs to Slurm as one job array whose task i runs
-// job i into its store shard (harness/shards.h) through `stodepth run-task`
+// job i into its store shard (harness/slurm/shards.h) through `stodepth run-task`
 // (harness/run_task.h). Before submitting, every ended shard is merged into the database and
 // the runs whose task Slurm no longer knows are released, so that a launch resubmits exactly
 // the jobs that are neither finished nor pending or running in Slurm.

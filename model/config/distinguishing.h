@@ -1,4 +1,4 @@
-// The canonical config JSON stored with each run (model/config_codec.h) as flat settings:
+// The canonical config JSON stored with each run (model/config/config_codec.h) as flat settings:
 // what tells runs apart, including the settings without a column of their own.
 #pragma once
 

@@ -12,7 +12,7 @@ namespace stodepth::data {
 // Moves `count` examples of d.train into d.validation. The rule depends only on `count`,
 // `seed` and the training set, never on a run's training seed, so every seed and arm of a
 // sweep holds out the same examples: a Fisher–Yates shuffle of the indices 0..N−1 driven by
-// Rng(seed) (model/rng.h) picks the first `count` shuffled indices; both parts keep the
+// Rng(seed) (model/base/rng.h) picks the first `count` shuffled indices; both parts keep the
 // original order of the training set. count == 0 leaves d unchanged. An Error (naming
 // dataset.validation) if count leaves fewer than one training example.
 Status split_validation(Dataset& d, int64_t count, uint64_t seed);
