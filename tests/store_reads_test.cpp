@@ -1,6 +1,6 @@
 // Tests for the store's queries (results/store/reads.cpp): runs decoded from config_json,
 // the read-only select of `query sql`, the best validation evaluation, running runs'
-// progress; and the distinguishing settings that group stored runs.
+// progress.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "model/config/config_codec.h"
-#include "model/config/distinguishing.h"
 #include "results/store/store.h"
 #include "tests/store_fixtures.h"
 #include "tests/temp_dir.h"
@@ -92,36 +91,6 @@ TEST_CASE("store: select runs read-only queries and refuses everything else") {
     require_ok(store->append_iterations("r1", iterations(11, 12)));
     CHECK(store->curve("r1")->size() == 12);
   }
-}
-
-TEST_CASE("flatten_json reads every leaf of a canonical config", "[config_json]") {
-  const std::string json =
-      R"({"dataset":{"name":"synthetic","test_subset":200},"model":{"depth":8},)"
-      R"("stochastic_depth":{"p_L":0.5,"rule":"linear"},)"
-      R"("train":{"lr":{"milestones":[1,2.5],"warmup":0},"nesterov":true,"seed":3}})";
-  const auto leaves = flatten_json(json);
-  const std::vector<std::pair<std::string, std::string>> expected = {
-      {"dataset.name", "\"synthetic\""},
-      {"dataset.test_subset", "200"},
-      {"model.depth", "8"},
-      {"stochastic_depth.p_L", "0.5"},
-      {"stochastic_depth.rule", "\"linear\""},
-      {"train.lr.milestones", "[1,2.5]"},
-      {"train.lr.warmup", "0"},
-      {"train.nesterov", "true"},
-      {"train.seed", "3"}};
-  CHECK(leaves == expected);
-  // Seeds never separate runs; survival settings only when asked.
-  std::string other_seed = json;
-  other_seed.replace(other_seed.find("\"seed\":3"), 8, "\"seed\":4");
-  CHECK(settings_key(json, false) == settings_key(other_seed, false));
-  std::string other_p = json;
-  other_p.replace(other_p.find("0.5,"), 3, "1.0");
-  CHECK(settings_key(json, false) != settings_key(other_p, false));
-  CHECK(settings_key(json, true) == settings_key(other_p, true));
-  std::string warmup = json;
-  warmup.replace(warmup.find("\"warmup\":0"), 10, "\"warmup\":1");
-  CHECK(settings_key(json, true) != settings_key(warmup, true));
 }
 
 TEST_CASE("store: RunRow::config is the whole config_json, checked against the columns") {
