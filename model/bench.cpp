@@ -45,7 +45,7 @@ struct Runner {
         draw_keep_decisions(rng, survival, keep);
         net.train_step_per_sample(keep);
       } else {
-        for (size_t l = 0; l < gates.size(); ++l) gates[l] = rng.bernoulli(survival[l]);
+        draw_gates(rng, survival, gates);
         net.train_step(gates);
       }
       sgd_step(OptimizerConfig{}, 0.01, net.params());

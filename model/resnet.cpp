@@ -424,6 +424,16 @@ LossValue ResNet::train_step_per_sample(const std::vector<std::vector<bool>>& ke
   return step(std::vector<bool>(blocks(), true));  // every branch runs
 }
 
+int draw_gates(Rng& rng, const std::vector<double>& survival, std::vector<bool>& gates) {
+  STODEPTH_CHECK(gates.size() == survival.size(), "one gate per block");
+  int kept = 0;
+  for (size_t l = 0; l < gates.size(); ++l) {
+    gates[l] = rng.bernoulli(survival[l]);
+    kept += gates[l];
+  }
+  return kept;
+}
+
 void draw_keep_decisions(Rng& rng, const std::vector<double>& survival,
                          std::vector<std::vector<bool>>& keep) {
   STODEPTH_CHECK(keep.size() == survival.size(), "one keep vector per block");

@@ -106,6 +106,11 @@ class ResNet {
   std::map<int, std::unique_ptr<Graph>> inference_;
 };
 
+// Batch mode's gates of one step, for ResNet::train_step: gates[l] ~ Bernoulli(survival[l]),
+// independent, drawn in block order from `rng` (L draws, blocks with p_l = 1 included).
+// Returns how many blocks are kept. `gates` must hold L entries.
+int draw_gates(Rng& rng, const std::vector<double>& survival, std::vector<bool>& gates);
+
 // Sample mode's keep decisions of one step, for ResNet::train_step_per_sample: keep[l][n] ~
 // Bernoulli(survival[l]), independent, drawn block-major from `rng` (L × N draws, blocks
 // with p_l = 1 included). `keep` must hold L vectors of the batch size.

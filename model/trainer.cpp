@@ -243,12 +243,7 @@ class TrainingRun {
       draw_keep_decisions(gate_rng_, survival_, keep_);
       return blocks_;
     }
-    int active = 0;
-    for (int l = 0; l < blocks_; ++l) {
-      gates_[l] = gate_rng_.bernoulli(survival_[l]);
-      active += gates_[l];
-    }
-    return active;
+    return stodepth::draw_gates(gate_rng_, survival_, gates_);
   }
 
   // Iteration `it`: a batch, the gates, forward and backward, the SGD update. nullopt when
