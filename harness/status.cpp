@@ -152,8 +152,7 @@ JobStatus job_status(const results::RunRow& run, const Sources& sources, Iterati
   }
   if (job.ended) return job;
   job.total = totals.of(run.config);
-  job.running = job.step_ms > 0;
-  if (job.running && job.total > 0)
+  if (job.running() && job.total > 0)
     job.eta_seconds = double(std::max<int64_t>(job.total - job.iteration, 0)) * job.step_ms / 1000;
   return job;
 }
@@ -166,7 +165,7 @@ std::optional<double> measured_ms_per_cost(const SweepStatus& status,
   int n = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
     const JobStatus& job = status.jobs[i];
-    const double step_ms = job.running                    ? job.step_ms
+    const double step_ms = job.running()                  ? job.step_ms
                            : job.state == RunState::kDone ? runs[i].mean_step_ms.value_or(0)
                                                           : 0;
     const double cost = estimated_step_cost(runs[i].config);
@@ -186,10 +185,10 @@ void estimate(SweepStatus& status, const std::vector<results::RunRow>& runs) {
     JobStatus& job = status.jobs[i];
     if (job.ended) continue;
     ++status.left;
-    if (!job.running && ms_per_cost && job.total > 0)
+    if (!job.running() && ms_per_cost && job.total > 0)
       job.eta_seconds = double(job.total - job.iteration) * estimated_step_cost(runs[i].config) *
                         *ms_per_cost / 1000;
-    if (job.running) {
+    if (job.running()) {
       ++status.running;
       longest = std::max(longest, job.eta_seconds.value_or(0));
     }

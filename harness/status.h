@@ -30,7 +30,6 @@ struct JobStatus {
   std::string slurm;    // its array task and squeue state ("12_3 RUNNING"); empty: none
   std::vector<results::RunStop> stops;  // from its shard: why it stopped before, oldest first
   bool ended = false;     // done, failed or diverged: no iteration, total or ETA shown
-  bool running = false;   // training now, at a measured pace (step_ms > 0)
   int64_t iteration = 0;  // the last one recorded
   int64_t total = 0;      // iterations it trains; 0: unknown (its dataset did not load)
   double step_ms = 0;     // its recent mean step time; 0: unknown
@@ -39,6 +38,8 @@ struct JobStatus {
   std::optional<double> eta_seconds;
   std::string note;  // why it last stopped, its error, or what is wrong with it
 
+  // Training now, at a measured pace.
+  bool running() const { return !ended && step_ms > 0; }
   double rate() const { return step_ms > 0 ? 1000 / step_ms : 0; }  // iterations per second
 };
 

@@ -111,7 +111,7 @@ TEST_CASE("sweep_status: a local sweep's running jobs show iteration, pace and E
   CHECK(status->unknown == 0);
 
   const JobStatus& ja = status_of(*status, a.key);
-  CHECK(ja.running);
+  CHECK(ja.running());
   CHECK(ja.label == "d8 linear p_L=0.5 seed 1");
   CHECK(ja.iteration == 120);
   CHECK(ja.total == 1000);
@@ -134,7 +134,7 @@ TEST_CASE("sweep_status: a local sweep's running jobs show iteration, pace and E
   const double ms_per_cost = (20 / c8 + 16 / c8 + 40 / c14) / 3;
   const double queued8 = 1000 * c8 * ms_per_cost / 1000, queued14 = 1000 * c14 * ms_per_cost / 1000;
   const JobStatus& q8 = status_of(*status, job_of(sweep, 8, 3).key);
-  CHECK_FALSE(q8.running);
+  CHECK_FALSE(q8.running());
   CHECK(q8.iteration == 0);
   REQUIRE(q8.eta_seconds);
   CHECK(*q8.eta_seconds == Approx(queued8));
@@ -222,7 +222,7 @@ TEST_CASE("sweep_status: a store shard's iteration and stops; its task gone, no 
   CHECK(js.iteration == 30);
   REQUIRE(js.stops.size() == 1);
   CHECK(js.stops[0].iteration == 20);
-  CHECK_FALSE(js.running);  // its task is gone: no pace, however recent its steps
+  CHECK_FALSE(js.running());  // its task is gone: no pace, however recent its steps
   CHECK(js.note.find("its task died without stopping it") == 0);
   CHECK(status->running == 0);
   CHECK_FALSE(status->eta_seconds);

@@ -116,7 +116,7 @@ std::string job_state(const harness::JobStatus& job) {
 std::string job_eta(const harness::JobStatus& job) {
   if (job.ended) return "-";
   if (!job.eta_seconds) return "?";
-  return job.running ? duration(*job.eta_seconds) : "~" + duration(*job.eta_seconds);
+  return job.running() ? duration(*job.eta_seconds) : "~" + duration(*job.eta_seconds);
 }
 
 std::string sweep_eta(const harness::SweepStatus& status) {
@@ -149,7 +149,7 @@ void print_status(const harness::SweepStatus& status) {
     if (slurm) row.push_back(job.slurm.empty() ? "-" : job.slurm);
     const std::string total = job.total > 0 ? std::to_string(job.total) : "?";
     row.push_back(job.ended ? "-" : fmt::format("{}/{}", job.iteration, total));
-    row.push_back(job.running ? fmt::format("{:.3g} it/s", job.rate()) : "-");
+    row.push_back(job.running() ? fmt::format("{:.3g} it/s", job.rate()) : "-");
     row.push_back(job_eta(job));
     row.push_back(job.note);
     table.rows.push_back(std::move(row));
