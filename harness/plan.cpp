@@ -109,25 +109,33 @@ bool is_stale_launcher(const std::string& host) {
   return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+}  // namespace
+
+results::SweepRecord sweep_record(const sweeps::Sweep& sweep) {
+  return {sweep.name, sweep.description, sweep.source_text, sweep.source_hash};
+}
+
+results::JobRecord job_record(const sweeps::Sweep& sweep, const sweeps::Job& job) {
+  return {job.key, sweep.name, job.config, job.config_json};
+}
+
+Status record_sweep(results::Store& store, const sweeps::Sweep& sweep) {
+  if (auto s = store.register_sweep(sweep_record(sweep)); !s) return s;
+  std::vector<results::JobRecord> records;
+  for (const auto& job : sweep.jobs) records.push_back(job_record(sweep, job));
+  return store.add_jobs(records);
+}
+
+namespace {
+
 // Records an accepted plan's sweep and jobs and releases the runs that launchers which died
 // left `running`; returns the database's view afterwards.
 Result<DatabaseView> register_plan(results::Store& store, const sweeps::Sweep& sweep) {
   auto before = read_database_view(store, sweep);
   if (!before) return before;
-  if (before->stored_text_outdated) {
-    if (auto s = store.update_sweep_text(
-            {sweep.name, sweep.description, sweep.source_text, sweep.source_hash});
-        !s)
-      return s.error();
-  }
-  if (auto s = store.register_sweep(
-          {sweep.name, sweep.description, sweep.source_text, sweep.source_hash});
-      !s)
-    return s.error();
-  std::vector<results::JobRecord> records;
-  for (const auto& job : sweep.jobs)
-    records.push_back({job.key, sweep.name, job.config, job.config_json});
-  if (auto s = store.add_jobs(records); !s) return s.error();
+  if (before->stored_text_outdated)
+    if (auto s = store.update_sweep_text(sweep_record(sweep)); !s) return s.error();
+  if (auto s = record_sweep(store, sweep); !s) return s.error();
   // Runs left `running` by a launcher that was killed are resumable; those of a live
   // launcher (another process on this sweep) are not touched.
   auto view = read_database_view(store, sweep);

@@ -69,6 +69,13 @@ struct DatabaseView {
 // The view of `sweep` in an open store (a job shared with another sweep counts as stored).
 Result<DatabaseView> read_database_view(results::Store& store, const sweeps::Sweep& sweep);
 
+// What the store keeps of `sweep`, and of its job `job`.
+results::SweepRecord sweep_record(const sweeps::Sweep& sweep);
+results::JobRecord job_record(const sweeps::Sweep& sweep, const sweeps::Job& job);
+// Records `sweep` and adds its jobs not yet stored, as `queued` (Store::register_sweep and
+// add_jobs): what a launch writes before it runs anything.
+Status record_sweep(results::Store& store, const sweeps::Sweep& sweep);
+
 struct PlannedJob {
   const sweeps::Job* job = nullptr;          // one of the plan's sweep's jobs
   std::optional<results::RunState> state;    // in the database; none: new

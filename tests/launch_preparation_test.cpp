@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "harness/plan.h"
 #include "harness/slurm/shards.h"
 #include "tests/temp_dir.h"
 
@@ -86,11 +87,7 @@ TEST_CASE("prepare_slurm_launch: finished jobs are not submitted again") {
   {
     auto store = results::Store::open(options.db_path, results::OpenMode::kReadWrite);
     REQUIRE(store);
-    REQUIRE((*store)->register_sweep({sweep.name, "", sweep.source_text, sweep.source_hash}));
-    std::vector<results::JobRecord> records;
-    for (const auto& job : sweep.jobs)
-      records.push_back({job.key, sweep.name, job.config, job.config_json});
-    REQUIRE((*store)->add_jobs(records));
+    REQUIRE(harness::record_sweep(**store, sweep));
     REQUIRE((*store)->claim_run(sweep.jobs[0].key, false, "here:1", 1));
     RunSummary summary;
     REQUIRE((*store)->finish_run(sweep.jobs[0].key, results::RunState::kDone, &summary, ""));

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "harness/job_runner.h"
+#include "harness/plan.h"
 #include "tests/temp_dir.h"
 
 using namespace stodepth;
@@ -105,11 +106,7 @@ TEST_CASE("merge_shards folds ended shards in and retires them; others stay") {
   std::filesystem::create_directories(d);
   const auto sweep = two_jobs();
   auto main = open(db);
-  REQUIRE(main->register_sweep({sweep.name, "", sweep.source_text, sweep.source_hash}));
-  std::vector<results::JobRecord> records;
-  for (const auto& job : sweep.jobs)
-    records.push_back({job.key, sweep.name, job.config, job.config_json});
-  REQUIRE(main->add_jobs(records));
+  REQUIRE(record_sweep(*main, sweep));
   const auto& ended = sweep.jobs[0];
   const auto& running = sweep.jobs[1];
   for (const auto& job : sweep.jobs) REQUIRE(create_shard(d, sweep, job));

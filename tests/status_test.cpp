@@ -81,11 +81,7 @@ TEST_CASE("sweep_status: a local sweep's running jobs show iteration, pace and E
   const std::string db = dir.file("results.db");
   const auto sweep = parse(kSweep);
   auto store = open(db);
-  REQUIRE(store->register_sweep({sweep.name, "", sweep.source_text, sweep.source_hash}));
-  std::vector<results::JobRecord> records;
-  for (const auto& job : sweep.jobs)
-    records.push_back({job.key, sweep.name, job.config, job.config_json});
-  REQUIRE(store->add_jobs(records));
+  REQUIRE(harness::record_sweep(*store, sweep));
 
   // d8 seed 1 runs: 70 steps of 10 ms, then 50 of 20 ms: its recent pace is 20 ms.
   const auto& a = job_of(sweep, 8, 1);
@@ -155,11 +151,7 @@ TEST_CASE("sweep_status: no pace measured yet, every job ended, an unknown sweep
   const std::string db = dir.file("results.db");
   const auto sweep = parse(kSweep);
   auto store = open(db);
-  REQUIRE(store->register_sweep({sweep.name, "", sweep.source_text, sweep.source_hash}));
-  std::vector<results::JobRecord> records;
-  for (const auto& job : sweep.jobs)
-    records.push_back({job.key, sweep.name, job.config, job.config_json});
-  REQUIRE(store->add_jobs(records));
+  REQUIRE(harness::record_sweep(*store, sweep));
 
   // A run claimed but without iterations yet: nothing to estimate from.
   REQUIRE(store->claim_run(sweep.jobs[0].key, false, "here:1", 1));
@@ -194,11 +186,7 @@ TEST_CASE("sweep_status: a store shard's iteration and stops; its task gone, no 
   const std::string db = dir.file("results.db");
   const auto sweep = parse(kSweep);
   auto store = open(db);
-  REQUIRE(store->register_sweep({sweep.name, "", sweep.source_text, sweep.source_hash}));
-  std::vector<results::JobRecord> records;
-  for (const auto& job : sweep.jobs)
-    records.push_back({job.key, sweep.name, job.config, job.config_json});
-  REQUIRE(store->add_jobs(records));
+  REQUIRE(harness::record_sweep(*store, sweep));
   // A cluster task trained 30 iterations into its shard, was stopped once, and is not in any
   // queue (no Slurm task is recorded for it): its run is left `running` there.
   const auto& job = sweep.jobs[0];

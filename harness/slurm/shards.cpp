@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "harness/job_runner.h"
+#include "harness/plan.h"
 
 namespace stodepth::harness {
 
@@ -31,12 +32,8 @@ Result<bool> create_shard(const std::string& dir, const sweeps::Sweep& sweep,
     options.journal = results::Journal::kRollback;
     auto store = results::Store::open(building, results::OpenMode::kReadWrite, options);
     if (!store) return store.error();
-    if (auto s = (*store)->register_sweep(
-            {sweep.name, sweep.description, sweep.source_text, sweep.source_hash});
-        !s)
-      return s.error();
-    if (auto s = (*store)->add_jobs({{job.key, sweep.name, job.config, job.config_json}}); !s)
-      return s.error();
+    if (auto s = (*store)->register_sweep(sweep_record(sweep)); !s) return s.error();
+    if (auto s = (*store)->add_jobs({job_record(sweep, job)}); !s) return s.error();
   }
   fs::rename(building, path, ec);
   if (ec)
