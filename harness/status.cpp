@@ -10,6 +10,7 @@
 #include "harness/slurm/shards.h"
 #include "harness/slurm/slurm.h"
 #include "model/base/did_you_mean.h"
+#include "model/config/distinguishing.h"
 #include "model/data/dataset.h"
 
 namespace stodepth::harness {
@@ -18,9 +19,26 @@ namespace {
 
 using results::RunState;
 
-std::string job_label(const TrainConfig& c) {
-  return fmt::format("d{} {} p_L={} seed {}", c.model.depth, to_string(c.sd.rule), c.sd.p_L,
-                     c.train.seed);
+// The settings that differ among `runs`.
+std::vector<const Setting*> varying_among(const std::vector<results::RunRow>& runs) {
+  std::vector<const TrainConfig*> configs;
+  for (const auto& run : runs) configs.push_back(&run.config);
+  return configs.empty() ? std::vector<const Setting*>{} : varying_settings(configs);
+}
+
+// The label of JobStatus: the fixed part, then the varying settings it does not show.
+std::string job_label(const TrainConfig& c, const std::vector<const Setting*>& varying) {
+  static const Setting* const fixed[] = {
+      &setting_of(&TrainConfig::model, &ModelConfig::depth),
+      &setting_of(&TrainConfig::sd, &StochasticDepthConfig::rule),
+      &setting_of(&TrainConfig::sd, &StochasticDepthConfig::p_L),
+      &setting_of(&TrainConfig::train, &TrainSettings::seed)};
+  std::string label = fmt::format("d{} {} p_L={} seed {}", c.model.depth, to_string(c.sd.rule),
+                                  c.sd.p_L, c.train.seed);
+  for (const Setting* setting : varying)
+    if (std::find(std::begin(fixed), std::end(fixed), setting) == std::end(fixed))
+      label += fmt::format(" {}={}", short_name(*setting), value_text(*setting, c));
+  return label;
 }
 
 std::string describe_stop(const results::RunStop& stop) {
@@ -57,7 +75,8 @@ struct Sources {
   std::vector<results::RunRow> runs;
   std::map<std::string, results::SlurmTask> task_of;        // by run key
   std::map<std::string, QueuedTask> queue;                  // by "jobid_index"
-  std::map<std::string, results::RunProgress> progress_of;  // running runs, by key
+  std::map<std::string, results::RunProgress> progress_of;  // running, interrupted runs
+  std::vector<const Setting*> varying;                      // settings that differ among runs
 };
 
 Status check_sweep_exists(results::Store& store, const std::string& db_path,
@@ -80,6 +99,7 @@ Result<Sources> read_sources(results::Store& store, const std::string& db_path,
   auto runs = store.runs(sweep);
   if (!runs) return runs.error();
   sources.runs = std::move(*runs);
+  sources.varying = varying_among(sources.runs);
   auto tasks = store.slurm_tasks(sweep);
   if (!tasks) return tasks.error();
   std::set<std::string> job_ids;
@@ -136,7 +156,9 @@ JobStatus job_status(const results::RunRow& run, const Sources& sources, Iterati
   JobStatus job;
   job.key = run.key;
   job.sweep = run.sweep;
-  job.label = job_label(run.config);
+  job.label = job_label(run.config, sources.varying);
+  for (const Setting* setting : sources.varying)
+    job.settings.emplace_back(setting->key, value_text(*setting, run.config));
   job.state = run.state;
   job.ended = is_finished(run.state, false);
   const bool slurm_active = read_slurm_task(job, sources);
@@ -145,7 +167,8 @@ JobStatus job_status(const results::RunRow& run, const Sources& sources, Iterati
     read_shard_progress(job, sources.shard_dir, slurm_active);
   } else if (const auto p = sources.progress_of.find(run.key); p != sources.progress_of.end()) {
     job.iteration = p->second.iteration;  // a local launcher's run
-    job.step_ms = p->second.recent_step_ms;
+    // An interrupted run keeps its iteration (it resumes near there) but has no pace now.
+    if (run.state == RunState::kRunning) job.step_ms = p->second.recent_step_ms;
   } else if (job.ended) {
     job.merged = sources.task_of.count(run.key) > 0;
     job.note = run.error;

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/base/result.h"
@@ -23,7 +24,13 @@ namespace stodepth::harness {
 // One job (run) of a sweep.
 struct JobStatus {
   std::string key, sweep;
-  std::string label;  // the settings shown to tell jobs apart: "d110 linear p_L=0.5 seed 1"
+  // The settings shown to tell jobs apart: depth, rule, p_L and seed, then any other setting
+  // that differs among the jobs listed, by its short name: "d56 linear p_L=0.5 seed 1
+  // mode=sample".
+  std::string label;
+  // Every setting that differs among the jobs listed (column or not), as (dotted key, value
+  // text as value_text writes it), in the settings table's order.
+  std::vector<std::pair<std::string, std::string>> settings;
   results::RunState state = results::RunState::kQueued;  // in the database
   std::optional<results::RunState> shard_state;          // in its store shard, while it has one
   bool merged = false;  // ended in a store shard, merged into the database

@@ -2,6 +2,7 @@
 // runs differing only in their seed (or survival settings), and the settings that tell runs
 // apart in labels.
 #include <catch2/catch.hpp>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,36 @@ TEST_CASE("flatten_json reads every leaf of a canonical config") {
   std::string warmup = json;
   warmup.replace(warmup.find("\"warmup\":0"), 10, "\"warmup\":1");
   CHECK(settings_key(json, true) != settings_key(warmup, true));
+}
+
+TEST_CASE("varying_settings names what differs, a setting added later included") {
+  TrainConfig a, b, c;
+  b.model.depth = 14;
+  c.sd.mode = DropMode::kSample;  // added later: not in the canonical JSON of a and b
+  c.train.seed = 3;
+  c.train.threads = 7;  // the machine's: never a difference between runs
+  auto keys = [](std::vector<const TrainConfig*> configs) {
+    std::vector<std::string> out;
+    for (const Setting* s : varying_settings(configs)) out.push_back(s->key);
+    return out;
+  };
+  CHECK(keys({&a, &b, &c}) == std::vector<std::string>{"model.depth", "stochastic_depth.mode",
+                                                       "train.seed"});
+  CHECK(keys({&a, &a}).empty());
+  CHECK(keys({&a}).empty());
+}
+
+TEST_CASE("short_name: the column, else the unique last part of the key, else the key") {
+  CHECK(short_name(*find_setting("stochastic_depth.p_L")) == "p_L");
+  CHECK(short_name(*find_setting("train.lr.schedule")) == "schedule");
+  CHECK(short_name(*find_setting("stochastic_depth.mode")) == "mode");
+  CHECK(short_name(*find_setting("train.lr.warmup")) == "warmup");
+  // train.batch has the column "batch"; eval.every is alone in its last part.
+  CHECK(short_name(*find_setting("eval.batch")) == "eval.batch");
+  CHECK(short_name(*find_setting("eval.every")) == "every");
+  // Every short name names one setting.
+  std::set<std::string> names;
+  for (const Setting& s : settings()) CHECK(names.insert(short_name(s)).second);
 }
 
 TEST_CASE("distinguishing_settings names what differs, leaving out the ignored paths") {

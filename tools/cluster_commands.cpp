@@ -17,6 +17,7 @@
 #include "harness/slurm/run_task.h"
 #include "harness/slurm/shards.h"
 #include "harness/status.h"
+#include "model/base/json.h"
 #include "results/store/store.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
@@ -82,19 +83,20 @@ Result<std::unique_ptr<results::Store>> open_existing(const std::string& db_path
   return results::Store::open(db_path, mode);
 }
 
-// Merges the ended shards beside `db`, printing what was merged and refused; false if a
-// shard was refused.
-Result<bool> merge_and_report(results::Store& store, const std::string& db_path, bool verbose) {
+// Merges the ended shards beside `db`, printing what was merged on `out` and what was
+// refused on stderr; false if a shard was refused.
+Result<bool> merge_and_report(results::Store& store, const std::string& db_path, bool verbose,
+                              std::FILE* out) {
   auto merged = harness::merge_shards(store, harness::shard_dir(db_path));
   if (!merged) return merged.error();
   for (const auto& m : merged->merged)
     if (verbose)
-      fmt::print("merged {} ({}){}\n", m.key, to_string(m.state),
+      fmt::print(out, "merged {} ({}){}\n", m.key, to_string(m.state),
                  m.result == results::MergeResult::kAlreadyMerged ? ", merged before: retired"
                                                                   : "");
   for (const auto& error : merged->refused) fmt::print(stderr, "refused {}\n", error.message);
   if (verbose || !merged->merged.empty())
-    fmt::print("{} shard{} merged, {} still running or stopped, {} refused\n",
+    fmt::print(out, "{} shard{} merged, {} still running or stopped, {} refused\n",
                merged->merged.size(), merged->merged.size() == 1 ? "" : "s", merged->unfinished,
                merged->refused.size());
   return merged->refused.empty();
@@ -162,6 +164,107 @@ void print_status(const harness::SweepStatus& status) {
              sweep_eta(status));
 }
 
+// A setting's value text as JSON: a number or list as such, anything else a string.
+OrderedJson setting_json(const std::string& text) {
+  OrderedJson parsed = OrderedJson::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_number() || parsed.is_array() ? parsed : OrderedJson(text);
+}
+
+// A measured number, null when unknown (0 stands for unknown in JobStatus).
+OrderedJson known(double x) { return x > 0 ? OrderedJson(x) : OrderedJson(nullptr); }
+OrderedJson optional_json(const std::optional<double>& x) {
+  return x ? OrderedJson(*x) : OrderedJson(nullptr);
+}
+
+OrderedJson stops_json(const std::vector<results::RunStop>& stops) {
+  OrderedJson out = OrderedJson::array();
+  for (const auto& stop : stops)
+    out.push_back({{"at", stop.at},
+                   {"iteration", stop.iteration},
+                   {"cause", stop.cause},
+                   {"slurm_job", stop.slurm_job},
+                   {"requeued", stop.requeued}});
+  return out;
+}
+
+// Every field of a JobStatus, running() and rate() included; numbers at full precision.
+OrderedJson job_json(const harness::JobStatus& job) {
+  OrderedJson settings = OrderedJson::object();
+  for (const auto& [key, value] : job.settings) settings[key] = setting_json(value);
+  return {{"key", job.key},
+          {"sweep", job.sweep},
+          {"label", job.label},
+          {"settings", settings},
+          {"state", to_string(job.state)},
+          {"shard_state", job.shard_state ? OrderedJson(to_string(*job.shard_state))
+                                          : OrderedJson(nullptr)},
+          {"merged", job.merged},
+          {"slurm", job.slurm},
+          {"stops", stops_json(job.stops)},
+          {"ended", job.ended},
+          {"running", job.running()},
+          {"iteration", job.iteration},
+          {"total", job.total > 0 ? OrderedJson(job.total) : OrderedJson(nullptr)},
+          {"step_ms", known(job.step_ms)},
+          {"rate", known(job.rate())},
+          {"eta_seconds", optional_json(job.eta_seconds)},
+          {"note", job.note}};
+}
+
+// `status --format json`: the jobs, then the sweep's counts and ETA, on one line.
+void print_status_json(const harness::SweepStatus& status) {
+  OrderedJson jobs = OrderedJson::array();
+  for (const auto& job : status.jobs) jobs.push_back(job_json(job));
+  OrderedJson submission = nullptr;
+  if (const auto& last = status.last_submission)
+    submission = {{"job_id", last->job_id},
+                  {"submitted_at", last->submitted_at},
+                  {"options", last->options_json},
+                  {"threads", last->threads},
+                  {"keys", last->keys}};
+  const OrderedJson out = {{"jobs", jobs},
+                           {"counts", status.counts},
+                           {"left", status.left},
+                           {"running", status.running},
+                           {"unknown", status.unknown},
+                           {"eta_seconds", optional_json(status.eta_seconds)},
+                           {"last_submission", submission}};
+  fmt::print("{}\n", compact_json(out));
+}
+
+// `status --format csv`: a row per job with job_json's fields (stops as JSON text), then a
+// column per setting that differs among the jobs (dotted keys).
+void print_status_csv(const harness::SweepStatus& status) {
+  TextTable table;
+  std::vector<std::string> setting_keys;
+  for (const auto& job : status.jobs)
+    for (const auto& [key, value] : job.settings)
+      if (std::find(setting_keys.begin(), setting_keys.end(), key) == setting_keys.end())
+        setting_keys.push_back(key);
+  const OrderedJson header = job_json(harness::JobStatus{});
+  for (const auto& [name, value] : header.items())
+    if (name != "settings") table.columns.push_back(name);
+  for (const auto& key : setting_keys) table.columns.push_back(key);
+  for (const auto& job : status.jobs) {
+    const OrderedJson fields = job_json(job);
+    std::vector<std::optional<std::string>> row;
+    for (const auto& [name, value] : fields.items()) {
+      if (name == "settings") continue;
+      if (value.is_null()) row.push_back(std::nullopt);
+      else if (value.is_string()) row.push_back(value.get<std::string>());
+      else row.push_back(compact_json(value));
+    }
+    for (const auto& key : setting_keys) {
+      const auto it = std::find_if(job.settings.begin(), job.settings.end(),
+                                   [&](const auto& kv) { return kv.first == key; });
+      row.push_back(it == job.settings.end() ? std::nullopt
+                                             : std::optional<std::string>(it->second));
+    }
+    table.rows.push_back(std::move(row));
+  }
+  print_table(stdout, table, TableFormat::kCsv);
+}
+
 }  // namespace
 
 CommandResult run_run_task(int argc, char** argv) {
@@ -206,7 +309,7 @@ CommandResult run_merge(int argc, char** argv) {
   if (auto exit = parse_flags(app, argc, argv)) return *exit;
   auto store = open_existing(db_path, results::OpenMode::kReadWrite);
   if (!store) return store.error();
-  auto merged = merge_and_report(**store, db_path, true);
+  auto merged = merge_and_report(**store, db_path, true, stdout);
   if (!merged) return merged.error();
   return *merged ? kExitOk : kExitInternal;
 }
@@ -215,19 +318,34 @@ CommandResult run_status(int argc, char** argv) {
   CLI::App app{"Show where each job of a sweep is: Slurm state, iteration reached, pace, done or "
                "merged, and an ETA (merges ended shards first).",
                "stodepth status"};
-  std::string db_path = "out/results.db", sweep_name;
+  std::string db_path = "out/results.db", sweep_name, format = "text";
   app.add_option("sweep", sweep_name, "Sweep name (default: every sweep in the database)");
   app.add_option("--db", db_path, "Results database")->capture_default_str();
+  app.add_option("--format", format,
+                 "text (a table) | json (one object: \"jobs\", each with every field of the "
+                 "table and its settings that differ among the jobs, then \"counts\", \"left\", "
+                 "\"running\", \"eta_seconds\", \"last_submission\"; unknown numbers null) | "
+                 "csv (a row per job, a column per differing setting); numbers at full "
+                 "precision, times in seconds")
+      ->capture_default_str();
   if (auto exit = parse_flags(app, argc, argv)) return *exit;
+  if (format != "text" && format != "json" && format != "csv")
+    return bad_input(fmt::format("--format: unknown '{}' (one of: text, json, csv)", format));
   auto store = open_existing(db_path, results::OpenMode::kReadWrite);
   if (!store) return store.error();
-  auto merged = merge_and_report(**store, db_path, false);
+  // Merge messages stay off stdout when it carries JSON or CSV.
+  auto merged = merge_and_report(**store, db_path, false, format == "text" ? stdout : stderr);
   if (!merged) return merged.error();
   auto status = harness::sweep_status(
       **store, db_path,
       sweep_name.empty() ? std::nullopt : std::optional<std::string>(sweep_name));
   if (!status) return status.error();
-  print_status(*status);
+  if (format == "json")
+    print_status_json(*status);
+  else if (format == "csv")
+    print_status_csv(*status);
+  else
+    print_status(*status);
   return *merged ? kExitOk : kExitInternal;
 }
 

@@ -15,6 +15,7 @@
 #include "harness/slurm/launch_preparation.h"
 #include "harness/slurm/slurm_executor.h"
 #include "harness/tbb_executor.h"
+#include "model/config/distinguishing.h"
 #include "results/store/columns.h"
 #include "tools/commands.h"
 #include "tools/parse.h"
@@ -110,13 +111,22 @@ CommandResult print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOpt
   auto plan = harness::plan_dry_run(sweep, options);
   if (!plan) return plan.error();
   const auto& stored = plan->stored.runs;
+  // The parameter columns, then the other settings that tell the jobs apart (e.g. mode).
+  std::vector<const TrainConfig*> configs;
+  for (const auto& job : sweep.jobs) configs.push_back(&job.config);
+  std::vector<const Setting*> varying;
+  if (!configs.empty())
+    for (const Setting* setting : varying_settings(configs))
+      if (!setting->column) varying.push_back(setting);
   TextTable t;
   t.columns = {"key"};
   for (const auto& column : results::parameter_columns()) t.columns.push_back(column.name);
+  for (const Setting* setting : varying) t.columns.push_back(short_name(*setting));
   t.columns.push_back("status");
   for (const auto& job : sweep.jobs) {
     std::vector<std::optional<std::string>> row = {job.key};
     for (const auto& column : results::parameter_columns()) row.push_back(column.text(job.config));
+    for (const Setting* setting : varying) row.push_back(value_text(*setting, job.config));
     const auto it = stored.find(job.key);
     row.push_back(it == stored.end() ? "new" : to_string(it->second.state));
     t.rows.push_back(std::move(row));

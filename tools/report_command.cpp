@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <filesystem>
 
 #include "results/report/report.h"
@@ -19,8 +20,9 @@ CommandResult run_report(int argc, char** argv) {
   app.add_option("--db", db, "Results database")->capture_default_str();
   app.add_option("--sweep", options.sweep, "Sweep to report (default: the last one created)");
   app.add_option("-o,--output", output,
-                 "Output file (default: out/reports/SWEEP.html, or .md with --format md); "
-                 "the other formats are written beside it");
+                 "Output file, NAME.html or NAME.md (default: out/reports/SWEEP.html); the "
+                 "other formats are written beside it (NAME.html, NAME.md, NAME-TABLE.csv); "
+                 "other extensions (.pdf, ...) are refused");
   std::string smooth = results::stats::to_string(options.smoothing);
   size_t window = 0;
   app.add_option("--smooth", smooth,
@@ -44,6 +46,14 @@ CommandResult run_report(int argc, char** argv) {
   options.smoothing = *smoothing;
   if (format != "html" && format != "md")
     return bad_input(fmt::format("--format: unknown '{}' (one of: html, md)", format));
+  // The file -o names is one the report writes: HTML, or Markdown (the HTML beside it).
+  std::string extension = std::filesystem::path(output).extension().string();
+  for (char& c : extension) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (!output.empty() && extension != ".html" && extension != ".htm" && extension != ".md")
+    return bad_input(fmt::format(
+        "-o {}: the report is written as .html, .md and .csv files, not {} (give -o "
+        "NAME.html or NAME.md; the others are written beside it)",
+        output, extension.empty() ? "a file without extension" : extension));
   auto store = results::Store::open(db, results::OpenMode::kReadOnly);
   if (!store) return store.error();
   if (auto held = (*store)->hold_snapshot(); !held) return held.error();
@@ -52,7 +62,7 @@ CommandResult run_report(int argc, char** argv) {
   std::string html_path = output;
   if (output.empty()) {
     html_path = fmt::format("out/reports/{}.html", comparison->sweep.name);
-  } else if (format == "md") {
+  } else if (format == "md" || extension == ".md") {
     html_path = std::filesystem::path(output).replace_extension(".html").string();
   }
   auto files = results::write_report(*comparison, options, html_path);

@@ -16,6 +16,8 @@ std::optional<TableFormat> parse_table_format(const std::string& s) {
   return std::nullopt;
 }
 
+std::string exact_number(double x) { return fmt::format("{}", x); }
+
 namespace {
 
 // A cell written as a JSON number: one that is a JSON number as it stands (query's cells
@@ -54,13 +56,19 @@ void print_table(std::FILE* out, const TextTable& t, TableFormat format, size_t 
       return;
     }
     case TableFormat::kJson: {
+      std::vector<bool> text(t.columns.size());
+      for (size_t c = 0; c < t.columns.size(); ++c)
+        text[c] = std::find(t.text_columns.begin(), t.text_columns.end(), t.columns[c]) !=
+                  t.text_columns.end();
       fmt::print(out, "[");
       for (size_t r = 0; r < t.rows.size(); ++r) {
         std::vector<std::string> members;
         for (size_t c = 0; c < t.columns.size(); ++c) {
           const auto& v = t.rows[r][c];
           members.push_back(json_text(t.columns[c]) + ": " +
-                            (!v ? "null" : is_json_number(*v) ? *v : json_text(*v)));
+                            (!v                                ? "null"
+                             : !text[c] && is_json_number(*v) ? *v
+                                                               : json_text(*v)));
         }
         fmt::print(out, "{}{{{}}}", r ? ",\n " : "", fmt::join(members, ", "));
       }

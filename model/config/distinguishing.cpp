@@ -66,4 +66,29 @@ std::vector<std::string> distinguishing_settings(const std::vector<std::string>&
   return out;
 }
 
+std::vector<const Setting*> varying_settings(std::span<const TrainConfig* const> configs) {
+  std::vector<const Setting*> out;
+  for (const Setting& setting : settings()) {
+    if (setting.scope == Scope::kMachine) continue;
+    for (const TrainConfig* config : configs) {
+      if (same_value(setting, *configs.front(), *config)) continue;
+      out.push_back(&setting);
+      break;
+    }
+  }
+  return out;
+}
+
+std::string short_name(const Setting& setting) {
+  if (setting.column) return setting.column;
+  const auto last_part = [](std::string_view key) { return key.substr(key.rfind('.') + 1); };
+  const std::string_view name = last_part(setting.key);
+  for (const Setting& other : settings()) {
+    if (&other == &setting) continue;
+    if ((other.column && name == other.column) || last_part(other.key) == name)
+      return setting.key;
+  }
+  return std::string(name);
+}
+
 }  // namespace stodepth

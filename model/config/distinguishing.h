@@ -2,9 +2,12 @@
 // what tells runs apart, including the settings without a column of their own.
 #pragma once
 
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "model/config/settings.h"
 
 namespace stodepth {
 
@@ -21,5 +24,16 @@ std::string settings_key(const std::string& config_json, bool without_survival);
 // "path=value" joined by ", "; paths starting with one of `ignored` are left out.
 std::vector<std::string> distinguishing_settings(const std::vector<std::string>& configs,
                                                  const std::vector<std::string>& ignored);
+
+// The settings whose values are not the same in all `configs`, in the settings table's order;
+// machine settings are left out (a stored run's config does not keep them). Read from the
+// configs, not their JSON, which leaves out a setting added later when at its default.
+std::vector<const Setting*> varying_settings(std::span<const TrainConfig* const> configs);
+
+// What a table of runs calls a setting (its column header and `--where` key): its store
+// column; else the last part of its key when no other setting has that column or last part
+// ("mode" for stochastic_depth.mode); else the whole key ("eval.batch", as train.batch has
+// the column "batch").
+std::string short_name(const Setting& setting);
 
 }  // namespace stodepth

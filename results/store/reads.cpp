@@ -61,14 +61,14 @@ std::string select_test_evals_sql(int64_t schema) {
       schema >= 5 ? "validation_accuracy, validation_loss" : "NULL, NULL");
 }
 
-// Each running run (of sweep ?1, or every one when ?1 is NULL): its last iteration and the
-// mean step time of its last 50; both NULL (read as 0) before its first. The iterations' key
-// (run, iteration) serves both subqueries.
+// Each running or interrupted run (of sweep ?1, or every one when ?1 is NULL): its last
+// iteration and the mean step time of its last 50; both NULL (read as 0) before its first.
+// The iterations' key (run, iteration) serves both subqueries.
 constexpr const char* kSelectRunProgress =
     "SELECT r.key, (SELECT max(i.iteration) FROM iterations AS i WHERE i.run = r.key), "
     "(SELECT avg(step_ms) FROM (SELECT i.step_ms FROM iterations AS i WHERE i.run = r.key "
     "ORDER BY i.iteration DESC LIMIT 50)) "
-    "FROM runs AS r WHERE r.status = 'running' "
+    "FROM runs AS r WHERE r.status IN ('running', 'interrupted') "
     "AND (?1 IS NULL OR r.key IN (SELECT key FROM sweep_runs WHERE sweep = ?1)) ORDER BY r.key";
 
 // Column `c` as the kind of value `like` is; nullopt for NULL.
@@ -299,7 +299,12 @@ Result<Store::Table> Store::select(const std::string& sql) {
   auto rows = collect(*stmt, [&](const Statement& s) {
     std::vector<std::optional<std::string>> row;
     for (int i = 0; i < s.column_count(); ++i) {
-      row.push_back(s.column_is_null(i) ? std::nullopt : std::optional(s.column_text(i)));
+      if (s.column_is_null(i))
+        row.push_back(std::nullopt);
+      else if (s.column_is_real(i))  // shortest round-trip text, as fmt "{}" writes it
+        row.push_back(fmt::format("{}", s.column_double(i)));
+      else
+        row.push_back(s.column_text(i));
     }
     return row;
   });

@@ -86,6 +86,9 @@ std::optional<double> Statement::column_optional_double(int index) const {
   if (column_is_null(index)) return std::nullopt;
   return column_double(index);
 }
+bool Statement::column_is_real(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_FLOAT;
+}
 
 namespace {
 

@@ -59,6 +59,8 @@ class Statement {
   double column_double(int index) const;
   std::string column_text(int index) const;
   std::optional<double> column_optional_double(int index) const;
+  // True when the value is a REAL (SQLite's own text of one keeps 15 digits only).
+  bool column_is_real(int index) const;
 
  private:
   Error error(int rc) const;

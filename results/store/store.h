@@ -84,7 +84,7 @@ struct RunStop {
   bool requeued = false;  // the task requeued itself
 };
 
-// How far a `running` run has got, from its recorded iterations.
+// How far a `running` (or `interrupted`) run has got, from its recorded iterations.
 struct RunProgress {
   std::string key;
   int64_t iteration = 0;      // the last recorded (0: none yet)
@@ -255,14 +255,16 @@ class Store {
   Result<std::vector<IterationRecord>> curve(const std::string& key);
   Result<std::vector<TestEvalRecord>> test_evals(const std::string& key);
   Result<std::vector<SweepRecord>> sweeps();
-  // The progress of each `running` run of `sweep` (every sweep if none), by key: its last
-  // recorded iteration and the mean step time of its last (up to) 50 recorded iterations.
+  // The progress of each `running` or `interrupted` run of `sweep` (every sweep if none), by
+  // key: its last recorded iteration and the mean step time of its last (up to) 50 recorded
+  // iterations (an interrupted run's pace is its last one's, not a current one).
   // When an iteration was recorded is not stored: rates and ETAs are the caller's to derive
   // from these.
   Result<std::vector<RunProgress>> run_progress(const std::optional<std::string>& sweep);
 
   // A read-only SELECT for `query sql`: column names then rows as text (NULL as empty
-  // optional). Statements that write, ATTACH or change pragmas are refused, as is more than
+  // optional; REAL values as the shortest text that reads back as them, fmt's "{}": 1 for
+  // 1.0, 150.975938819743 in full). Statements that write, ATTACH or change pragmas are refused, as is more than
   // one statement: the query runs on a read-only connection under an authorizer that allows
   // only reads (and on this connection, under the authorizer, for ":memory:").
   struct Table {
