@@ -128,6 +128,9 @@ rm -rf "$dir"
 expect 2 "--smooth: 'gauss:3' is not a smoothing \(use box:W .* or ewma:SPAN" report --db /nonexistent/r.db --smooth gauss:3
 expect 2 "--smooth: 'box:0' is not a smoothing" report --db /nonexistent/r.db --smooth box:0
 expect 2 "--window and --smooth: give one" report --db /nonexistent/r.db --smooth box:5 --window 5
+# report -o a file the report does not write (x.pdf): refused before any database is opened.
+expect 2 "-o x.pdf: the report is written as .html, .md and .csv files, not .pdf" report --db /nonexistent/r.db -o x.pdf
+[ ! -e x.pdf ] || { echo "FAIL: report -o x.pdf wrote x.pdf"; failures=$((failures + 1)); }
 # --- end of stodepth equivalence and report --smooth ---
 
 echo "$passes passed, $failures failed"

@@ -109,6 +109,8 @@ TEST_CASE("sweep_status: a local sweep's running jobs show iteration, pace and E
   const JobStatus& ja = status_of(*status, a.key);
   CHECK(ja.running());
   CHECK(ja.label == "d8 linear p_L=0.5 seed 1");
+  using Settings = std::vector<std::pair<std::string, std::string>>;
+  CHECK(ja.settings == Settings{{"model.depth", "8"}, {"train.seed", "1"}});
   CHECK(ja.iteration == 120);
   CHECK(ja.total == 1000);
   CHECK(ja.step_ms == Approx(20));
@@ -214,4 +216,51 @@ TEST_CASE("sweep_status: a store shard's iteration and stops; its task gone, no 
   CHECK(js.note.find("its task died without stopping it") == 0);
   CHECK(status->running == 0);
   CHECK_FALSE(status->eta_seconds);
+}
+
+TEST_CASE("sweep_status: an interrupted local run keeps its iteration, without a pace") {
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  const auto sweep = parse(kSweep);
+  auto store = open(db);
+  REQUIRE(harness::record_sweep(*store, sweep));
+  // d8 seed 1 trained 40 iterations at 10 ms, then its launcher was stopped.
+  const auto& job = job_of(sweep, 8, 1);
+  run_iterations(*store, job.key, 40, [](int) { return 10.0; });
+  REQUIRE(store->release_stale_runs("eta", "here:1"));
+  auto status = harness::sweep_status(*store, db, std::string("eta"));
+  REQUIRE(status);
+  const JobStatus& ji = status_of(*status, job.key);
+  CHECK(ji.state == results::RunState::kInterrupted);
+  CHECK(ji.iteration == 40);
+  CHECK(ji.step_ms == 0);
+  CHECK_FALSE(ji.running());
+  CHECK(status->running == 0);
+  CHECK(status->counts == std::map<std::string, int>{{"not running", 6}});
+}
+
+TEST_CASE("sweep_status: a setting without a column that differs joins the label") {
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  const auto sweep = parse(
+      "name: modes\n"
+      "base:\n"
+      "  dataset: {name: synthetic, train_subset: 256, test_subset: 64}\n"
+      "  model: {depth: 8}\n"
+      "  train: {iterations: 100, batch: 32}\n"
+      "grid:\n"
+      "  stochastic_depth.mode: [batch, sample]\n");
+  auto store = open(db);
+  REQUIRE(harness::record_sweep(*store, sweep));
+  auto status = harness::sweep_status(*store, db, std::string("modes"));
+  REQUIRE(status);
+  REQUIRE(status->jobs.size() == 2);
+  using Settings = std::vector<std::pair<std::string, std::string>>;
+  for (const JobStatus& job : status->jobs) {
+    const std::string mode = to_string(
+        sweep.jobs[&job - status->jobs.data()].config.sd.mode);
+    CHECK(job.label == "d8 linear p_L=0.5 seed 1 mode=" + mode);
+    CHECK(job.settings == Settings{{"stochastic_depth.mode", mode}});
+  }
+  CHECK(status->jobs[0].label != status->jobs[1].label);
 }

@@ -1,6 +1,6 @@
 // Tests for the store's queries (results/store/reads.cpp): runs decoded from config_json,
-// the read-only select of `query sql`, the best validation evaluation, running runs'
-// progress.
+// the read-only select of `query sql`, the best validation evaluation, running and
+// interrupted runs' progress.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
@@ -39,6 +39,16 @@ TEST_CASE("store: select runs read-only queries and refuses everything else") {
     using Row = std::vector<std::optional<std::string>>;
     CHECK(table->rows[0] == Row{"r1", "20", "10", std::nullopt});
     CHECK(table->rows[1][2] == std::nullopt);
+  }
+  SECTION("REAL values as the shortest text that reads back as them, not SQLite's 15 digits") {
+    auto table = store->select(
+        "SELECT step_ms, lr, 1.0, 0.1 + 0.2, 2 FROM iterations WHERE run = 'r1' AND "
+        "iteration = 3");
+    REQUIRE(table.ok());
+    // step_ms 1.5 + 3, lr 0.1 / 3; SQLite's own text of 0.1 + 0.2 would be 0.3.
+    CHECK(table->rows[0] == std::vector<std::optional<std::string>>{
+                                "4.5", "0.03333333333333333", "1", "0.30000000000000004", "2"});
+    CHECK(std::stod(*table->rows[0][1]) == 0.1 / 3);
   }
   SECTION("a recursive CTE and functions") {
     auto table = store->select(
@@ -142,11 +152,19 @@ TEST_CASE("store: BestValidationTracker agrees with the store's choice") {
   CHECK(tracker.best()->test_accuracy == test_eval(2).accuracy);
 }
 
-TEST_CASE("store: run_progress gives each running run's last iteration and recent step time") {
+TEST_CASE("store: run_progress gives each running or interrupted run's last iteration and recent "
+          "step time") {
   auto store = store_with_runs();  // sweep "s": r1, r2
   require_ok(store->register_sweep(sample_sweep("t", "h2")));
-  require_ok(store->add_jobs({sample_job("r3", "t", 44), sample_job("r4", "s", 56)}));
+  require_ok(store->add_jobs({sample_job("r3", "t", 44), sample_job("r4", "s", 56),
+                              sample_job("r5", "t", 62), sample_job("r6", "t", 68)}));
   for (const char* key : {"r1", "r2", "r3", "r4"}) REQUIRE(*store->claim_run(key, false, "h", 2));
+  // r5: 7 iterations (mean step 1.5 + 4), then its launcher died: interrupted, listed. r6:
+  // queued, not listed.
+  REQUIRE(*store->claim_run("r5", false, "gone", 2));
+  require_ok(store->append_iterations("r5", iterations(1, 7)));
+  require_ok(store->release_stale_runs("t", "gone"));
+  REQUIRE(run_row(*store, "r5").state == RunState::kInterrupted);
   // r1: iterations 1..60 written newest half first; step_ms is 1.5 + i, so its last 50
   // (11..60) average 1.5 + 35.5.
   require_ok(store->append_iterations("r1", iterations(31, 60)));
@@ -167,10 +185,11 @@ TEST_CASE("store: run_progress gives each running run's last iteration and recen
   };
   auto all = store->run_progress(std::nullopt);
   REQUIRE(all.ok());
-  REQUIRE(all->size() == 3);
+  REQUIRE(all->size() == 4);
   check((*all)[0], "r1", 60, 37.0);
   check((*all)[1], "r2", 0, 0);
   check((*all)[2], "r3", 3, 3.5);
+  check((*all)[3], "r5", 7, 5.5);
 
   auto of_s = store->run_progress("s");
   REQUIRE(of_s.ok());
@@ -180,8 +199,9 @@ TEST_CASE("store: run_progress gives each running run's last iteration and recen
 
   auto of_t = store->run_progress("t");
   REQUIRE(of_t.ok());
-  REQUIRE(of_t->size() == 1);
+  REQUIRE(of_t->size() == 2);
   check((*of_t)[0], "r3", 3, 3.5);
+  check((*of_t)[1], "r5", 7, 5.5);
 
   CHECK(store->run_progress("no such sweep")->empty());
 }
