@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "model/config/distinguishing.h"
@@ -174,25 +175,29 @@ std::string lost_jobs(const std::vector<Settings>& stored, const std::vector<boo
   // the same way, which then reads as one change.
   std::vector<std::pair<std::string, std::vector<size_t>>> changes;
   std::vector<size_t> dropped;
+  std::vector<bool> paired(added.size(), false);
   size_t changed = 0;
   for (size_t i = 0; i < stored.size(); ++i) {
     if (!removed[i]) continue;
     // The closest added job of the same seed, if any: the stored job as the file now has it.
-    const Settings* closest = nullptr;
-    size_t fewest = 0;
-    for (const auto& job : added) {
-      if (seed_of(job) != seed_of(stored[i])) continue;
-      const size_t differing = differing_paths(stored[i], job).size();
-      if (!closest || differing < fewest) {
-        closest = &job;
-        fewest = differing;
+    // Of equally close ones, one not yet paired: a replaced axis value pairs in order.
+    std::optional<size_t> closest;
+    std::pair<size_t, bool> fewest;  // differing settings, already paired
+    for (size_t a = 0; a < added.size(); ++a) {
+      if (seed_of(added[a]) != seed_of(stored[i])) continue;
+      const std::pair<size_t, bool> distance{differing_paths(stored[i], added[a]).size(),
+                                             paired[a]};
+      if (!closest || distance < fewest) {
+        closest = a;
+        fewest = distance;
       }
     }
     if (!closest) {
       dropped.push_back(i);
       continue;
     }
-    const std::string what = difference(stored[i], *closest);
+    paired[*closest] = true;
+    const std::string what = difference(stored[i], added[*closest]);
     auto group = std::find_if(changes.begin(), changes.end(),
                               [&](const auto& g) { return g.first == what; });
     if (group == changes.end()) group = changes.insert(changes.end(), {what, {}});
