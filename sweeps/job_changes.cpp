@@ -144,7 +144,8 @@ std::string named(const std::vector<size_t>& which, const std::vector<Settings>&
 
 // The values of `added` that no stored job has, by setting: "seeds 3–4; model.depth 56".
 std::string new_values(const std::vector<Settings>& stored, const std::vector<Settings>& added) {
-  std::vector<std::string> parts;
+  std::string seeds;  // first: growing a sweep is most often adding seeds
+  std::vector<std::string> others;
   for (const auto& path : paths_of({&stored, &added})) {
     std::set<std::string> known;
     for (const auto& job : stored) known.insert(value_at(job, path));
@@ -155,36 +156,41 @@ std::string new_values(const std::vector<Settings>& stored, const std::vector<Se
         fresh.push_back(value);
     }
     if (fresh.empty()) continue;
-    if (!is_seed(path)) {
-      parts.push_back(fmt::format("{} {}", path, fmt::join(fresh, ", ")));
-      continue;
-    }
-    parts.push_back(seeds_text(fresh));
+    if (is_seed(path))
+      seeds = seeds_text(fresh);
+    else
+      others.push_back(fmt::format("{} {}", path, fmt::join(fresh, ", ")));
   }
-  // The seeds first: growing a sweep is most often adding seeds.
-  std::stable_partition(parts.begin(), parts.end(),
-                        [](const std::string& part) { return part.starts_with("seed"); });
-  return fmt::format("{}", fmt::join(parts, "; "));
+  if (!seeds.empty()) others.insert(others.begin(), seeds);
+  return fmt::format("{}", fmt::join(others, "; "));
 }
 
-// The refusal's account of the removed stored jobs (`lost` of JobChanges).
-std::string lost_jobs(const std::vector<Settings>& stored, const std::vector<bool>& removed,
-                      const std::vector<Settings>& added) {
-  const auto arms = arm_labels(stored);
-  // By difference, in order of first appearance: a base setting edited changes every job
-  // the same way, which then reads as one change.
-  std::vector<std::pair<std::string, std::vector<size_t>>> changes;
-  std::vector<size_t> dropped;
+// For each removed stored job, the added job of the same seed that is the stored job as the
+// file now has it, if any: the closest (fewest settings differing), of equally close ones
+// one not yet paired (a replaced axis value pairs in order). Past a budget of comparisons
+// (sweeps of many thousand jobs), the next added job of the seed not yet paired.
+std::vector<std::optional<size_t>> pair_removed(const std::vector<Settings>& stored,
+                                                const std::vector<bool>& removed,
+                                                const std::vector<Settings>& added) {
+  constexpr size_t kComparisons = 4'000'000;
+  std::map<std::string, std::vector<size_t>> added_by_seed;
+  for (size_t a = 0; a < added.size(); ++a) added_by_seed[seed_of(added[a])].push_back(a);
   std::vector<bool> paired(added.size(), false);
-  size_t changed = 0;
+  std::vector<std::optional<size_t>> pairs(stored.size());
+  size_t comparisons = 0;
   for (size_t i = 0; i < stored.size(); ++i) {
     if (!removed[i]) continue;
-    // The closest added job of the same seed, if any: the stored job as the file now has it.
-    // Of equally close ones, one not yet paired: a replaced axis value pairs in order.
+    const auto candidates = added_by_seed.find(seed_of(stored[i]));
+    if (candidates == added_by_seed.end()) continue;
     std::optional<size_t> closest;
-    std::pair<size_t, bool> fewest;  // differing settings, already paired
-    for (size_t a = 0; a < added.size(); ++a) {
-      if (seed_of(added[a]) != seed_of(stored[i])) continue;
+    std::pair<size_t, bool> fewest;  // settings differing, already paired
+    for (size_t a : candidates->second) {
+      if (comparisons > kComparisons) {
+        if (paired[a]) continue;
+        closest = a;
+        break;
+      }
+      ++comparisons;
       const std::pair<size_t, bool> distance{differing_paths(stored[i], added[a]).size(),
                                              paired[a]};
       if (!closest || distance < fewest) {
@@ -192,12 +198,30 @@ std::string lost_jobs(const std::vector<Settings>& stored, const std::vector<boo
         fewest = distance;
       }
     }
-    if (!closest) {
+    if (!closest) closest = candidates->second.front();  // all paired, past the budget
+    paired[*closest] = true;
+    pairs[i] = closest;
+  }
+  return pairs;
+}
+
+// The refusal's account of the removed stored jobs (`lost` of JobChanges).
+std::string lost_jobs(const std::vector<Settings>& stored, const std::vector<bool>& removed,
+                      const std::vector<Settings>& added) {
+  const auto arms = arm_labels(stored);
+  const auto pairs = pair_removed(stored, removed, added);
+  // By difference, in order of first appearance: a base setting edited changes every job
+  // the same way, which then reads as one change.
+  std::vector<std::pair<std::string, std::vector<size_t>>> changes;
+  std::vector<size_t> dropped;
+  size_t changed = 0;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    if (!removed[i]) continue;
+    if (!pairs[i]) {
       dropped.push_back(i);
       continue;
     }
-    paired[*closest] = true;
-    const std::string what = difference(stored[i], added[*closest]);
+    const std::string what = difference(stored[i], added[*pairs[i]]);
     auto group = std::find_if(changes.begin(), changes.end(),
                               [&](const auto& g) { return g.first == what; });
     if (group == changes.end()) group = changes.insert(changes.end(), {what, {}});
