@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -73,6 +74,23 @@ std::vector<std::string> differing_paths(const Settings& a, const Settings& b) {
   return paths;
 }
 
+// How many settings differ, counted up to `limit` + 1 (a caller looking for fewer stops there).
+size_t count_differing(const Settings& a, const Settings& b, size_t limit) {
+  size_t n = 0;
+  auto i = a.begin(), j = b.begin();
+  while ((i != a.end() || j != b.end()) && n <= limit) {
+    if (j == b.end() || (i != a.end() && i->first < j->first)) {
+      ++n, ++i;
+    } else if (i == a.end() || j->first < i->first) {
+      ++n, ++j;
+    } else {
+      n += i->second != j->second;
+      ++i, ++j;
+    }
+  }
+  return n;
+}
+
 // "a, b, c and 4 more".
 std::string listed(const std::vector<std::string>& items) {
   std::string text;
@@ -93,7 +111,7 @@ std::string difference(const Settings& from, const Settings& to) {
 }
 
 // For each stored job, the settings other than the seed that tell it apart from the other
-// stored jobs: "model.depth=20, stochastic_depth.p_L=0.5" (empty: only its seed does).
+// stored jobs: "model.depth=20 stochastic_depth.p_L=0.5" (empty: only its seed does).
 std::vector<std::string> arm_labels(const std::vector<Settings>& stored) {
   std::vector<std::string> varied;
   for (const auto& path : paths_of({&stored})) {
@@ -106,7 +124,7 @@ std::vector<std::string> arm_labels(const std::vector<Settings>& stored) {
   for (const auto& job : stored) {
     std::vector<std::string> parts;
     for (const auto& path : varied) parts.push_back(path + "=" + value_at(job, path));
-    out.push_back(fmt::format("{}", fmt::join(parts, ", ")));
+    out.push_back(fmt::format("{}", fmt::join(parts, " ")));
   }
   return out;
 }
@@ -166,40 +184,44 @@ std::string new_values(const std::vector<Settings>& stored, const std::vector<Se
 }
 
 // For each removed stored job, the added job of the same seed that is the stored job as the
-// file now has it, if any: the closest (fewest settings differing), of equally close ones
-// one not yet paired (a replaced axis value pairs in order). Past a budget of comparisons
-// (sweeps of many thousand jobs), the next added job of the seed not yet paired.
+// file now has it, if any: the closest (fewest settings differing); of equally close ones,
+// one not yet paired, the next in order first (a base setting or an axis value edited pairs
+// the jobs in order, each one setting apart: found at once). Past a budget of comparisons
+// (sweeps of many thousand jobs), the next one in order.
 std::vector<std::optional<size_t>> pair_removed(const std::vector<Settings>& stored,
                                                 const std::vector<bool>& removed,
                                                 const std::vector<Settings>& added) {
-  constexpr size_t kComparisons = 4'000'000;
-  std::map<std::string, std::vector<size_t>> added_by_seed;
-  for (size_t a = 0; a < added.size(); ++a) added_by_seed[seed_of(added[a])].push_back(a);
+  constexpr size_t kComparisons = 1'000'000;
+  struct Candidates {
+    std::vector<size_t> added;  // in file order
+    size_t next = 0;            // the next in order not yet paired
+  };
+  std::map<std::string, Candidates> by_seed;
+  for (size_t a = 0; a < added.size(); ++a) by_seed[seed_of(added[a])].added.push_back(a);
   std::vector<bool> paired(added.size(), false);
   std::vector<std::optional<size_t>> pairs(stored.size());
   size_t comparisons = 0;
   for (size_t i = 0; i < stored.size(); ++i) {
     if (!removed[i]) continue;
-    const auto candidates = added_by_seed.find(seed_of(stored[i]));
-    if (candidates == added_by_seed.end()) continue;
-    std::optional<size_t> closest;
-    std::pair<size_t, bool> fewest;  // settings differing, already paired
-    for (size_t a : candidates->second) {
-      if (comparisons > kComparisons) {
-        if (paired[a]) continue;
-        closest = a;
-        break;
-      }
-      ++comparisons;
-      const std::pair<size_t, bool> distance{differing_paths(stored[i], added[a]).size(),
+    const auto found = by_seed.find(seed_of(stored[i]));
+    if (found == by_seed.end()) continue;
+    Candidates& candidates = found->second;
+    while (candidates.next < candidates.added.size() && paired[candidates.added[candidates.next]])
+      ++candidates.next;
+    size_t closest = candidates.added[std::min(candidates.next, candidates.added.size() - 1)];
+    // (settings differing, already paired): different keys differ in one setting at least.
+    std::pair<size_t, bool> fewest{count_differing(stored[i], added[closest], SIZE_MAX),
+                                   paired[closest]};
+    for (size_t a : candidates.added) {
+      if (fewest == std::pair<size_t, bool>{1, false} || ++comparisons > kComparisons) break;
+      const std::pair<size_t, bool> distance{count_differing(stored[i], added[a], fewest.first),
                                              paired[a]};
-      if (!closest || distance < fewest) {
+      if (distance < fewest) {
         closest = a;
         fewest = distance;
       }
     }
-    if (!closest) closest = candidates->second.front();  // all paired, past the budget
-    paired[*closest] = true;
+    paired[closest] = true;
     pairs[i] = closest;
   }
   return pairs;

@@ -26,11 +26,11 @@ struct JobChanges {
   // stored values (an include).
   std::string new_values;
   // The removed jobs on one line, for the refusal: those the file changes (an added job of
-  // the same seed differing in some settings) with what changed, then those it drops, each
-  // named by the settings that tell it apart from the other stored jobs, a few named and
-  // the rest counted, e.g. "changes 4 jobs (stochastic_depth.p_L 0.5 → 0.2 in seed 1 of
-  // model.depth=8, seed 2 of model.depth=8, seed 1 of model.depth=14 and 1 more)". Empty
-  // when nothing is removed.
+  // the same seed differing in some settings) with what changed, then those it drops; named
+  // by their seeds and the settings that tell their arm apart from the other stored ones, a
+  // few named and the rest counted, e.g. "changes 6 jobs (stochastic_depth.p_L 0.5 → 0.2 in
+  // seeds 1–3 of model.depth=8, seeds 1–3 of model.depth=14) and removes 1 job (seed 4 of
+  // model.depth=8)". Empty when nothing is removed.
   std::string lost;
 
   bool only_adds() const { return removed.empty(); }

@@ -82,9 +82,9 @@ TEST_CASE("a base setting edited changes every job the same way: one change, arm
   CHECK(changes.removed.size() == 8);
   CHECK(changes.added.size() == 8);
   CHECK(changes.lost ==
-        "changes 8 jobs (train.batch 128 → 64 in seeds 1–2 of model.depth=8, "
-        "stochastic_depth.p_L=1, seeds 1–2 of model.depth=8, stochastic_depth.p_L=0.5, seeds "
-        "1–2 of model.depth=14, stochastic_depth.p_L=1 and 1 more)");
+        "changes 8 jobs (train.batch 128 → 64 in seeds 1–2 of model.depth=8 "
+        "stochastic_depth.p_L=1, seeds 1–2 of model.depth=8 stochastic_depth.p_L=0.5, seeds "
+        "1–2 of model.depth=14 stochastic_depth.p_L=1 and 1 more)");
 }
 
 TEST_CASE("dropped seeds and a changed axis value are listed apart, each on the same line") {
@@ -96,10 +96,10 @@ TEST_CASE("dropped seeds and a changed axis value are listed apart, each on the 
   CHECK(changes.removed.size() == 8);  // 2 depths × (3 seeds of p_L 0.5, seed 3 of p_L 1)
   // Seeds 1–2 of p_L 0.5 have their p_L 0.2 counterpart; seed 3 has none.
   CHECK(changes.lost ==
-        "changes 4 jobs (stochastic_depth.p_L 0.5 → 0.2 in seeds 1–2 of model.depth=8, "
-        "stochastic_depth.p_L=0.5, seeds 1–2 of model.depth=14, stochastic_depth.p_L=0.5) and "
-        "removes 4 jobs (seed 3 of model.depth=8, stochastic_depth.p_L=1, seed 3 of "
-        "model.depth=8, stochastic_depth.p_L=0.5, seed 3 of model.depth=14, "
+        "changes 4 jobs (stochastic_depth.p_L 0.5 → 0.2 in seeds 1–2 of model.depth=8 "
+        "stochastic_depth.p_L=0.5, seeds 1–2 of model.depth=14 stochastic_depth.p_L=0.5) and "
+        "removes 4 jobs (seed 3 of model.depth=8 stochastic_depth.p_L=1, seed 3 of "
+        "model.depth=8 stochastic_depth.p_L=0.5, seed 3 of model.depth=14 "
         "stochastic_depth.p_L=1 and 1 more)");
   CHECK(changes.lost.find('\n') == std::string::npos);
 }
