@@ -216,8 +216,8 @@ Plan make_plan(const sweeps::Sweep& sweep, const LaunchOptions& options,
                                          "{} (see 'launch --dry-run')",
                                          sweep.name, fmt::join(options.only, " or "))));
   if (stored.definition_hash && *stored.definition_hash != sweep.source_hash)
-    return refused(std::move(plan), results::redefined_sweep_error(options.db_path, sweep.name,
-                                                                   stored.lost_jobs));
+    return refused(std::move(plan),
+                   results::redefined_sweep_error(options.db_path, sweep.name, stored.lost_jobs));
 
   for (const auto& job : sweep.jobs) {
     if (!selected(job.key, options.only)) {
