@@ -17,6 +17,7 @@
 #include "model/config/flops.h"
 #include "model/config/settings.h"
 #include "model/config/survival.h"
+#include "sweeps/job_changes.h"
 
 namespace stodepth::harness {
 
@@ -150,15 +151,22 @@ Result<DatabaseView> register_plan(results::Store& store, const sweeps::Sweep& s
   return read_database_view(store, sweep);
 }
 
-// True if `stored_text` (a stored sweep's file) expands to exactly the jobs of `sweep`, in
-// the same order: then the two differ only in text that defines nothing, such as the
-// description (the sweep's source hash covers it).
-bool same_jobs(const std::string& stored_text, const sweeps::Sweep& sweep) {
-  auto stored = sweeps::parse_sweep(stored_text, "stored sweep", {});
-  if (!stored || stored->name != sweep.name || stored->jobs.size() != sweep.jobs.size())
-    return false;
-  return std::equal(stored->jobs.begin(), stored->jobs.end(), sweep.jobs.begin(),
-                    [](const sweeps::Job& a, const sweeps::Job& b) { return a.key == b.key; });
+// How `sweep` differs from the stored sweep of its name, whose definition hash is another.
+Status compare_with_stored(results::Store& store, const sweeps::Sweep& sweep, DatabaseView& view) {
+  auto stored_runs = store.runs(sweep.name);
+  if (!stored_runs) return stored_runs.error();
+  std::vector<sweeps::StoredJob> stored;
+  for (const auto& run : *stored_runs) stored.push_back({run.key, run.config_json});
+  const sweeps::JobChanges changes = sweeps::compare_jobs(stored, sweep);
+  if (!changes.only_adds()) {
+    view.lost_jobs = changes.lost;
+    return ok_status();
+  }
+  view.definition_hash = sweep.source_hash;
+  view.stored_text_outdated = true;
+  if (!changes.added.empty())
+    view.extension = Extension{int(changes.added.size()), changes.new_values};
+  return ok_status();
 }
 
 }  // namespace
@@ -176,17 +184,19 @@ Result<DatabaseView> read_database_view(results::Store& store, const sweeps::Swe
   for (const auto& s : *sweeps) {
     if (s.name != sweep.name) continue;
     view.definition_hash = s.source_hash;
-    if (s.source_hash != sweep.source_hash && same_jobs(s.source_text, sweep)) {
-      view.definition_hash = sweep.source_hash;
-      view.stored_text_outdated = true;
-    }
+    if (s.source_hash != sweep.source_hash)
+      if (auto compared = compare_with_stored(store, sweep, view); !compared)
+        return compared.error();
   }
   auto runs = store.runs(std::nullopt);
   if (!runs) return runs.error();
   std::set<std::string> keys;
   for (const auto& job : sweep.jobs) keys.insert(job.key);
-  for (const auto& r : *runs)
-    if (keys.count(r.key)) view.runs[r.key] = {r.state, r.threads, r.host};
+  for (const auto& r : *runs) {
+    if (!keys.count(r.key)) continue;
+    view.runs[r.key] = {r.state, r.threads, r.host};
+    if (r.sweep != sweep.name && r.state == results::RunState::kDone) ++view.reused[r.sweep];
+  }
   return view;
 }
 
@@ -206,7 +216,8 @@ Plan make_plan(const sweeps::Sweep& sweep, const LaunchOptions& options,
                                          "{} (see 'launch --dry-run')",
                                          sweep.name, fmt::join(options.only, " or "))));
   if (stored.definition_hash && *stored.definition_hash != sweep.source_hash)
-    return refused(std::move(plan), results::redefined_sweep_error(options.db_path, sweep.name));
+    return refused(std::move(plan),
+                   results::redefined_sweep_error(options.db_path, sweep.name, stored.lost_jobs));
 
   for (const auto& job : sweep.jobs) {
     if (!selected(job.key, options.only)) {
@@ -247,12 +258,28 @@ Plan make_plan(const sweeps::Sweep& sweep, const LaunchOptions& options,
   return plan;
 }
 
+std::vector<std::string> plan_notes(const Plan& plan) {
+  if (plan.refusal) return {};
+  std::vector<std::string> notes;
+  if (const auto& extension = plan.stored.extension)
+    notes.push_back(fmt::format(
+        "extends sweep '{}': +{} job{}{}", plan.sweep->name, extension->jobs,
+        extension->jobs == 1 ? "" : "s",
+        extension->new_values.empty() ? "" : fmt::format(" ({})", extension->new_values)));
+  for (const auto& [other, n] : plan.stored.reused)
+    notes.push_back(fmt::format("{} job{} already done under sweep '{}' and {} reused", n,
+                                n == 1 ? " is" : "s are", other, n == 1 ? "is" : "are"));
+  return notes;
+}
+
 std::string describe(const Plan& plan) {
   if (plan.refusal) return plan.refusal->message;
   const int threads = plan.layout.threads_per_job;
-  return fmt::format("{} jobs to run, {} already finished; {} at a time, {} thread{} each",
-                     plan.to_run.size(), plan.finished, plan.layout.jobs, threads,
-                     threads == 1 ? "" : "s");
+  std::string text;
+  for (const auto& note : plan_notes(plan)) text += note + "\n";
+  return text + fmt::format("{} jobs to run, {} already finished; {} at a time, {} thread{} each",
+                            plan.to_run.size(), plan.finished, plan.layout.jobs, threads,
+                            threads == 1 ? "" : "s");
 }
 
 Result<Plan> plan_dry_run(const sweeps::Sweep& sweep, const LaunchOptions& options) {
@@ -280,6 +307,8 @@ Result<Plan> plan_launch(const sweeps::Sweep& sweep, const LaunchOptions& option
   if (!store) return store.error();
   auto registered = register_plan(**store, sweep);
   if (!registered) return registered.error();
+  // Once registered, the stored sweep is the file's: what it extended is known from before.
+  registered->extension = plan->stored.extension;
   return make_plan(sweep, options, *registered, omp_get_num_procs(), std::move(plan->datasets));
 }
 

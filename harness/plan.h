@@ -57,14 +57,28 @@ struct StoredRun {
   std::string host;  // the launcher that holds (or last held) it
 };
 
+// A sweep file that adds jobs to the stored sweep of its name, every stored job kept.
+struct Extension {
+  int jobs = 0;            // added
+  std::string new_values;  // what is new in them, e.g. "seeds 3–4" (JobChanges::new_values)
+};
+
 // What the database holds of a sweep: all a plan needs from it.
 struct DatabaseView {
   std::optional<std::string> definition_hash;  // of the stored sweep of this name, if any
-  // The stored sweep's text differs from the file's only where the jobs do not (its
-  // description, comments, spelling): the same experiment, whose text a launch updates.
-  // definition_hash is then the file's.
+  // The file has every job of the stored sweep: it differs only where the jobs do not (its
+  // description, comments, spelling, order) or by adding jobs. The same experiment, grown:
+  // a launch updates the stored text and adds the new jobs. definition_hash is then the
+  // file's.
   bool stored_text_outdated = false;
-  std::map<std::string, StoredRun> runs;       // by job key; a job not here is new
+  std::optional<Extension> extension;  // when the file adds jobs to the stored sweep
+  // When the file changes or removes stored jobs (definition_hash is then the stored one):
+  // which, on one line (JobChanges::lost), for the refusal.
+  std::string lost_jobs;
+  std::map<std::string, StoredRun> runs;  // by job key; a job not here is new
+  // The file's jobs that are done runs of other sweeps (a renamed or overlapping sweep's),
+  // counted by the sweep that first recorded them: reused, not run again.
+  std::map<std::string, int> reused;
 };
 // The view of `sweep` in an open store (a job shared with another sweep counts as stored).
 Result<DatabaseView> read_database_view(results::Store& store, const sweeps::Sweep& sweep);
@@ -112,7 +126,14 @@ struct Plan {
 Plan make_plan(const sweeps::Sweep& sweep, const LaunchOptions& options,
                const DatabaseView& stored, int cores, Datasets datasets = {});
 
-// "4 jobs to run, 0 already finished; 2 at a time, 1 thread each", or the refusal.
+// What launching the plan does to the database beyond running jobs, one line each: the
+// stored sweep it extends ("extends sweep 'x': +4 jobs (seeds 3–4)"), the done runs of other
+// sweeps it reuses ("3 jobs are already done under sweep 'y' and are reused"). None when
+// refused.
+std::vector<std::string> plan_notes(const Plan& plan);
+
+// plan_notes' lines, then "4 jobs to run, 0 already finished; 2 at a time, 1 thread each";
+// or the refusal.
 std::string describe(const Plan& plan);
 
 // The plan of `launch --dry-run`: the database is opened read-only (no file there: every

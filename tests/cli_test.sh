@@ -66,17 +66,18 @@ err=$("$bin" launch "$dir/d.yaml" --db "$dir/sub/d.db" 2>&1 >/dev/null)
 [ ! -e "$dir/sub" ] || { echo "FAIL: a launch refused for its dataset created $dir/sub"; failures=$((failures + 1)); }
 dry_err=$("$bin" launch "$dir/d.yaml" --db "$dir/sub/d.db" --dry-run 2>&1 >/dev/null)
 [ $? -eq 2 ] && [ "$dry_err" = "$err" ] || { echo "FAIL: dry run of a missing dataset.dir: want exit 2 and '$err', got: $dry_err"; failures=$((failures + 1)); }
-# A sweep edited after it ran (one more seed): launch and its dry run refuse it alike, and the
-# dry run still prints the job table; the database is unchanged.
+# A sweep whose job changed after it ran (2 iterations → 3): launch and its dry run refuse it
+# alike, naming the change, and the dry run still prints the job table; the database is
+# unchanged. (Adding jobs grows a sweep: sweep_growth_test.sh.)
 "$bin" launch "$dir/s.yaml" --db "$dir/x.db" --quiet >/dev/null 2>&1 || { echo "FAIL: launch of $dir/s.yaml"; failures=$((failures + 1)); }
-sed -i 's/^seeds: \[1\]$/seeds: [1, 2]/' "$dir/s.yaml"
+sed -i 's/train: {iterations: 2}/train: {iterations: 3}/' "$dir/s.yaml"
 before=$(sha256sum <"$dir/x.db")
-expect 2 "^stodepth launch: .*x.db: sweep 't' already exists in DB with a different definition" launch "$dir/s.yaml" --db "$dir/x.db"
+expect 2 "^stodepth launch: .*x.db: sweep 't' already exists in DB with a different definition: the file changes 1 job \(train.iterations 2 → 3 in seed 1\)" launch "$dir/s.yaml" --db "$dir/x.db"
 err=$("$bin" launch "$dir/s.yaml" --db "$dir/x.db" 2>&1 >/dev/null)
 out=$("$bin" launch "$dir/s.yaml" --db "$dir/x.db" --dry-run 2>"$dir/dry.err")
 code=$?
 [ "$code" -eq 2 ] && [ "$(cat "$dir/dry.err")" = "$err" ] || { echo "FAIL: dry run of an edited sweep: want exit 2 and '$err', got exit $code: $(cat "$dir/dry.err")"; failures=$((failures + 1)); }
-grep -q "^2 jobs in sweep 't'" <<<"$out" || { echo "FAIL: dry run of an edited sweep lacks its job table: $out"; failures=$((failures + 1)); }
+grep -q "^1 jobs in sweep 't'" <<<"$out" || { echo "FAIL: dry run of an edited sweep lacks its job table: $out"; failures=$((failures + 1)); }
 [ "$(sha256sum <"$dir/x.db")" = "$before" ] || { echo "FAIL: a refused launch changed $dir/x.db"; failures=$((failures + 1)); }
 # The cluster commands: flags of the other executor refused, not ignored; a database that is not
 # there, a sweep it does not hold (with a suggestion), a shard that is not there.

@@ -185,19 +185,35 @@ TEST_CASE("a plan is refused when --only selects nothing, before reading dataset
   CHECK(harness::describe(plan) == plan.refusal->message);
 }
 
+// sweep_text(seeds) with its 3 iterations per job made `iterations`.
+std::string with_iterations(int iterations, const std::string& seeds = "[1, 2]") {
+  std::string text = sweep_text(seeds);
+  const std::string from = "iterations: 3";
+  return text.replace(text.find(from), from.size(), "iterations: " + std::to_string(iterations));
+}
+
 TEST_CASE("a plan is refused when the database holds another definition of the sweep") {
   const auto sweep = parse(sweep_text());
-  const auto edited = parse(sweep_text("[1, 2, 3]"));
+  const auto edited = parse(with_iterations(4));
   REQUIRE(edited.source_hash != sweep.source_hash);
   LaunchOptions options;
   options.db_path = "some/results.db";
-  const auto plan = make_plan(edited, options, stored_as(sweep, results::RunState::kDone), 2);
+  auto stored = stored_as(sweep, results::RunState::kDone);
+  const auto plan = make_plan(edited, options, stored, 2);
   REQUIRE(plan.refusal);
   CHECK(plan.refusal->kind == ErrorKind::kBadInput);
   CHECK(plan.refusal->message ==
         "some/results.db: sweep 't' already exists in DB with a different definition (rename "
         "the sweep or use another --db)");
   CHECK(plan.to_run.empty());
+  CHECK(harness::plan_notes(plan).empty());
+  // With what the file changes, the refusal says it.
+  stored.lost_jobs = "changes 4 jobs (train.iterations 3 → 4 in seeds 1–2)";
+  CHECK(make_plan(edited, options, stored, 2).refusal->message ==
+        "some/results.db: sweep 't' already exists in DB with a different definition: the file "
+        "changes 4 jobs (train.iterations 3 → 4 in seeds 1–2); a sweep file may add jobs to a "
+        "stored sweep but not change or remove any (undo that, or rename the sweep or use "
+        "another --db)");
   // The same definition is accepted.
   CHECK_FALSE(make_plan(sweep, options, stored_as(sweep, results::RunState::kDone), 2).refusal);
 }
@@ -314,18 +330,22 @@ TEST_CASE("dry run and launch refuse an edited sweep alike, and the database is 
   REQUIRE(registered);
   REQUIRE_FALSE(registered->refusal);
 
-  const auto edited = parse(sweep_text("[1, 2, 3]"));
+  // One more seed, and every job's iterations changed.
+  const auto edited = parse(with_iterations(4, "[1, 2, 3]"));
   auto dry = harness::plan_dry_run(edited, options);
   REQUIRE(dry);
   REQUIRE(dry->refusal);
-  // The dry run saw the stored jobs (new ones are absent from its view).
-  CHECK(dry->stored.runs.size() == 4);
+  CHECK(dry->stored.runs.empty());  // none of the file's jobs is stored
   auto real = harness::plan_launch(edited, options);
   REQUIRE(real);
   REQUIRE(real->refusal);
   CHECK(real->refusal->message == dry->refusal->message);
-  CHECK(real->refusal->message.find("already exists in DB with a different definition") !=
-        std::string::npos);
+  CHECK(real->refusal->message ==
+        options.db_path +
+            ": sweep 't' already exists in DB with a different definition: the file changes 4 "
+            "jobs (train.iterations 3 → 4 in seeds 1–2 of model.depth=8, seeds 1–2 of "
+            "model.depth=14); a sweep file may add jobs to a stored sweep but not change or "
+            "remove any (undo that, or rename the sweep or use another --db)");
 
   auto store = results::Store::open(options.db_path, results::OpenMode::kReadOnly);
   REQUIRE(store);
@@ -416,4 +436,119 @@ TEST_CASE("a sweep file edited without changing its jobs is the same sweep, its 
   CHECK((*sweeps)[0].description == "what it shows");
   CHECK((*sweeps)[0].source_hash == described.source_hash);
   CHECK((*store)->runs(std::nullopt)->size() == 4);
+}
+
+namespace {
+
+// Marks run `key` done, as a launcher that ran it would.
+void finish(const std::string& db_path, const std::string& key) {
+  auto store = results::Store::open(db_path, results::OpenMode::kReadWrite);
+  REQUIRE(store);
+  auto claimed = (*store)->claim_run(key, false, "elsewhere:1", 1);
+  REQUIRE(claimed);
+  REQUIRE(*claimed);
+  REQUIRE((*store)->finish_run(key, results::RunState::kDone, nullptr, ""));
+}
+
+}  // namespace
+
+TEST_CASE("a sweep file that adds seeds and values extends the sweep: only the new jobs run") {
+  TempDir dir;
+  const auto sweep = parse(sweep_text());
+  LaunchOptions options;
+  options.db_path = dir.file("results.db");
+  REQUIRE(harness::plan_launch(sweep, options));
+  for (const auto& job : sweep.jobs) finish(options.db_path, job.key);
+
+  // Seeds 3 and 4, and depth 20: 3 depths × 4 seeds, 8 of them new beside the 4 done.
+  std::string text = sweep_text("[1, 2, 3, 4]");
+  text.replace(text.find("[8, 14]"), 7, "[8, 14, 20]");
+  const auto grown = parse(text);
+  REQUIRE(grown.jobs.size() == 12);
+  auto dry = harness::plan_dry_run(grown, options);
+  REQUIRE(dry);
+  REQUIRE_FALSE(dry->refusal);
+  CHECK(dry->stored.stored_text_outdated);
+  REQUIRE(dry->stored.extension);
+  CHECK(dry->stored.extension->jobs == 8);
+  CHECK(harness::plan_notes(*dry) ==
+        std::vector<std::string>{"extends sweep 't': +8 jobs (seeds 3–4; model.depth 20)"});
+  CHECK(dry->finished == 4);
+  CHECK(dry->to_run.size() == 8);
+
+  auto real = harness::plan_launch(grown, options);
+  REQUIRE(real);
+  REQUIRE_FALSE(real->refusal);
+  // The registered plan still says what the launch extended, though the database now holds
+  // the file's definition.
+  CHECK(harness::describe(*real) ==
+        "extends sweep 't': +8 jobs (seeds 3–4; model.depth 20)\n8 jobs to run, 4 already "
+        "finished; 2 at a time, 1 thread each");
+  REQUIRE(real->to_run.size() == 8);
+  for (const auto& planned : real->to_run) {
+    CHECK(planned.state == results::RunState::kQueued);
+    CHECK((planned.job->config.train.seed >= 3 || planned.job->config.model.depth == 20));
+  }
+
+  auto store = results::Store::open(options.db_path, results::OpenMode::kReadOnly);
+  REQUIRE(store);
+  auto sweeps = (*store)->sweeps();
+  REQUIRE(sweeps);
+  REQUIRE(sweeps->size() == 1);
+  CHECK((*sweeps)[0].source_hash == grown.source_hash);
+  CHECK((*sweeps)[0].source_text == grown.source_text);
+  auto runs = (*store)->runs("t");
+  REQUIRE(runs);
+  CHECK(runs->size() == 12);
+  int done = 0;
+  for (const auto& run : *runs) done += run.state == results::RunState::kDone;
+  CHECK(done == 4);
+
+  // Launched again, the grown sweep is the stored one: nothing extended.
+  auto again = harness::plan_dry_run(grown, options);
+  REQUIRE(again);
+  CHECK_FALSE(again->stored.extension);
+  CHECK(harness::plan_notes(*again).empty());
+  // The original file now lacks the added jobs: refused, naming them.
+  auto shrunk = harness::plan_dry_run(sweep, options);
+  REQUIRE(shrunk);
+  REQUIRE(shrunk->refusal);
+  CHECK_THAT(shrunk->refusal->message,
+             Catch::Contains("the file removes 8 jobs (seeds 3–4 of model.depth=8, seeds 3–4 of "
+                             "model.depth=14, seeds 1–4 of model.depth=20)"));
+}
+
+TEST_CASE("a renamed sweep says which of its jobs another sweep has done") {
+  TempDir dir;
+  const auto sweep = parse(sweep_text());
+  LaunchOptions options;
+  options.db_path = dir.file("results.db");
+  REQUIRE(harness::plan_launch(sweep, options));
+  for (size_t i = 0; i < 3; ++i) finish(options.db_path, sweep.jobs[i].key);
+
+  std::string text = sweep_text();
+  text.replace(0, 7, "name: u");
+  const auto renamed = parse(text);
+  auto dry = harness::plan_dry_run(renamed, options);
+  REQUIRE(dry);
+  REQUIRE_FALSE(dry->refusal);
+  CHECK(harness::plan_notes(*dry) ==
+        std::vector<std::string>{"3 jobs are already done under sweep 't' and are reused"});
+  CHECK(dry->to_run.size() == 1);
+  auto real = harness::plan_launch(renamed, options);
+  REQUIRE(real);
+  CHECK(harness::plan_notes(*real) == harness::plan_notes(*dry));
+  // The sweep that did them reuses nothing.
+  auto original = harness::plan_dry_run(sweep, options);
+  REQUIRE(original);
+  CHECK(harness::plan_notes(*original).empty());
+  // One job: singular.
+  text = sweep_text("[2]");
+  text.replace(0, 7, "name: v");
+  text.replace(text.find("[8, 14]"), 7, "[8]");
+  const auto one = parse(text);  // seed 2 of depth 8: done under 't'
+  auto single = harness::plan_dry_run(one, options);
+  REQUIRE(single);
+  CHECK(harness::plan_notes(*single) ==
+        std::vector<std::string>{"1 job is already done under sweep 't' and is reused"});
 }

@@ -125,9 +125,10 @@ TEST_CASE("headline: Δaccuracy with its Welch CI, speedup, budget; then the see
         "SD linear p_L = 0.5 − ResNet (p_L = 1): Δaccuracy +3.00 pp [95% CI -0.12, +6.12] "
         "(Welch, n = 2 vs 2; n < 3: interval uninformative); speedup 1.25×; budget 500 epochs, "
         "batch 128, training set: the whole split.");
+  // Seeds 1 and 2 ran in each arm: 5 more make 7.
   CHECK(lines[1] ==
         "A difference of 3.00 points would need ≈ 7 seeds per arm (80% power, α 0.05, from the "
-        "observed spread).");
+        "observed spread): add seeds 3–7 to the sweep file.");
 
   // An arm still rising at the end says so, naming the test's p; a 1-epoch budget on a subset.
   stats::SlopeTest rising;
@@ -156,6 +157,33 @@ TEST_CASE("headline: Δaccuracy with its Welch CI, speedup, budget; then the see
                                        "little about it."));
   CHECK_THAT(lines[1], Catch::Contains("more than 10000 seeds per arm"));
   CHECK_THAT(headline_note(c), Catch::Contains("last 25% of its evaluations"));
+}
+
+TEST_CASE("the seeds to add follow the largest seed of the pair's runs, whatever their state") {
+  Comparison c = testing::small_comparison();
+  const Pair& p = c.pairs[0];
+  CHECK(seeds_to_add(p, 3) == "seed 3");
+  CHECK(seeds_to_add(p, 5) == "seeds 3–5");
+  CHECK(seeds_to_add(p, 2).empty());  // both arms have seeds 1 and 2
+  CHECK(seeds_to_add(p, 1).empty());
+
+  // A queued run of seed 5 in the SD arm only: its seed is in the file already, but the plain
+  // arm has 2 seeds; 4 per arm needs 2 more, after seed 5.
+  auto queued = testing::done_run("sd-5", 0.5, 5, 2, 0, 80);
+  queued.state = RunState::kQueued;
+  c.arms[1].runs.push_back(queued);
+  CHECK(seeds_to_add(p, 4) == "seeds 6–7");
+  // Two plain runs of one seed (two survival rules at p_L = 1) are one seed.
+  c.arms[0].runs.push_back(testing::done_run("base-1b", 1.0, 1, 2, 0.89, 100));
+  CHECK(seeds_to_add(p, 3) == "seed 6");
+
+  // The headline says the edit only when seeds are missing.
+  c.pairs[0].difference = stats::DifferenceInterval{2, 2, 0.03, 2.0, -0.0012, 0.0612, false, true};
+  c.pairs[0].seeds_needed = 2;
+  const auto lines = pair_headline(c.pairs[0]);
+  REQUIRE(lines.size() == 2);
+  CHECK_THAT(lines[1], Catch::EndsWith("≈ 2 seeds per arm (80% power, α 0.05, from the observed "
+                                       "spread)."));
 }
 
 TEST_CASE("headline without an interval says why") {

@@ -67,7 +67,7 @@ TEST_CASE("launch refuses an edited sweep with the dry run's line and runs nothi
   REQUIRE(first);
   CHECK(first->done == 2);
 
-  const auto edited = parse("[1, 2, 3]");
+  const auto edited = parse("[2, 3]");  // seed 1 dropped (a seed only added grows the sweep)
   auto dry = harness::plan_dry_run(edited, options);
   REQUIRE(dry);
   REQUIRE(dry->refusal);

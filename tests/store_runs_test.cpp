@@ -36,6 +36,41 @@ TEST_CASE("store: register_sweep is idempotent for the same definition only") {
   CHECK((*sweeps)[1].name == "b");
 }
 
+TEST_CASE("store: update_sweep_text replaces a sweep's definition, its runs untouched") {
+  auto store = store_with_runs();
+  auto before = store->runs("s");
+  REQUIRE(before.ok());
+  require_ok(store->update_sweep_text({"s", "grown", "name: s\nseeds: [1, 2]\n", "h2"}));
+  // Registering the new definition is now idempotent; the old one is refused.
+  require_ok(store->register_sweep({"s", "grown", "name: s\nseeds: [1, 2]\n", "h2"}));
+  CHECK_FALSE(store->register_sweep(sample_sweep("s")).ok());
+  auto sweeps = store->sweeps();
+  REQUIRE(sweeps.ok());
+  REQUIRE(sweeps->size() == 1);
+  CHECK((*sweeps)[0].description == "grown");
+  CHECK((*sweeps)[0].source_text == "name: s\nseeds: [1, 2]\n");
+  CHECK((*sweeps)[0].source_hash == "h2");
+  auto after = store->runs("s");
+  REQUIRE(after.ok());
+  REQUIRE(after->size() == before->size());
+  for (size_t i = 0; i < after->size(); ++i) {
+    CHECK((*after)[i].key == (*before)[i].key);
+    CHECK((*after)[i].state == (*before)[i].state);
+  }
+}
+
+TEST_CASE("store: the redefinition error says what the new definition loses, if known") {
+  CHECK(redefined_sweep_error("x.db", "s").message ==
+        "x.db: sweep 's' already exists in DB with a different definition (rename the sweep or "
+        "use another --db)");
+  const Error lost = redefined_sweep_error("x.db", "s", "removes 1 job (seed 2)");
+  CHECK(lost.kind == ErrorKind::kBadInput);
+  CHECK(lost.message ==
+        "x.db: sweep 's' already exists in DB with a different definition: the file removes 1 "
+        "job (seed 2); a sweep file may add jobs to a stored sweep but not change or remove any "
+        "(undo that, or rename the sweep or use another --db)");
+}
+
 TEST_CASE("store: add_jobs queues runs once, with their parameters as columns") {
   auto store = store_with_runs();
   require_ok(store->add_jobs({sample_job("r1", "s", 56), sample_job("r3", "s")}));

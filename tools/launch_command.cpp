@@ -133,6 +133,7 @@ CommandResult print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOpt
   }
   print_table(stdout, t, TableFormat::kTable);
   fmt::print("{} jobs in sweep '{}'\n", sweep.jobs.size(), sweep.name);
+  for (const auto& note : harness::plan_notes(*plan)) fmt::print("{}\n", note);
   if (plan->refusal) return *plan->refusal;
   return kExitOk;
 }
@@ -140,6 +141,9 @@ CommandResult print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOpt
 // A Slurm launch runs no job here: it only has notices to show (e.g. a refused shard).
 class NoticePrinter : public harness::LaunchObserver {
  public:
+  void on_plan(const harness::Plan& plan) override {
+    for (const auto& note : harness::plan_notes(plan)) fmt::print(stderr, "note   {}\n", note);
+  }
   void on_notice(const std::string& message) override {
     fmt::print(stderr, "note   {}\n", message);
   }
@@ -160,6 +164,7 @@ CommandResult print_slurm_dry_run(const sweeps::Sweep& sweep,
              submission.to_submit.size(), arrays.size(), arrays.size() == 1 ? "" : "s",
              prepared->plan.finished + submission.finished, submission.active,
              submission.ended_in_shard);
+  for (const auto& note : harness::plan_notes(prepared->plan)) fmt::print("{}\n", note);
   return kExitOk;
 }
 

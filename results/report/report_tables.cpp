@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "results/report/html.h"
@@ -227,6 +229,22 @@ std::string budget(const TrainConfig& c) {
 
 }  // namespace
 
+std::string seeds_to_add(const Pair& p, size_t seeds_per_arm) {
+  std::set<uint64_t> all;
+  size_t fewest = std::numeric_limits<size_t>::max();
+  for (const Arm* arm : {p.baseline, p.stochastic}) {
+    // Every run counts, whatever its state: its seed is in the sweep file already.
+    std::set<uint64_t> seeds;
+    for (const RunRow& run : arm->runs) seeds.insert(run.config.train.seed);
+    fewest = std::min(fewest, seeds.size());
+    all.insert(seeds.begin(), seeds.end());
+  }
+  if (all.empty() || seeds_per_arm <= fewest) return "";
+  // The sweep's seeds apply to every arm: the next ones after the largest.
+  const uint64_t first = *all.rbegin() + 1, last = first + (seeds_per_arm - fewest) - 1;
+  return first == last ? fmt::format("seed {}", first) : fmt::format("seeds {}–{}", first, last);
+}
+
 std::vector<std::string> pair_headline(const Pair& p) {
   std::vector<std::string> lines;
   std::string first = fmt::format("{} − {}: ", p.stochastic->label, p.baseline->label);
@@ -264,11 +282,13 @@ std::vector<std::string> pair_headline(const Pair& p) {
   lines.push_back(std::move(first));
   if (p.difference && p.difference->estimate != 0) {
     const double delta = 100 * std::abs(p.difference->estimate);
+    const std::string edit = p.seeds_needed ? seeds_to_add(p, *p.seeds_needed) : "";
     lines.push_back(
         p.seeds_needed
             ? fmt::format("A difference of {:.2f} points would need ≈ {} seeds per arm (80% "
-                          "power, α 0.05, from the observed spread).",
-                          delta, *p.seeds_needed)
+                          "power, α 0.05, from the observed spread){}.",
+                          delta, *p.seeds_needed,
+                          edit.empty() ? "" : ": add " + edit + " to the sweep file")
             : fmt::format("A difference of {:.2f} points would need more than {} seeds per arm "
                           "(80% power, α 0.05, from the observed spread).",
                           delta, stats::kMaxSeedsPerArm));

@@ -3,6 +3,7 @@
 // renderings show the same cells, each in its own markup.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,13 @@ std::vector<Table> report_tables(const Comparison& comparison, const ReportOptio
 
 // A pair's first lines: Δaccuracy with its 95% Welch CI, the speedup, the training budget,
 // and whether an arm is still improving at the end; then the seeds a test of that
-// difference would need.
+// difference would need, and the seeds to add to the sweep file for them.
 std::vector<std::string> pair_headline(const Pair& pair);
+
+// The seeds to add to the sweep file for `seeds_per_arm` seeds in both arms of the pair,
+// after the largest seed of its runs (every run, whatever its state): "seeds 3–5", "seed 3";
+// "" when both arms have as many seeds already.
+std::string seeds_to_add(const Pair& pair, size_t seeds_per_arm);
 
 // How the headline's numbers and "still improving" are computed.
 std::string headline_note(const Comparison& comparison);

@@ -75,11 +75,18 @@ std::string parameter_column_list(std::string_view prefix) {
   return list;
 }
 
-Error redefined_sweep_error(const std::string& path, const std::string& sweep) {
+Error redefined_sweep_error(const std::string& path, const std::string& sweep,
+                            const std::string& lost) {
+  if (lost.empty())
+    return bad_input(fmt::format(
+        "{}: sweep '{}' already exists in DB with a different definition (rename the sweep or "
+        "use another --db)",
+        path, sweep));
   return bad_input(fmt::format(
-      "{}: sweep '{}' already exists in DB with a different definition (rename the sweep or "
-      "use another --db)",
-      path, sweep));
+      "{}: sweep '{}' already exists in DB with a different definition: the file {}; a sweep "
+      "file may add jobs to a stored sweep but not change or remove any (undo that, or rename "
+      "the sweep or use another --db)",
+      path, sweep, lost));
 }
 
 Status Store::register_sweep(const SweepRecord& sweep) {

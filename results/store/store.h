@@ -135,8 +135,10 @@ struct Batch {
 };
 
 // The database at `path` holds a sweep named `sweep` with another definition: one line
-// with the fix, the same whether a launch's plan or register_sweep finds it.
-Error redefined_sweep_error(const std::string& path, const std::string& sweep);
+// with the fix, the same whether a launch's plan or register_sweep finds it. `lost`, if
+// known: what the new definition changes or removes of the stored jobs.
+Error redefined_sweep_error(const std::string& path, const std::string& sweep,
+                            const std::string& lost = "");
 
 // One connection to the results database. A Store is used from one thread at a time (it
 // caches prepared statements on its connection); concurrent users each open their own Store,
@@ -163,7 +165,8 @@ class Store {
   // redefined_sweep_error.
   Status register_sweep(const SweepRecord& sweep);
   // Replaces the stored description, text and hash of sweep `sweep.name`: for a sweep file
-  // edited without changing its jobs (the caller checks that), so that it stays launchable.
+  // edited without changing or removing its jobs (the caller checks that: one that adds
+  // jobs grows the sweep), so that it stays launchable.
   Status update_sweep_text(const SweepRecord& sweep);
   // Inserts the jobs not yet present as `queued` (existing runs are left as they are).
   Status add_jobs(const std::vector<JobRecord>& jobs);
