@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include "harness/plan.h"
@@ -33,22 +34,28 @@ std::string describe_stop(const results::RunStop& stop) {
 }
 
 // The iterations a config trains: fixed by it, or from its training set's size (each distinct
-// dataset loaded once); 0 when that dataset does not load.
+// dataset loaded once per process, so that a server asking every second reads it once; a
+// dataset that did not load is tried again); 0 when that dataset does not load.
 class IterationTotals {
  public:
   int64_t of(const TrainConfig& c) {
     if (c.train.iterations > 0) return c.train.iterations;
-    auto it = train_sizes_.find(c.data);
-    if (it == train_sizes_.end()) {
-      auto loaded = data::load_dataset(c.data);
-      it = train_sizes_.emplace(c.data, loaded ? int64_t(loaded->train.size()) : 0).first;
-    }
-    if (it->second == 0) return 0;
-    return total_iterations(c, it->second / std::max(c.train.batch, 1));
+    const int64_t size = train_size(c.data);
+    if (size == 0) return 0;
+    return total_iterations(c, size / std::max(c.train.batch, 1));
   }
 
  private:
-  std::map<data::DataOptions, int64_t, DataOptionsLess> train_sizes_;
+  static int64_t train_size(const data::DataOptions& options) {
+    static std::mutex mutex;
+    static std::map<data::DataOptions, int64_t, DataOptionsLess> sizes;
+    std::lock_guard lock(mutex);
+    auto it = sizes.find(options);
+    if (it != sizes.end()) return it->second;
+    auto loaded = data::load_dataset(options);
+    if (!loaded) return 0;
+    return sizes.emplace(options, int64_t(loaded->train.size())).first->second;
+  }
 };
 
 // What the database and Slurm's queue hold of the runs asked for.

@@ -56,5 +56,9 @@ forbid '#include "(harness|results|sweeps|tools)/' "model/ includes nothing abov
 forbid '#include "(harness|sweeps|tools)/' "results/ includes neither the harness, the sweeps nor the CLI" results
 forbid '#include "(harness|results|tools)/' "sweeps/ includes neither the harness, the store nor the CLI" sweeps
 forbid '#include "tools/' "harness/ includes nothing of the CLI" harness
+forbid '#include "tools/[a-z_]+\.h"' "tools/serve/ includes no command of the CLI" tools/serve
+forbid '#include [<"]httplib' "the HTTP library is included only by the server" \
+  model harness results sweeps tools/serve/api.cpp tools/serve/pages.cpp tools/serve/series.cpp \
+  tools/serve/thinning.cpp tools/serve/assets.cpp tools/serve/*.h
 
 ((failures == 0))

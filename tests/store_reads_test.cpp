@@ -185,3 +185,31 @@ TEST_CASE("store: run_progress gives each running run's last iteration and recen
 
   CHECK(store->run_progress("no such sweep")->empty());
 }
+
+// --- latest (the live job table of `stodepth serve`) -----------------------------------------
+
+TEST_CASE("store: latest gives a run's last iteration, test mini-batch and evaluation") {
+  auto store = store_with_runs();  // sweep "s": r1, r2
+  REQUIRE(*store->claim_run("r1", false, "h", 2));
+  auto none = store->latest("r1");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->iteration);
+  CHECK_FALSE(none->test_batch_accuracy);
+  CHECK_FALSE(none->test_eval);
+  // Iterations 1..25 written out of order: the test mini-batch falls every 10 (the last at 20).
+  require_ok(store->append_iterations("r1", iterations(11, 25)));
+  require_ok(store->append_iterations("r1", iterations(1, 10)));
+  require_ok(store->append_test_evals("r1", {test_eval(2), test_eval(1)}));
+  auto latest = store->latest("r1");
+  REQUIRE(latest.ok());
+  REQUIRE(latest->iteration);
+  CHECK(latest->iteration->iteration == 25);
+  CHECK(latest->iteration->loss == 2.0 - 0.01 * 25);
+  REQUIRE(latest->test_batch_accuracy);
+  CHECK(*latest->test_batch_accuracy == 0.25 + 0.001 * 20);
+  REQUIRE(latest->test_eval);
+  CHECK(latest->test_eval->iteration == 20);
+  CHECK(latest->test_eval->accuracy == 0.5 + 0.01 * 2);
+  CHECK_FALSE(store->latest("r2")->iteration);
+  CHECK_FALSE(store->latest("no such run")->iteration);
+}

@@ -43,6 +43,7 @@ CommandResult run_report(int argc, char** argv);
 CommandResult run_equivalence(int argc, char** argv);
 CommandResult run_merge(int argc, char** argv);
 CommandResult run_status(int argc, char** argv);
+CommandResult run_serve(int argc, char** argv);
 CommandResult run_run_task(int argc, char** argv);
 
 }  // namespace stodepth::cli

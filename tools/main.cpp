@@ -31,6 +31,8 @@ constexpr Subcommand kSubcommands[] = {
     {"status",
      "show where each job of a sweep is (state, iteration, pace, Slurm state), with an ETA",
      run_status},
+    {"serve", "watch and compare sweeps live in the browser (a web server, read-only)",
+     run_serve},
     {"merge", "fold the ended store shards of cluster runs into the results database", run_merge},
 };
 // What a Slurm batch script runs on a node: not for users, so not in the usage.

@@ -309,3 +309,38 @@ Result<Store::Table> Store::select(const std::string& sql) {
 }
 
 }  // namespace stodepth::results
+
+// --- The latest records of a run (the live job table of `stodepth serve`) -------------------
+
+namespace stodepth::results {
+namespace {
+
+// Each a backward range scan of the key (run, iteration) that stops at its first row.
+constexpr const char* kSelectLastIteration =
+    "SELECT iteration, epoch, lr, loss, train_accuracy, test_accuracy, test_loss, "
+    "active_blocks, step_ms FROM iterations WHERE run = ?1 ORDER BY iteration DESC LIMIT 1";
+constexpr const char* kSelectLastTestBatch =
+    "SELECT test_accuracy FROM iterations WHERE run = ?1 AND test_accuracy IS NOT NULL "
+    "ORDER BY iteration DESC LIMIT 1";
+constexpr const char* kSelectLastTestEval =
+    "SELECT epoch, iteration, accuracy, loss, NULL, NULL FROM test_evals WHERE run = ?1 "
+    "ORDER BY iteration DESC LIMIT 1";
+
+}  // namespace
+
+Result<RunLatest> Store::latest(const std::string& key) {
+  RunLatest latest;
+  auto last = impl_->query(kSelectLastIteration, decode_iteration, key);
+  if (!last) return last.error();
+  if (!last->empty()) latest.iteration = last->front();
+  auto batch = impl_->query(
+      kSelectLastTestBatch, [](const Statement& s) { return s.column_double(0); }, key);
+  if (!batch) return batch.error();
+  if (!batch->empty()) latest.test_batch_accuracy = batch->front();
+  auto eval = impl_->query(kSelectLastTestEval, decode_test_eval, key);
+  if (!eval) return eval.error();
+  if (!eval->empty()) latest.test_eval = eval->front();
+  return latest;
+}
+
+}  // namespace stodepth::results

@@ -91,6 +91,14 @@ struct RunProgress {
   double recent_step_ms = 0;  // the mean step time of the last (up to) 50 recorded (0: none)
 };
 
+// A run's latest records, for a live view: its last iteration, its last test mini-batch
+// accuracy and its last whole-test-set evaluation (each none before the first).
+struct RunLatest {
+  std::optional<IterationRecord> iteration;
+  std::optional<double> test_batch_accuracy;
+  std::optional<TestEvalRecord> test_eval;  // validation not read
+};
+
 enum class MergeResult { kMerged, kAlreadyMerged, kNotFinished };
 struct ShardMerge {
   MergeResult result = MergeResult::kNotFinished;
@@ -260,6 +268,8 @@ class Store {
   // When an iteration was recorded is not stored: rates and ETAs are the caller's to derive
   // from these.
   Result<std::vector<RunProgress>> run_progress(const std::optional<std::string>& sweep);
+  // The latest records of run `key` (all none for a run without rows or an unknown key).
+  Result<RunLatest> latest(const std::string& key);
 
   // A read-only SELECT for `query sql`: column names then rows as text (NULL as empty
   // optional). Statements that write, ATTACH or change pragmas are refused, as is more than

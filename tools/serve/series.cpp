@@ -1,0 +1,331 @@
+#include "tools/serve/series.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "model/base/json.h"
+#include "model/config/distinguishing.h"
+#include "tools/serve/api.h"
+#include "tools/serve/thinning.h"
+
+namespace stodepth::serve {
+namespace {
+
+using results::RunRow;
+using results::Store;
+namespace stats = results::stats;
+
+constexpr int64_t kMaxWindow = 100000;
+
+std::optional<int64_t> parse_whole(std::string_view text) {
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+// One metric of one run, in iteration order; points without a value are left out.
+struct Series {
+  std::vector<double> iteration, epoch, train_s, y;
+  void add(double i, double e, double t, double v) {
+    if (!std::isfinite(v)) return;
+    iteration.push_back(i);
+    epoch.push_back(e);
+    train_s.push_back(t);
+    y.push_back(v);
+  }
+};
+
+bool from_evaluations(const std::string& metric) {
+  return metric == "test_acc" || metric == "test_loss" || metric == "val_acc";
+}
+
+std::optional<double> iteration_value(const IterationRecord& r, const std::string& metric) {
+  if (metric == "train_loss") return r.loss;
+  if (metric == "train_acc") return r.train_accuracy;
+  if (metric == "test_batch_acc") return r.test_accuracy;
+  if (metric == "lr") return r.learning_rate;
+  if (metric == "step_ms") return r.step_ms;
+  if (metric == "active_blocks") return double(r.active_blocks);
+  return std::nullopt;
+}
+
+std::optional<double> evaluation_value(const TestEvalRecord& r, const std::string& metric) {
+  if (metric == "test_acc") return r.accuracy;
+  if (metric == "test_loss") return r.loss;
+  return r.validation_accuracy;
+}
+
+Result<Series> read_series(Store& store, const std::string& db_path, const std::string& key,
+                           const std::string& metric) {
+  auto shard = open_shard(db_path, key);
+  Store& rows = shard && *shard ? **shard : store;
+  auto curve = rows.curve(key);
+  if (!curve) return curve.error();
+  std::vector<double> train_s(curve->size());
+  double seconds = 0;
+  for (size_t i = 0; i < curve->size(); ++i) train_s[i] = seconds += (*curve)[i].step_ms / 1000;
+  Series series;
+  if (!from_evaluations(metric)) {
+    for (size_t i = 0; i < curve->size(); ++i) {
+      const auto& r = (*curve)[i];
+      if (auto v = iteration_value(r, metric))
+        series.add(double(r.iteration), double(r.epoch), train_s[i], *v);
+    }
+    return series;
+  }
+  auto evals = rows.test_evals(key);
+  if (!evals) return evals.error();
+  for (const auto& e : *evals) {
+    const auto at = std::lower_bound(curve->begin(), curve->end(), e.iteration,
+                                     [](const IterationRecord& r, int64_t i) { return r.iteration < i; });
+    const double t = at == curve->end() ? seconds : train_s[size_t(at - curve->begin())];
+    if (auto v = evaluation_value(e, metric)) series.add(double(e.iteration), double(e.epoch), t, *v);
+  }
+  return series;
+}
+
+// The request's smoothing, clipped to a quarter of the series as the report clips it;
+// "none" when there is none.
+std::string smooth_in_place(Series& series, const SeriesRequest& request) {
+  if (!request.smoothing || series.y.empty()) return "none";
+  const auto used = stats::clip_to_run(*request.smoothing, series.y.size()).smoothing;
+  series.y = stats::smooth(series.y, used);
+  return stats::to_string(used);
+}
+
+OrderedJson points_json(const Series& s, const std::vector<size_t>& kept,
+                        const std::vector<double>* sd = nullptr) {
+  OrderedJson points = OrderedJson::array();
+  for (size_t i : kept) {
+    OrderedJson point = {s.iteration[i], s.epoch[i], s.train_s[i]};
+    point.push_back(std::isfinite(s.y[i]) ? OrderedJson(s.y[i]) : OrderedJson(nullptr));
+    if (sd) point.push_back((*sd)[i]);
+    points.push_back(std::move(point));
+  }
+  return points;
+}
+
+std::vector<size_t> thin(const Series& s, size_t max_points) {
+  // LTTB needs finite values: smoothing leaves NaN only where the input had none, so a
+  // series with one is sent as it is, never more than max_points (every k-th then).
+  if (std::all_of(s.y.begin(), s.y.end(), [](double v) { return std::isfinite(v); }))
+    return lttb(s.iteration, s.y, max_points);
+  std::vector<size_t> kept;
+  const size_t step = (s.y.size() + max_points - 1) / max_points;
+  for (size_t i = 0; i < s.y.size(); i += std::max<size_t>(step, 1)) kept.push_back(i);
+  return kept;
+}
+
+// The group of each run: itself ("run"), its settings but the seed ("arm"), or the value of
+// one setting (a dotted path); each group named by what tells it apart.
+Result<std::map<std::string, std::vector<const RunRow*>>> group_runs(const std::vector<RunRow>& runs,
+                                                                     const std::string& group_by) {
+  std::vector<std::string> configs;
+  for (const auto& run : runs) configs.push_back(run.config_json);
+  const auto labels = distinguishing_settings(configs, {"train.seed"});
+  std::map<std::string, std::vector<const RunRow*>> groups;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    std::string name;
+    if (group_by == "run") {
+      name = runs[i].key;
+    } else if (group_by == "arm") {
+      name = labels[i].empty() ? "all runs" : labels[i];
+    } else {
+      for (const auto& [path, value] : flatten_json(runs[i].config_json))
+        if (path == group_by) name = path + "=" + value;
+      if (name.empty())
+        return bad_input(fmt::format("group_by: '{}' is not a setting of this sweep's runs "
+                                     "(run, arm, or a dotted path such as model.depth)",
+                                     group_by));
+    }
+    groups[name].push_back(&runs[i]);
+  }
+  return groups;
+}
+
+// The mean over `members` at each iteration any of them has, with the standard deviation
+// (0 where one run has the iteration).
+struct Pooled {
+  Series mean;
+  std::vector<double> sd;
+};
+Pooled pool(const std::vector<Series>& members) {
+  struct Sums {
+    double epoch = 0, train_s = 0, sum = 0, sum_sq = 0;
+    int n = 0;
+  };
+  std::map<double, Sums> at;
+  for (const auto& s : members)
+    for (size_t i = 0; i < s.y.size(); ++i) {
+      if (!std::isfinite(s.y[i])) continue;
+      Sums& a = at[s.iteration[i]];
+      a.epoch = s.epoch[i];
+      a.train_s += s.train_s[i];
+      a.sum += s.y[i];
+      a.sum_sq += s.y[i] * s.y[i];
+      ++a.n;
+    }
+  Pooled pooled;
+  for (const auto& [iteration, a] : at) {
+    const double mean = a.sum / a.n;
+    pooled.mean.add(iteration, a.epoch, a.train_s / a.n, mean);
+    const double var = a.n > 1 ? std::max(0.0, (a.sum_sq - a.n * mean * mean) / (a.n - 1)) : 0;
+    pooled.sd.push_back(std::sqrt(var));
+  }
+  return pooled;
+}
+
+}  // namespace
+
+const std::vector<std::string>& metric_names() {
+  static const std::vector<std::string> names = {
+      "train_loss", "train_acc", "test_batch_acc", "test_acc", "test_loss",
+      "val_acc",    "lr",        "step_ms",        "active_blocks"};
+  return names;
+}
+
+Result<SeriesRequest> parse_series_request(std::string_view metric, std::string_view max_points,
+                                           std::string_view smoothing, std::string_view window) {
+  SeriesRequest request;
+  if (!metric.empty()) request.metric = metric;
+  const auto& names = metric_names();
+  if (std::find(names.begin(), names.end(), request.metric) == names.end())
+    return bad_input(fmt::format("metric: unknown '{}' (one of: {})", request.metric,
+                                 fmt::join(names, ", ")));
+  if (!max_points.empty()) {
+    const auto n = parse_whole(max_points);
+    if (!n || *n < 3 || *n > int64_t(kMaxPoints))
+      return bad_input(fmt::format("max_points: expected a whole number from 3 to {}", kMaxPoints));
+    request.max_points = size_t(*n);
+  }
+  int64_t width = 20;
+  if (!window.empty()) {
+    const auto n = parse_whole(window);
+    if (!n || *n < 1 || *n > kMaxWindow)
+      return bad_input(fmt::format("window: expected a whole number from 1 to {}", kMaxWindow));
+    width = *n;
+  }
+  if (smoothing == "box")
+    request.smoothing = stats::Smoothing{stats::SmoothKind::kBox, size_t(width)};
+  else if (smoothing == "ewma")
+    request.smoothing = stats::Smoothing{stats::SmoothKind::kEwma, size_t(width)};
+  else if (!smoothing.empty() && smoothing != "none")
+    return bad_input("smoothing: expected none, box or ewma");
+  return request;
+}
+
+Result<std::string> series_json(Store& store, const std::string& db_path, const std::string& key,
+                                const SeriesRequest& request) {
+  if (auto run = find_run(store, key); !run) return run.error();
+  auto series = read_series(store, db_path, key, request.metric);
+  if (!series) return series.error();
+  const std::string smoothing = smooth_in_place(*series, request);
+  const auto kept = thin(*series, request.max_points);
+  OrderedJson out = {{"key", key},
+                     {"metric", request.metric},
+                     {"x", "iteration"},
+                     {"smoothing", smoothing},
+                     {"thinning", thinning_label(kept.size(), series->y.size())},
+                     {"points", points_json(*series, kept)}};
+  return compact_json(out);
+}
+
+Result<std::string> sweep_series_json(Store& store, const std::string& db_path,
+                                      const std::string& sweep, const SeriesRequest& request,
+                                      const std::string& group_by) {
+  if (auto found = find_sweep(store, sweep); !found) return found.error();
+  auto runs = store.runs(sweep);
+  if (!runs) return runs.error();
+  auto groups = group_runs(*runs, group_by.empty() ? "run" : group_by);
+  if (!groups) return groups.error();
+  OrderedJson series = OrderedJson::array();
+  for (const auto& [name, members] : *groups) {
+    std::vector<Series> read;
+    std::string smoothing = "none";
+    OrderedJson keys = OrderedJson::array();
+    for (const RunRow* run : members) {
+      auto one = read_series(store, db_path, run->key, request.metric);
+      if (!one) return one.error();
+      smoothing = smooth_in_place(*one, request);
+      read.push_back(std::move(one).value());
+      keys.push_back(run->key);
+    }
+    const bool single = group_by.empty() || group_by == "run";
+    const Pooled pooled = single ? Pooled{read.front(), {}} : pool(read);
+    const auto kept = thin(pooled.mean, request.max_points);
+    series.push_back({{"name", single ? members.front()->key : name},
+                      {"keys", keys},
+                      {"smoothing", smoothing},
+                      {"thinning", thinning_label(kept.size(), pooled.mean.y.size())},
+                      {"points", points_json(pooled.mean, kept, single ? nullptr : &pooled.sd)}});
+  }
+  OrderedJson out = {{"sweep", sweep},
+                     {"metric", request.metric},
+                     {"x", "iteration"},
+                     {"group_by", group_by.empty() ? "run" : group_by},
+                     {"series", series}};
+  return compact_json(out);
+}
+
+namespace {
+
+std::string cell(const std::optional<double>& x) { return x ? fmt::format("{}", *x) : ""; }
+
+}  // namespace
+
+Result<std::string> curve_csv(Store& store, const std::string& db_path, const std::string& key) {
+  if (auto run = find_run(store, key); !run) return run.error();
+  auto shard = open_shard(db_path, key);
+  Store& rows = shard && *shard ? **shard : store;
+  auto curve = rows.curve(key);
+  if (!curve) return curve.error();
+  auto evals = rows.test_evals(key);
+  if (!evals) return evals.error();
+  std::string csv =
+      "run,kind,iteration,epoch,lr,loss,train_accuracy,test_accuracy,test_loss,active_blocks,"
+      "step_ms,validation_accuracy,validation_loss\n";
+  for (const auto& r : *curve)
+    csv += fmt::format("{},iteration,{},{},{},{},{},{},{},{},{},,\n", key, r.iteration, r.epoch,
+                       r.learning_rate, r.loss, r.train_accuracy, cell(r.test_accuracy),
+                       cell(r.test_loss), r.active_blocks, r.step_ms);
+  for (const auto& e : *evals)
+    csv += fmt::format("{},test_set,{},{},,,,{},{},,,{},{}\n", key, e.iteration, e.epoch,
+                       e.accuracy, e.loss, cell(e.validation_accuracy), cell(e.validation_loss));
+  return csv;
+}
+
+Result<std::string> curve_json(Store& store, const std::string& db_path, const std::string& key) {
+  if (auto run = find_run(store, key); !run) return run.error();
+  auto shard = open_shard(db_path, key);
+  Store& rows = shard && *shard ? **shard : store;
+  auto curve = rows.curve(key);
+  if (!curve) return curve.error();
+  auto evals = rows.test_evals(key);
+  if (!evals) return evals.error();
+  const auto optional = [](const std::optional<double>& x) {
+    return x ? OrderedJson(*x) : OrderedJson(nullptr);
+  };
+  OrderedJson iterations = OrderedJson::array(), test_set = OrderedJson::array();
+  for (const auto& r : *curve)
+    iterations.push_back({{"run", key}, {"iteration", r.iteration}, {"epoch", r.epoch},
+                          {"lr", r.learning_rate}, {"loss", r.loss},
+                          {"train_accuracy", r.train_accuracy},
+                          {"test_accuracy", optional(r.test_accuracy)},
+                          {"test_loss", optional(r.test_loss)},
+                          {"active_blocks", r.active_blocks}, {"step_ms", r.step_ms}});
+  for (const auto& e : *evals)
+    test_set.push_back({{"run", key}, {"iteration", e.iteration}, {"epoch", e.epoch},
+                        {"accuracy", e.accuracy}, {"loss", e.loss},
+                        {"validation_accuracy", optional(e.validation_accuracy)},
+                        {"validation_loss", optional(e.validation_loss)}});
+  OrderedJson out = {{"key", key}, {"iterations", iterations}, {"test_set", test_set}};
+  return compact_json(out);
+}
+
+}  // namespace stodepth::serve
