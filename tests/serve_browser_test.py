@@ -18,6 +18,7 @@ on 127.0.0.1 with --port 0. Chromium (chromedriver + python3-selenium) checks:
 Screenshots of every page go to ARTIFACT_DIR (sweep.png is the README's "Watching a sweep").
 Exits 77 (CTest's skip) when chromium, chromedriver or selenium is missing.
 """
+import base64
 import contextlib
 import hashlib
 import html.parser
@@ -187,11 +188,14 @@ class Pages:
 
     def done(self, page, name):
         self.no_alert(page)
-        height = self.driver.execute_script("return document.documentElement.scrollHeight")
-        width = self.driver.get_window_size()["width"]
-        self.driver.set_window_size(width, max(900, min(int(height) + 40, 4000)))
-        time.sleep(0.3)
-        self.driver.save_screenshot(os.path.join(self.artifacts, name))
+        # The whole page, not the window: the Sweep page's charts run far below it.
+        size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000),
+                "scale": 1}
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+        with open(os.path.join(self.artifacts, name), "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
         severe = [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
         check(f"{page}: no SEVERE console entry", not severe, "; ".join(severe))
 
@@ -266,6 +270,12 @@ def controls(pages, chart):
                    lambda: chart_state(driver, chart)["ylabels"] not in ("", before["ylabels"]))
     check("input#logscale is a checkbox that toggles", logscale.is_selected() != was)
     logscale.click()
+    if before["logscale"] is not None:
+        wait_until("unticking input#logscale restores data-logscale",
+                   lambda: chart_state(driver, chart)["logscale"] == before["logscale"])
+    else:
+        wait_until("unticking input#logscale restores the linear y axis labels",
+                   lambda: chart_state(driver, chart)["ylabels"] == before["ylabels"])
 
 
 def report_page(pages, stodepth, db, work):
@@ -282,8 +292,10 @@ def report_page(pages, stodepth, db, work):
     check("the Report page's tables are `stodepth report`'s", shown == expected,
           f"{len(shown or [])} tables vs {len(expected)}; first difference: " +
           next((f"{a} != {b}" for a, b in zip(shown or [], expected) if a != b), "in count"))
-    links = driver.find_elements(By.CSS_SELECTOR, "div#report a[href^='/run/']")
-    check("the Report page links rows to runs", links)
+    linked = {a.get_attribute("href").rsplit("/", 1)[-1] for a in driver.find_elements(
+        By.CSS_SELECTOR, "a[href^='/run/']")}
+    keys = {k for (k,) in sql(db, "SELECT key FROM runs")}
+    check("the Report page links to every run", keys <= linked, f"{keys - linked} not linked")
 
 
 def csp_and_escaping(pages, db):
@@ -364,7 +376,6 @@ def main():
         pages.done("Sweep page (launch running)", "sweep-running.png")
         check("launch exits 0", launch.wait(timeout=300) == 0)
         unchanged = file_digest(db)
-        driver.set_window_size(1280, 900)
         pages.open(f"/sweep/{SWEEP}")
         wait_until("the Sweep page draws after launch",
                    lambda: chart_state(driver, chart)["points"])
