@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -146,6 +147,20 @@ def browser_tables(driver):
                  .filter(Boolean).join(' '))));""")
 
 
+def other_addresses():
+    """This machine's IPv4 addresses outside loopback."""
+    out = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout
+    return [a for a in out.split() if "." in a and not a.startswith("127.")]
+
+
+def reachable(address, port):
+    try:
+        socket.create_connection((address, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
 def start_serve(stodepth, db, work):
     log = open(os.path.join(work, "serve.err"), "w")
     serve = subprocess.Popen([stodepth, "serve", "--db", db, "--port", "0"],
@@ -157,6 +172,8 @@ def start_serve(stodepth, db, work):
         sys.exit(1)
     check("serve binds 127.0.0.1 by default", match.group(3) == "127.0.0.1", line)
     check("--port 0 picks a real port", match.group(4) != "0", line)
+    check("nothing listens on the machine's other addresses",
+          not any(reachable(address, int(match.group(4))) for address in other_addresses()))
     return serve, match.group(2)
 
 
@@ -192,8 +209,8 @@ class Pages:
         size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
         clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000),
                 "scale": 1}
-        shot = self.driver.execute_cdp_cmd(
-            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True, "clip": clip})
         with open(os.path.join(self.artifacts, name), "wb") as f:
             f.write(base64.b64decode(shot["data"]))
         severe = [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
