@@ -89,7 +89,7 @@ parse_check() {
     cd "$dir" || exit 1
     eval "set -- $1"
     timeout -s KILL "$parse_seconds" "$@" >/dev/null 2>"$scratch/parse.err" </dev/null
-  )
+  ) 2>/dev/null  # not the shell's "Killed" when the timeout ends a command that got past parsing
   code=$?
   err=$(head -c 2000 "$scratch/parse.err")
   if grep -qE '\(see --help\)|unknown command|run .stodepth --help.' <<<"$err"; then
@@ -102,7 +102,7 @@ parse_check() {
 # check MARKDOWN WORKDIR: runs MARKDOWN's examples by the convention above; prints what fails
 # and returns the number of failures.
 check() {
-  local markdown="$1" work="$2" dir failures=0 index mode line reason command out code
+  local markdown="$1" work="$2" dir failures=0 index mode line reason command out code start
   dir=$(mktemp -d "$scratch/blocks.XXXX")
   while read -r index mode line reason; do
     case "$mode" in
@@ -116,6 +116,7 @@ check() {
         done < <(stodepth_commands "$dir/$index")
         ;;
       run)
+        start=$SECONDS
         out=$(cd "$work" && timeout 600 bash -euo pipefail "$dir/$index" 2>&1 </dev/null)
         code=$?
         if [ "$code" -ne 0 ]; then
@@ -124,7 +125,7 @@ check() {
           tail -n 15 <<<"$out" | sed 's/^/    > /'
           failures=$((failures + 1))
         else
-          echo "  ok: line $line"
+          echo "  ok: line $line ($((SECONDS - start)) s)"
         fi
         ;;
     esac
@@ -188,7 +189,7 @@ echo "the checker fails on rejected flags and subcommands, and passes accepted o
 # sweep named quickstart (ResNet-8, p_L 1 and 0.5, two seeds, 20 iterations).
 work="$scratch/work"
 mkdir -p "$work/fixture"
-ln -s "$sweeps" "$work/sweeps"
+cp -r "$sweeps" "$work/sweeps"   # a copy: examples may write beside them
 cat >"$work/fixture/quickstart.yaml" <<'EOF'
 name: quickstart
 description: a tiny stand-in for the quickstart sweep
