@@ -91,15 +91,15 @@ Result<std::vector<Condition>> parse_where(const std::vector<std::string>& items
     if (eq == std::string::npos)
       return bad_input(fmt::format("--where {}: expected KEY=VALUE (e.g. depth=56)", item));
     const std::string key = item.substr(0, eq);
-    const auto it = std::find_if(keys.begin(), keys.end(),
-                                 [&](const auto& k) { return k.first == key; });
+    const auto it =
+        std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; });
     if (it == keys.end()) {
       const auto hint = closest_match(key, names);
-      return bad_input(fmt::format(
-          "--where: unknown key '{}'{} (one of: {}; or a setting's dotted key, e.g. "
-          "stochastic_depth.mode)",
-          key, hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-          fmt::join(short_names, ", ")));
+      return bad_input(
+          fmt::format("--where: unknown key '{}'{} (one of: {}; or a setting's dotted key, e.g. "
+                      "stochastic_depth.mode)",
+                      key, hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
+                      fmt::join(short_names, ", ")));
     }
     out.push_back({it->second, key, item.substr(eq + 1)});
   }
@@ -118,7 +118,7 @@ bool same_text_or_number(const std::string& a, const std::string& b) {
 
 bool matches(const results::RunRow& r, const std::vector<Condition>& where) {
   return std::all_of(where.begin(), where.end(), [&](const Condition& c) {
-    const std::string value = c.setting           ? value_text(*c.setting, r.config)
+    const std::string value = c.setting             ? value_text(*c.setting, r.config)
                               : c.field == "status" ? to_string(r.state)
                                                     : r.sweep;
     return same_text_or_number(value, c.value);
@@ -200,8 +200,8 @@ Result<std::vector<std::string>> resolve_runs(results::Store& store,
     if (hits.empty())
       return bad_input(fmt::format("no run with key '{}' (see 'query runs')", prefix));
     if (hits.size() > 1)
-      return bad_input(fmt::format("key prefix '{}' matches {} runs; give more characters",
-                                   prefix, hits.size()));
+      return bad_input(fmt::format("key prefix '{}' matches {} runs; give more characters", prefix,
+                                   hits.size()));
     keys.push_back(hits[0]);
   }
   return keys;
@@ -221,8 +221,7 @@ void append_eval(std::vector<std::optional<std::string>>& row, const TestEvalRec
 // One run's curve: every `every`-th iteration and every iteration with an evaluation (of a
 // test batch, or of the whole test set merged on its iteration); an evaluation at an
 // iteration without a row gets a row of its own.
-void append_curve(TextTable& t, const std::string& key,
-                  const std::vector<IterationRecord>& curve,
+void append_curve(TextTable& t, const std::string& key, const std::vector<IterationRecord>& curve,
                   const std::vector<TestEvalRecord>& evals, int every, const Numbers& number) {
   size_t e = 0;
   auto eval_only_row = [&](const TestEvalRecord& eval) {
@@ -237,10 +236,16 @@ void append_curve(TextTable& t, const std::string& key,
     const TestEvalRecord* eval =
         e < evals.size() && evals[e].iteration == r.iteration ? &evals[e++] : nullptr;
     if (r.iteration % every != 0 && !r.test_accuracy && !eval) continue;
-    std::vector<std::optional<std::string>> row = {
-        key, std::to_string(r.iteration), std::to_string(r.epoch), number(r.learning_rate),
-        number(r.loss, 6), number(r.train_accuracy), number(r.test_accuracy),
-        number(r.test_loss, 6), std::to_string(r.active_blocks), number(r.step_ms)};
+    std::vector<std::optional<std::string>> row = {key,
+                                                   std::to_string(r.iteration),
+                                                   std::to_string(r.epoch),
+                                                   number(r.learning_rate),
+                                                   number(r.loss, 6),
+                                                   number(r.train_accuracy),
+                                                   number(r.test_accuracy),
+                                                   number(r.test_loss, 6),
+                                                   std::to_string(r.active_blocks),
+                                                   number(r.step_ms)};
     append_eval(row, eval, number);
     t.rows.push_back(std::move(row));
   }
@@ -252,8 +257,8 @@ Result<TextTable> curve_table(results::Store& store, const QueryFlags& f) {
   auto keys = resolve_runs(store, f.runs);
   if (!keys) return keys.error();
   TextTable t;
-  t.columns = {"key", "iteration", "epoch", "lr", "loss", "train_acc", "test_acc",
-               "test_loss", "active_blocks", "step_ms"};
+  t.columns = {"key",      "iteration", "epoch",         "lr",     "loss", "train_acc",
+               "test_acc", "test_loss", "active_blocks", "step_ms"};
   t.columns.insert(t.columns.end(), std::begin(kEvalColumns), std::end(kEvalColumns));
   t.text_columns = {"key"};
   for (const auto& key : *keys) {
@@ -384,11 +389,12 @@ CommandResult run_query(int argc, char** argv) {
     sub->add_option("--format", f.format, "table | csv | json")->capture_default_str();
   };
   auto* runs = app.add_subcommand(
-      "runs", "One row per run, with its settings and results: the parameter columns, then a "
-              "column for each other setting that differs among the runs listed (e.g. mode), "
-              "by its short name. Runs with a validation split also show test_acc_at_best_val, "
-              "the test accuracy at the epoch of best validation accuracy (the paper's measure; "
-              "test_acc is the last epoch's)");
+      "runs",
+      "One row per run, with its settings and results: the parameter columns, then a "
+      "column for each other setting that differs among the runs listed (e.g. mode), "
+      "by its short name. Runs with a validation split also show test_acc_at_best_val, "
+      "the test accuracy at the epoch of best validation accuracy (the paper's measure; "
+      "test_acc is the last epoch's)");
   common(runs);
   runs->add_option("--sweep", f.sweep, "Only runs of this sweep");
   runs->add_option("--where", f.where,
@@ -397,19 +403,22 @@ CommandResult run_query(int argc, char** argv) {
                    "or sweep; numbers match as numbers (p_L=1 matches 1.0)");
   runs->add_option("--status", f.status, "queued|running|done|failed|diverged|interrupted");
   auto* curve = app.add_subcommand(
-      "curve", "The per-iteration series of runs, a row per iteration with the run's key in "
-               "each (curves of several runs stack): lr, training loss and accuracy, test_acc "
-               "and test_loss of the test batch evaluated every eval.every iterations, step "
-               "time; then test_set_acc, test_set_loss, val_acc, val_loss of the whole test set "
-               "and validation split, evaluated each epoch, on the row of their iteration");
+      "curve",
+      "The per-iteration series of runs, a row per iteration with the run's key in "
+      "each (curves of several runs stack): lr, training loss and accuracy, test_acc "
+      "and test_loss of the test batch evaluated every eval.every iterations, step "
+      "time; then test_set_acc, test_set_loss, val_acc, val_loss of the whole test set "
+      "and validation split, evaluated each epoch, on the row of their iteration");
   common(curve);
   curve->add_option("runs", f.runs, "Run keys (or unique prefixes)")->required();
-  curve->add_option("--every", f.every,
-                    "Every K-th iteration; rows with an evaluation are always kept")
+  curve
+      ->add_option("--every", f.every,
+                   "Every K-th iteration; rows with an evaluation are always kept")
       ->capture_default_str();
   auto* evals = app.add_subcommand(
-      "evals", "The whole-test-set (and validation) evaluations of runs, one row per epoch: "
-               "test_set_acc, test_set_loss, val_acc, val_loss");
+      "evals",
+      "The whole-test-set (and validation) evaluations of runs, one row per epoch: "
+      "test_set_acc, test_set_loss, val_acc, val_loss");
   common(evals);
   evals->add_option("runs", f.runs, "Run keys (or unique prefixes)")->required();
   auto* summary = app.add_subcommand(
