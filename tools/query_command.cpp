@@ -78,6 +78,20 @@ std::vector<std::pair<std::string, const Setting*>> where_keys() {
   return keys;
 }
 
+// The value of a setting with named values as the runs' text has it (shortcut=a is A); one
+// no run can have (mode=sampel) is refused with a suggestion rather than matching nothing.
+Result<std::string> named_value(const Setting* setting, const std::string& key,
+                                const std::string& value) {
+  const auto* member = setting ? std::get_if<EnumMember>(&setting->member) : nullptr;
+  if (!member) return value;
+  const auto& names = member->names->names;
+  if (const auto index = member->names->parse(value)) return names[size_t(*index)];
+  const auto hint = closest_match(value, names);
+  return bad_input(fmt::format("--where {}: unknown value '{}'{} (one of: {})", key, value,
+                               hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
+                               fmt::join(names, ", ")));
+}
+
 Result<std::vector<Condition>> parse_where(const std::vector<std::string>& items) {
   const auto keys = where_keys();
   std::vector<std::string> names, short_names;
@@ -101,7 +115,9 @@ Result<std::vector<Condition>> parse_where(const std::vector<std::string>& items
                       key, hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
                       fmt::join(short_names, ", ")));
     }
-    out.push_back({it->second, key, item.substr(eq + 1)});
+    auto value = named_value(it->second, key, item.substr(eq + 1));
+    if (!value) return value.error();
+    out.push_back({it->second, key, *value});
   }
   return out;
 }
@@ -367,6 +383,29 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
   return t;
 }
 
+// Each sweep of the database: its runs by state, and its description.
+Result<TextTable> sweeps_table(results::Store& store) {
+  auto sweeps = store.sweeps();
+  if (!sweeps) return sweeps.error();
+  TextTable t;
+  t.columns = {"sweep", "runs", "done", "running", "queued", "other", "description"};
+  t.text_columns = {"sweep", "description"};
+  for (const auto& sweep : *sweeps) {
+    auto rows = store.runs(sweep.name);
+    if (!rows) return rows.error();
+    std::map<results::RunState, int> count;
+    for (const auto& r : *rows) ++count[r.state];
+    const int other = int(rows->size()) - count[results::RunState::kDone] -
+                      count[results::RunState::kRunning] - count[results::RunState::kQueued];
+    t.rows.push_back({sweep.name, std::to_string(rows->size()),
+                      std::to_string(count[results::RunState::kDone]),
+                      std::to_string(count[results::RunState::kRunning]),
+                      std::to_string(count[results::RunState::kQueued]), std::to_string(other),
+                      sweep.description});
+  }
+  return t;
+}
+
 Result<TextTable> sql_table(results::Store& store, const QueryFlags& f) {
   auto result = store.select(f.sql);
   if (!result) return result.error();
@@ -425,6 +464,10 @@ CommandResult run_query(int argc, char** argv) {
       "summary", "Grouped by every parameter but the seed: n, mean ± std accuracy, speed");
   common(summary);
   summary->add_option("--sweep", f.sweep, "Only runs of this sweep");
+  auto* sweeps = app.add_subcommand(
+      "sweeps", "Each sweep of the database: its runs done, running, queued and other "
+                "(failed, diverged, interrupted), and its description");
+  common(sweeps);
   auto* sql = app.add_subcommand("sql", "A read-only SELECT");
   common(sql);
   sql->add_option("statement", f.sql, "The SELECT statement")->required();
@@ -440,6 +483,7 @@ CommandResult run_query(int argc, char** argv) {
                             : curve->parsed()   ? curve_table(**store, f)
                             : evals->parsed()   ? evals_table(**store, f)
                             : summary->parsed() ? summary_table(**store, f)
+                            : sweeps->parsed()  ? sweeps_table(**store)
                                                 : sql_table(**store, f);
   if (!table) return table.error();
   print_table(stdout, *table, *format);
