@@ -464,9 +464,10 @@ CommandResult run_query(int argc, char** argv) {
       "summary", "Grouped by every parameter but the seed: n, mean ± std accuracy, speed");
   common(summary);
   summary->add_option("--sweep", f.sweep, "Only runs of this sweep");
-  auto* sweeps = app.add_subcommand(
-      "sweeps", "Each sweep of the database: its runs done, running, queued and other "
-                "(failed, diverged, interrupted), and its description");
+  auto* sweeps =
+      app.add_subcommand("sweeps",
+                         "Each sweep of the database: its runs done, running, queued and other "
+                         "(failed, diverged, interrupted), and its description");
   common(sweeps);
   auto* sql = app.add_subcommand("sql", "A read-only SELECT");
   common(sql);
