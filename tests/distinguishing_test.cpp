@@ -52,8 +52,8 @@ TEST_CASE("varying_settings names what differs, a setting added later included")
     for (const Setting* s : varying_settings(configs)) out.push_back(s->key);
     return out;
   };
-  CHECK(keys({&a, &b, &c}) == std::vector<std::string>{"model.depth", "stochastic_depth.mode",
-                                                       "train.seed"});
+  CHECK(keys({&a, &b, &c}) ==
+        std::vector<std::string>{"model.depth", "stochastic_depth.mode", "train.seed"});
   CHECK(keys({&a, &a}).empty());
   CHECK(keys({&a}).empty());
 }

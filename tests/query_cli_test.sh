@@ -104,6 +104,11 @@ check "runs has a mode column" test "$(csv_column mode <<<"$runs_csv" | sort | t
 check "--where mode=sample" test "$(q runs --where mode=sample --format csv | tail -n +2 | cut -d, -f1)" = "$sample"
 check "--where stochastic_depth.mode=sample" test "$(q runs --where stochastic_depth.mode=sample --format csv | tail -n +2 | cut -d, -f1)" = "$sample"
 check "--where p_L=1.0 matches p_L 1" test "$(q runs --where p_L=1.0 --where mode=batch --format csv | tail -n +2 | cut -d, -f1)" = "$plain"
+check "--where shortcut=a matches A" test "$(q runs --where shortcut=a --format csv | tail -n +2 | wc -l)" = 3
+err=$(q runs --where mode=sampel 2>&1 >/dev/null)
+check "--where mode=sampel: exit 2" test $? -eq 2
+check "unknown value: did you mean ($err)" grep -q "unknown value 'sampel', did you mean 'sample'?" <<<"$err"
+check "query sweeps" test "$(q sweeps --format csv | tail -n +2 | cut -d, -f1-6)" = "modes,3,3,0,0,0"
 check "summary has a mode column" test "$(q summary --format csv | csv_column mode | sort | tr '\n' ' ')" = "batch batch sample "
 
 # status: the job column tells the jobs apart; JSON and CSV with every field.

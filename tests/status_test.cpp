@@ -257,8 +257,7 @@ TEST_CASE("sweep_status: a setting without a column that differs joins the label
   REQUIRE(status->jobs.size() == 2);
   using Settings = std::vector<std::pair<std::string, std::string>>;
   for (const JobStatus& job : status->jobs) {
-    const std::string mode = to_string(
-        sweep.jobs[&job - status->jobs.data()].config.sd.mode);
+    const std::string mode = to_string(sweep.jobs[&job - status->jobs.data()].config.sd.mode);
     CHECK(job.label == "d8 linear p_L=0.5 seed 1 mode=" + mode);
     CHECK(job.settings == Settings{{"stochastic_depth.mode", mode}});
   }

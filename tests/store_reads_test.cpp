@@ -152,8 +152,9 @@ TEST_CASE("store: BestValidationTracker agrees with the store's choice") {
   CHECK(tracker.best()->test_accuracy == test_eval(2).accuracy);
 }
 
-TEST_CASE("store: run_progress gives each running or interrupted run's last iteration and recent "
-          "step time") {
+TEST_CASE(
+    "store: run_progress gives each running or interrupted run's last iteration and recent "
+    "step time") {
   auto store = store_with_runs();  // sweep "s": r1, r2
   require_ok(store->register_sweep(sample_sweep("t", "h2")));
   require_ok(store->add_jobs({sample_job("r3", "t", 44), sample_job("r4", "s", 56),

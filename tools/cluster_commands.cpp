@@ -91,9 +91,9 @@ Result<bool> merge_and_report(results::Store& store, const std::string& db_path,
   if (!merged) return merged.error();
   for (const auto& m : merged->merged)
     if (verbose)
-      fmt::print(out, "merged {} ({}){}\n", m.key, to_string(m.state),
-                 m.result == results::MergeResult::kAlreadyMerged ? ", merged before: retired"
-                                                                  : "");
+      fmt::print(
+          out, "merged {} ({}){}\n", m.key, to_string(m.state),
+          m.result == results::MergeResult::kAlreadyMerged ? ", merged before: retired" : "");
   for (const auto& error : merged->refused) fmt::print(stderr, "refused {}\n", error.message);
   if (verbose || !merged->merged.empty())
     fmt::print(out, "{} shard{} merged, {} still running or stopped, {} refused\n",
@@ -196,8 +196,8 @@ OrderedJson job_json(const harness::JobStatus& job) {
           {"label", job.label},
           {"settings", settings},
           {"state", to_string(job.state)},
-          {"shard_state", job.shard_state ? OrderedJson(to_string(*job.shard_state))
-                                          : OrderedJson(nullptr)},
+          {"shard_state",
+           job.shard_state ? OrderedJson(to_string(*job.shard_state)) : OrderedJson(nullptr)},
           {"merged", job.merged},
           {"slurm", job.slurm},
           {"stops", stops_json(job.stops)},
@@ -250,9 +250,12 @@ void print_status_csv(const harness::SweepStatus& status) {
     std::vector<std::optional<std::string>> row;
     for (const auto& [name, value] : fields.items()) {
       if (name == "settings") continue;
-      if (value.is_null()) row.push_back(std::nullopt);
-      else if (value.is_string()) row.push_back(value.get<std::string>());
-      else row.push_back(compact_json(value));
+      if (value.is_null())
+        row.push_back(std::nullopt);
+      else if (value.is_string())
+        row.push_back(value.get<std::string>());
+      else
+        row.push_back(compact_json(value));
     }
     for (const auto& key : setting_keys) {
       const auto it = std::find_if(job.settings.begin(), job.settings.end(),

@@ -78,6 +78,20 @@ std::vector<std::pair<std::string, const Setting*>> where_keys() {
   return keys;
 }
 
+// The value of a setting with named values as the runs' text has it (shortcut=a is A); one
+// no run can have (mode=sampel) is refused with a suggestion rather than matching nothing.
+Result<std::string> named_value(const Setting* setting, const std::string& key,
+                                const std::string& value) {
+  const auto* member = setting ? std::get_if<EnumMember>(&setting->member) : nullptr;
+  if (!member) return value;
+  const auto& names = member->names->names;
+  if (const auto index = member->names->parse(value)) return names[size_t(*index)];
+  const auto hint = closest_match(value, names);
+  return bad_input(fmt::format("--where {}: unknown value '{}'{} (one of: {})", key, value,
+                               hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
+                               fmt::join(names, ", ")));
+}
+
 Result<std::vector<Condition>> parse_where(const std::vector<std::string>& items) {
   const auto keys = where_keys();
   std::vector<std::string> names, short_names;
@@ -91,17 +105,19 @@ Result<std::vector<Condition>> parse_where(const std::vector<std::string>& items
     if (eq == std::string::npos)
       return bad_input(fmt::format("--where {}: expected KEY=VALUE (e.g. depth=56)", item));
     const std::string key = item.substr(0, eq);
-    const auto it = std::find_if(keys.begin(), keys.end(),
-                                 [&](const auto& k) { return k.first == key; });
+    const auto it =
+        std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; });
     if (it == keys.end()) {
       const auto hint = closest_match(key, names);
-      return bad_input(fmt::format(
-          "--where: unknown key '{}'{} (one of: {}; or a setting's dotted key, e.g. "
-          "stochastic_depth.mode)",
-          key, hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-          fmt::join(short_names, ", ")));
+      return bad_input(
+          fmt::format("--where: unknown key '{}'{} (one of: {}; or a setting's dotted key, e.g. "
+                      "stochastic_depth.mode)",
+                      key, hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
+                      fmt::join(short_names, ", ")));
     }
-    out.push_back({it->second, key, item.substr(eq + 1)});
+    auto value = named_value(it->second, key, item.substr(eq + 1));
+    if (!value) return value.error();
+    out.push_back({it->second, key, *value});
   }
   return out;
 }
@@ -118,7 +134,7 @@ bool same_text_or_number(const std::string& a, const std::string& b) {
 
 bool matches(const results::RunRow& r, const std::vector<Condition>& where) {
   return std::all_of(where.begin(), where.end(), [&](const Condition& c) {
-    const std::string value = c.setting           ? value_text(*c.setting, r.config)
+    const std::string value = c.setting             ? value_text(*c.setting, r.config)
                               : c.field == "status" ? to_string(r.state)
                                                     : r.sweep;
     return same_text_or_number(value, c.value);
@@ -200,8 +216,8 @@ Result<std::vector<std::string>> resolve_runs(results::Store& store,
     if (hits.empty())
       return bad_input(fmt::format("no run with key '{}' (see 'query runs')", prefix));
     if (hits.size() > 1)
-      return bad_input(fmt::format("key prefix '{}' matches {} runs; give more characters",
-                                   prefix, hits.size()));
+      return bad_input(fmt::format("key prefix '{}' matches {} runs; give more characters", prefix,
+                                   hits.size()));
     keys.push_back(hits[0]);
   }
   return keys;
@@ -221,8 +237,7 @@ void append_eval(std::vector<std::optional<std::string>>& row, const TestEvalRec
 // One run's curve: every `every`-th iteration and every iteration with an evaluation (of a
 // test batch, or of the whole test set merged on its iteration); an evaluation at an
 // iteration without a row gets a row of its own.
-void append_curve(TextTable& t, const std::string& key,
-                  const std::vector<IterationRecord>& curve,
+void append_curve(TextTable& t, const std::string& key, const std::vector<IterationRecord>& curve,
                   const std::vector<TestEvalRecord>& evals, int every, const Numbers& number) {
   size_t e = 0;
   auto eval_only_row = [&](const TestEvalRecord& eval) {
@@ -237,10 +252,16 @@ void append_curve(TextTable& t, const std::string& key,
     const TestEvalRecord* eval =
         e < evals.size() && evals[e].iteration == r.iteration ? &evals[e++] : nullptr;
     if (r.iteration % every != 0 && !r.test_accuracy && !eval) continue;
-    std::vector<std::optional<std::string>> row = {
-        key, std::to_string(r.iteration), std::to_string(r.epoch), number(r.learning_rate),
-        number(r.loss, 6), number(r.train_accuracy), number(r.test_accuracy),
-        number(r.test_loss, 6), std::to_string(r.active_blocks), number(r.step_ms)};
+    std::vector<std::optional<std::string>> row = {key,
+                                                   std::to_string(r.iteration),
+                                                   std::to_string(r.epoch),
+                                                   number(r.learning_rate),
+                                                   number(r.loss, 6),
+                                                   number(r.train_accuracy),
+                                                   number(r.test_accuracy),
+                                                   number(r.test_loss, 6),
+                                                   std::to_string(r.active_blocks),
+                                                   number(r.step_ms)};
     append_eval(row, eval, number);
     t.rows.push_back(std::move(row));
   }
@@ -252,8 +273,8 @@ Result<TextTable> curve_table(results::Store& store, const QueryFlags& f) {
   auto keys = resolve_runs(store, f.runs);
   if (!keys) return keys.error();
   TextTable t;
-  t.columns = {"key", "iteration", "epoch", "lr", "loss", "train_acc", "test_acc",
-               "test_loss", "active_blocks", "step_ms"};
+  t.columns = {"key",      "iteration", "epoch",         "lr",     "loss", "train_acc",
+               "test_acc", "test_loss", "active_blocks", "step_ms"};
   t.columns.insert(t.columns.end(), std::begin(kEvalColumns), std::end(kEvalColumns));
   t.text_columns = {"key"};
   for (const auto& key : *keys) {
@@ -362,6 +383,29 @@ Result<TextTable> summary_table(results::Store& store, const QueryFlags& f) {
   return t;
 }
 
+// Each sweep of the database: its runs by state, and its description.
+Result<TextTable> sweeps_table(results::Store& store) {
+  auto sweeps = store.sweeps();
+  if (!sweeps) return sweeps.error();
+  TextTable t;
+  t.columns = {"sweep", "runs", "done", "running", "queued", "other", "description"};
+  t.text_columns = {"sweep", "description"};
+  for (const auto& sweep : *sweeps) {
+    auto rows = store.runs(sweep.name);
+    if (!rows) return rows.error();
+    std::map<results::RunState, int> count;
+    for (const auto& r : *rows) ++count[r.state];
+    const int other = int(rows->size()) - count[results::RunState::kDone] -
+                      count[results::RunState::kRunning] - count[results::RunState::kQueued];
+    t.rows.push_back({sweep.name, std::to_string(rows->size()),
+                      std::to_string(count[results::RunState::kDone]),
+                      std::to_string(count[results::RunState::kRunning]),
+                      std::to_string(count[results::RunState::kQueued]), std::to_string(other),
+                      sweep.description});
+  }
+  return t;
+}
+
 Result<TextTable> sql_table(results::Store& store, const QueryFlags& f) {
   auto result = store.select(f.sql);
   if (!result) return result.error();
@@ -384,11 +428,12 @@ CommandResult run_query(int argc, char** argv) {
     sub->add_option("--format", f.format, "table | csv | json")->capture_default_str();
   };
   auto* runs = app.add_subcommand(
-      "runs", "One row per run, with its settings and results: the parameter columns, then a "
-              "column for each other setting that differs among the runs listed (e.g. mode), "
-              "by its short name. Runs with a validation split also show test_acc_at_best_val, "
-              "the test accuracy at the epoch of best validation accuracy (the paper's measure; "
-              "test_acc is the last epoch's)");
+      "runs",
+      "One row per run, with its settings and results: the parameter columns, then a "
+      "column for each other setting that differs among the runs listed (e.g. mode), "
+      "by its short name. Runs with a validation split also show test_acc_at_best_val, "
+      "the test accuracy at the epoch of best validation accuracy (the paper's measure; "
+      "test_acc is the last epoch's)");
   common(runs);
   runs->add_option("--sweep", f.sweep, "Only runs of this sweep");
   runs->add_option("--where", f.where,
@@ -397,25 +442,33 @@ CommandResult run_query(int argc, char** argv) {
                    "or sweep; numbers match as numbers (p_L=1 matches 1.0)");
   runs->add_option("--status", f.status, "queued|running|done|failed|diverged|interrupted");
   auto* curve = app.add_subcommand(
-      "curve", "The per-iteration series of runs, a row per iteration with the run's key in "
-               "each (curves of several runs stack): lr, training loss and accuracy, test_acc "
-               "and test_loss of the test batch evaluated every eval.every iterations, step "
-               "time; then test_set_acc, test_set_loss, val_acc, val_loss of the whole test set "
-               "and validation split, evaluated each epoch, on the row of their iteration");
+      "curve",
+      "The per-iteration series of runs, a row per iteration with the run's key in "
+      "each (curves of several runs stack): lr, training loss and accuracy, test_acc "
+      "and test_loss of the test batch evaluated every eval.every iterations, step "
+      "time; then test_set_acc, test_set_loss, val_acc, val_loss of the whole test set "
+      "and validation split, evaluated each epoch, on the row of their iteration");
   common(curve);
   curve->add_option("runs", f.runs, "Run keys (or unique prefixes)")->required();
-  curve->add_option("--every", f.every,
-                    "Every K-th iteration; rows with an evaluation are always kept")
+  curve
+      ->add_option("--every", f.every,
+                   "Every K-th iteration; rows with an evaluation are always kept")
       ->capture_default_str();
   auto* evals = app.add_subcommand(
-      "evals", "The whole-test-set (and validation) evaluations of runs, one row per epoch: "
-               "test_set_acc, test_set_loss, val_acc, val_loss");
+      "evals",
+      "The whole-test-set (and validation) evaluations of runs, one row per epoch: "
+      "test_set_acc, test_set_loss, val_acc, val_loss");
   common(evals);
   evals->add_option("runs", f.runs, "Run keys (or unique prefixes)")->required();
   auto* summary = app.add_subcommand(
       "summary", "Grouped by every parameter but the seed: n, mean ± std accuracy, speed");
   common(summary);
   summary->add_option("--sweep", f.sweep, "Only runs of this sweep");
+  auto* sweeps =
+      app.add_subcommand("sweeps",
+                         "Each sweep of the database: its runs done, running, queued and other "
+                         "(failed, diverged, interrupted), and its description");
+  common(sweeps);
   auto* sql = app.add_subcommand("sql", "A read-only SELECT");
   common(sql);
   sql->add_option("statement", f.sql, "The SELECT statement")->required();
@@ -431,6 +484,7 @@ CommandResult run_query(int argc, char** argv) {
                             : curve->parsed()   ? curve_table(**store, f)
                             : evals->parsed()   ? evals_table(**store, f)
                             : summary->parsed() ? summary_table(**store, f)
+                            : sweeps->parsed()  ? sweeps_table(**store)
                                                 : sql_table(**store, f);
   if (!table) return table.error();
   print_table(stdout, *table, *format);

@@ -50,10 +50,10 @@ CommandResult run_report(int argc, char** argv) {
   std::string extension = std::filesystem::path(output).extension().string();
   for (char& c : extension) c = char(std::tolower(static_cast<unsigned char>(c)));
   if (!output.empty() && extension != ".html" && extension != ".htm" && extension != ".md")
-    return bad_input(fmt::format(
-        "-o {}: the report is written as .html, .md and .csv files, not {} (give -o "
-        "NAME.html or NAME.md; the others are written beside it)",
-        output, extension.empty() ? "a file without extension" : extension));
+    return bad_input(
+        fmt::format("-o {}: the report is written as .html, .md and .csv files, not {} (give -o "
+                    "NAME.html or NAME.md; the others are written beside it)",
+                    output, extension.empty() ? "a file without extension" : extension));
   auto store = results::Store::open(db, results::OpenMode::kReadOnly);
   if (!store) return store.error();
   if (auto held = (*store)->hold_snapshot(); !held) return held.error();

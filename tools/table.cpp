@@ -66,9 +66,9 @@ void print_table(std::FILE* out, const TextTable& t, TableFormat format, size_t 
         for (size_t c = 0; c < t.columns.size(); ++c) {
           const auto& v = t.rows[r][c];
           members.push_back(json_text(t.columns[c]) + ": " +
-                            (!v                                ? "null"
+                            (!v                               ? "null"
                              : !text[c] && is_json_number(*v) ? *v
-                                                               : json_text(*v)));
+                                                              : json_text(*v)));
         }
         fmt::print(out, "{}{{{}}}", r ? ",\n " : "", fmt::join(members, ", "));
       }

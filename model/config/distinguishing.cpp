@@ -85,8 +85,7 @@ std::string short_name(const Setting& setting) {
   const std::string_view name = last_part(setting.key);
   for (const Setting& other : settings()) {
     if (&other == &setting) continue;
-    if ((other.column && name == other.column) || last_part(other.key) == name)
-      return setting.key;
+    if ((other.column && name == other.column) || last_part(other.key) == name) return setting.key;
   }
   return std::string(name);
 }

@@ -276,10 +276,11 @@ class Store {
   Result<RunLatest> latest(const std::string& key);
 
   // A read-only SELECT for `query sql`: column names then rows as text (NULL as empty
-  // optional; REAL values as the shortest text that reads back as them, fmt's "{}": 1 for
-  // 1.0, 150.975938819743 in full). Statements that write, ATTACH or change pragmas are refused, as is more than
+  // optional). Statements that write, ATTACH or change pragmas are refused, as is more than
   // one statement: the query runs on a read-only connection under an authorizer that allows
-  // only reads (and on this connection, under the authorizer, for ":memory:").
+  // only reads (and on this connection, under the authorizer, for ":memory:"). REAL values
+  // are written as the shortest text that reads back as them (fmt's "{}": 1 for 1.0,
+  // 150.975938819743 in full), not SQLite's own 15 digits.
   struct Table {
     std::vector<std::string> columns;
     std::vector<std::vector<std::optional<std::string>>> rows;
