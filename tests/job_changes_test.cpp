@@ -126,3 +126,22 @@ TEST_CASE("many different changes are counted past the first three") {
         "seed 1 of model.depth=14; model.depth 20 → 50 in seed 1 of model.depth=20; and 2 other "
         "changes)");
 }
+
+TEST_CASE("a large sweep edited in two settings pairs its jobs in order past the budget") {
+  // 50 depths × 30 p_L, one seed: each of the 1500 changed jobs two settings from every
+  // added one, so the closest search would compare 1500 × 1500 pairs; past the budget the
+  // jobs pair in order, which for an edited base is exact.
+  std::string depths, p_Ls;
+  for (int n = 1; n <= 50; ++n) depths += (n > 1 ? ", " : "") + std::to_string(6 * n + 2);
+  for (int i = 1; i <= 30; ++i) p_Ls += (i > 1 ? ", " : "") + std::to_string(i / 30.0);
+  const auto before = sweep("[" + depths + "]", "[" + p_Ls + "]", "[1]");
+  REQUIRE(before.jobs.size() == 1500);
+  const auto after =
+      sweep("[" + depths + "]", "[" + p_Ls + "]", "[1]", ", batch: 64, momentum: 0.8");
+  const auto changes = compare_jobs(stored(before), after);
+  CHECK(changes.removed.size() == 1500);
+  CHECK_THAT(changes.lost, Catch::StartsWith("changes 1500 jobs (train.batch 128 → 64, "
+                                             "train.momentum 0.9 → 0.8 in seed 1 of "
+                                             "model.depth=8 stochastic_depth.p_L="));
+  CHECK_THAT(changes.lost, Catch::EndsWith(" and 1497 more)"));  // one change, all jobs in it
+}
