@@ -6,11 +6,13 @@
 // while serving (503, then served again once restored).
 #include "tools/serve/server.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "harness/plan.h"
@@ -161,8 +163,8 @@ const OrderedJson& job_of(const OrderedJson& jobs, const std::string& key) {
 TEST_CASE("serve: pages are HTML with the security headers, hostile text escaped") {
   Fixture f;
   Running server(f.db);
-  for (const std::string path :
-       {"/", "/sweep/live", "/sweep/live/report", "/run/" + f.done, "/compare",
+  for (const std::string& path :
+       std::vector<std::string>{"/", "/sweep/live", "/sweep/live/report", "/run/" + f.done, "/compare",
         "/compare?runs=" + f.done + "," + f.running}) {
     auto res = server.get(path);
     INFO(path);
@@ -364,8 +366,8 @@ TEST_CASE("serve: bad parameters are refused with one line, unknown routes and t
   Fixture f;
   Running server(f.db);
   const std::string series = "/api/run/" + f.done + "/series";
-  for (const std::string path :
-       {"/sweep/nosuch", "/sweep/nosuch/report", "/api/sweep/nosuch/jobs",
+  for (const std::string& path :
+       std::vector<std::string>{"/sweep/nosuch", "/sweep/nosuch/report", "/api/sweep/nosuch/jobs",
         "/api/sweep/nosuch/series", "/run/zzzz", "/run/0123456789abcdef",
         "/run/0123456789ABCDEF", "/run/0123456789abcdef/curve.csv", "/api/run/zzzz/series",
         series + "?max_points=-1", series + "?max_points=99999999999999999999",
@@ -374,15 +376,15 @@ TEST_CASE("serve: bad parameters are refused with one line, unknown routes and t
         series + "?smoothing=box&window=x", "/api/sweep/live/series?group_by=bogus",
         "/compare?runs=" + f.done + ",nothex"})
     check_refused(server, path, 400);
-  CHECK(body_of(server, "/api/sweep/nosuch/jobs", 400) ==
-        "no sweep 'nosuch' in the database, did you mean 'live'?\n");
+  CHECK(body_of(server, "/api/sweep/liv/jobs", 400) ==
+        "no sweep 'liv' in the database, did you mean 'live'?\n");
   // More than 20 runs in one comparison.
   std::string many;
   for (int i = 0; i < 21; ++i) many += fmt::format("{}{:016x}", i ? "," : "", i);
   CHECK(body_of(server, "/compare?runs=" + many, 400).find("no run") != std::string::npos);
 
-  for (const std::string path :
-       {"/nope", "/api/nope", "/sweep/live/extra", "/static/nope.js", "/static/../../etc/passwd",
+  for (const std::string& path :
+       std::vector<std::string>{"/nope", "/api/nope", "/sweep/live/extra", "/static/nope.js", "/static/../../etc/passwd",
         "/static/%2e%2e/%2e%2e/etc/passwd", "/static/..%2f..%2fetc%2fpasswd", "/run/../",
         "/%2e%2e/%2e%2e/etc/passwd", "/static/", "/static/app.js/x", "//etc/passwd"}) {
     auto res = server.get(path);
@@ -399,8 +401,8 @@ TEST_CASE("serve: serving never writes the database") {
   const std::string before = read_bytes(f.db);
   {
     Running server(f.db);
-    for (const std::string path :
-         {"/", "/api/sweeps", "/api/sweep/live/jobs", "/sweep/live", "/sweep/live/report",
+    for (const std::string& path :
+         std::vector<std::string>{"/", "/api/sweeps", "/api/sweep/live/jobs", "/sweep/live", "/sweep/live/report",
           "/run/" + f.done, "/run/" + f.done + "/curve.csv",
           "/api/run/" + f.running + "/series?metric=train_loss",
           "/api/sweep/live/series?metric=test_acc&group_by=arm"})

@@ -35,16 +35,20 @@ auto read_rows(Store& store, const std::string& db_path, const std::string& key,
   return read(store);
 }
 
-// "host (cpu)" of every machine the runs were claimed on, in first-seen order.
+// "host (cpu)" of every machine the runs were claimed on, in first-seen order (the CPU as
+// the launcher recorded it; a claim without it names the host alone).
 std::vector<std::string> machines_of(const std::vector<RunRow>& runs) {
-  std::vector<std::string> machines;
+  std::vector<std::string> hosts;
+  std::map<std::string, std::string> cpu_of;
   for (const auto& run : runs) {
-    if (run.machine.host.empty()) continue;
-    std::string name = run.machine.host;
-    if (!run.machine.cpu_model.empty()) name += fmt::format(" ({})", run.machine.cpu_model);
-    if (std::find(machines.begin(), machines.end(), name) == machines.end())
-      machines.push_back(std::move(name));
+    const auto& m = run.machine;
+    if (m.host.empty()) continue;
+    if (!cpu_of.count(m.host)) hosts.push_back(m.host);
+    if (cpu_of[m.host].empty()) cpu_of[m.host] = m.cpu_model;
   }
+  std::vector<std::string> machines;
+  for (const auto& host : hosts)
+    machines.push_back(cpu_of[host].empty() ? host : fmt::format("{} ({})", host, cpu_of[host]));
   return machines;
 }
 

@@ -123,13 +123,15 @@ void Server::Impl::add_routes() {
     if (!sweeps) return sweeps.error();
     return Reply{sweeps_page(*sweeps)};
   });
-  route(R"(/sweep/([^/]+))", [](Store& s, const auto& req) -> Result<Reply> {
+  // Sweep names may hold any character, "/" too (they are checked against the database), so
+  // the routes with a suffix come first.
+  route(R"(/sweep/(.+)/report)",
+        [](Store& s, const auto& req) { return report_reply(s, req.matches[1]); });
+  route(R"(/sweep/(.+))", [](Store& s, const auto& req) -> Result<Reply> {
     auto sweep = find_sweep(s, req.matches[1]);
     if (!sweep) return sweep.error();
     return Reply{sweep_page(*sweep)};
   });
-  route(R"(/sweep/([^/]+)/report)",
-        [](Store& s, const auto& req) { return report_reply(s, req.matches[1]); });
   route(R"(/run/([^/]+))",
         [db](Store& s, const auto& req) { return run_reply(s, db, req.matches[1]); });
   route(R"(/run/([^/]+)/curve\.csv)", [db](Store& s, const auto& req) {
@@ -140,10 +142,10 @@ void Server::Impl::add_routes() {
   });
   route("/compare", [](Store& s, const auto& req) { return compare_reply(s, req); });
   route("/api/sweeps", [db](Store& s, const auto&) { return reply(sweeps_json(s, db), kJson); });
-  route(R"(/api/sweep/([^/]+)/jobs)", [db](Store& s, const auto& req) {
+  route(R"(/api/sweep/(.+)/jobs)", [db](Store& s, const auto& req) {
     return reply(jobs_json(s, db, req.matches[1]), kJson);
   });
-  route(R"(/api/sweep/([^/]+)/series)", [db](Store& s, const auto& req) -> Result<Reply> {
+  route(R"(/api/sweep/(.+)/series)", [db](Store& s, const auto& req) -> Result<Reply> {
     auto request = series_request(req);
     if (!request) return request.error();
     return reply(sweep_series_json(s, db, req.matches[1], *request, param(req, "group_by")), kJson);
