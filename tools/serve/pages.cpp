@@ -18,6 +18,7 @@ std::string layout(const std::string& title, const std::string& page_attributes,
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>{0} · stodepth</title>\n"
+      "<link rel=\"icon\" href=\"data:,\">\n"
       "<link rel=\"stylesheet\" href=\"/static/dygraph.min.css\">\n"
       "<link rel=\"stylesheet\" href=\"/static/app.css\">\n{3}"
       "<script src=\"/static/dygraph.min.js\" defer></script>\n"

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "harness/slurm/shards.h"
 #include "model/base/json.h"
 #include "model/config/distinguishing.h"
 #include "tools/serve/api.h"
@@ -61,32 +62,36 @@ std::optional<double> evaluation_value(const TestEvalRecord& r, const std::strin
   return r.validation_accuracy;
 }
 
-Result<Series> read_series(Store& store, const std::string& db_path, const std::string& key,
-                           const std::string& metric) {
-  auto shard = open_shard(db_path, key);
-  Store& rows = shard && *shard ? **shard : store;
-  auto curve = rows.curve(key);
-  if (!curve) return curve.error();
-  std::vector<double> train_s(curve->size());
-  double seconds = 0;
-  for (size_t i = 0; i < curve->size(); ++i) train_s[i] = seconds += (*curve)[i].step_ms / 1000;
+Series series_of(const RunCurves& curves, const std::string& metric) {
   Series series;
+  const auto& its = curves.iterations;
   if (!from_evaluations(metric)) {
-    for (size_t i = 0; i < curve->size(); ++i) {
-      const auto& r = (*curve)[i];
-      if (auto v = iteration_value(r, metric))
-        series.add(double(r.iteration), double(r.epoch), train_s[i], *v);
-    }
+    for (size_t i = 0; i < its.size(); ++i)
+      if (auto v = iteration_value(its[i], metric))
+        series.add(double(its[i].iteration), double(its[i].epoch), curves.train_s[i], *v);
     return series;
   }
-  auto evals = rows.test_evals(key);
-  if (!evals) return evals.error();
-  for (const auto& e : *evals) {
-    const auto at = std::lower_bound(curve->begin(), curve->end(), e.iteration,
+  for (const auto& e : curves.evaluations) {
+    const auto at = std::lower_bound(its.begin(), its.end(), e.iteration,
                                      [](const IterationRecord& r, int64_t i) { return r.iteration < i; });
-    const double t = at == curve->end() ? seconds : train_s[size_t(at - curve->begin())];
+    const double t = at == its.end() ? (curves.train_s.empty() ? 0 : curves.train_s.back())
+                                     : curves.train_s[size_t(at - its.begin())];
     if (auto v = evaluation_value(e, metric)) series.add(double(e.iteration), double(e.epoch), t, *v);
   }
+  return series;
+}
+
+// One metric of run `run`, from its store shard while it has one, else the database.
+Result<Series> read_series(Store& store, const std::string& db_path, const RunRow& run,
+                           const std::string& metric, CurveCache& cache) {
+  auto shard = open_shard(db_path, run.key);
+  const bool in_shard = shard && *shard;
+  const std::string path =
+      in_shard ? harness::shard_path(harness::shard_dir(db_path), run.key) : db_path;
+  Series series;
+  auto read = cache.with_curves(in_shard ? **shard : store, path, run,
+                                [&](const RunCurves& curves) { series = series_of(curves, metric); });
+  if (!read) return read.error();
   return series;
 }
 
@@ -221,9 +226,10 @@ Result<SeriesRequest> parse_series_request(std::string_view metric, std::string_
 }
 
 Result<std::string> series_json(Store& store, const std::string& db_path, const std::string& key,
-                                const SeriesRequest& request) {
-  if (auto run = find_run(store, key); !run) return run.error();
-  auto series = read_series(store, db_path, key, request.metric);
+                                const SeriesRequest& request, CurveCache& cache) {
+  auto run = find_run(store, key);
+  if (!run) return run.error();
+  auto series = read_series(store, db_path, *run, request.metric, cache);
   if (!series) return series.error();
   const std::string smoothing = smooth_in_place(*series, request);
   const auto kept = thin(*series, request.max_points);
@@ -238,7 +244,7 @@ Result<std::string> series_json(Store& store, const std::string& db_path, const 
 
 Result<std::string> sweep_series_json(Store& store, const std::string& db_path,
                                       const std::string& sweep, const SeriesRequest& request,
-                                      const std::string& group_by) {
+                                      const std::string& group_by, CurveCache& cache) {
   if (auto found = find_sweep(store, sweep); !found) return found.error();
   auto runs = store.runs(sweep);
   if (!runs) return runs.error();
@@ -250,7 +256,7 @@ Result<std::string> sweep_series_json(Store& store, const std::string& db_path,
     std::string smoothing = "none";
     OrderedJson keys = OrderedJson::array();
     for (const RunRow* run : members) {
-      auto one = read_series(store, db_path, run->key, request.metric);
+      auto one = read_series(store, db_path, *run, request.metric, cache);
       if (!one) return one.error();
       smoothing = smooth_in_place(*one, request);
       read.push_back(std::move(one).value());

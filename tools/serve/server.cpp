@@ -92,6 +92,7 @@ Result<SeriesRequest> series_request(const httplib::Request& req) {
 struct Server::Impl {
   ServeOptions options;
   httplib::Server http;
+  CurveCache curves;
   int port = 0;
 
   // Answers with `handle` run on a Store of its own, read-only, holding one snapshot.
@@ -145,15 +146,17 @@ void Server::Impl::add_routes() {
   route(R"(/api/sweep/(.+)/jobs)", [db](Store& s, const auto& req) {
     return reply(jobs_json(s, db, req.matches[1]), kJson);
   });
-  route(R"(/api/sweep/(.+)/series)", [db](Store& s, const auto& req) -> Result<Reply> {
+  route(R"(/api/sweep/(.+)/series)", [this, db](Store& s, const auto& req) -> Result<Reply> {
     auto request = series_request(req);
     if (!request) return request.error();
-    return reply(sweep_series_json(s, db, req.matches[1], *request, param(req, "group_by")), kJson);
+    return reply(
+        sweep_series_json(s, db, req.matches[1], *request, param(req, "group_by"), curves),
+        kJson);
   });
-  route(R"(/api/run/([^/]+)/series)", [db](Store& s, const auto& req) -> Result<Reply> {
+  route(R"(/api/run/([^/]+)/series)", [this, db](Store& s, const auto& req) -> Result<Reply> {
     auto request = series_request(req);
     if (!request) return request.error();
-    return reply(series_json(s, db, req.matches[1], *request), kJson);
+    return reply(series_json(s, db, req.matches[1], *request, curves), kJson);
   });
   // Static files need no database.
   http.Get(R"(/static/([^/]+))", [](const httplib::Request& req, httplib::Response& res) {

@@ -177,6 +177,9 @@
       highlightSeriesOpts: { strokeWidth: 2 },
       visibility: series.map((s) => !hidden.has(s.name)),
       digitsAfterDecimal: 6,
+      // A constant series (the learning rate between steps) would otherwise be drawn on an
+      // axis spanning its rounding noise.
+      includeZero: !c.logscale && ['lr', 'step_ms', 'active_blocks'].includes(metric),
       xlabel: labels[0],
     };
     if (charts[metric] && charts[metric].getLabels().join('\u0000') === labels.join('\u0000') &&
