@@ -161,27 +161,26 @@ struct Pooled {
   std::vector<double> sd;
 };
 Pooled pool(const std::vector<Series>& members) {
-  struct Sums {
-    double epoch = 0, train_s = 0, sum = 0, sum_sq = 0;
-    int n = 0;
+  struct Point {
+    double iteration, epoch, train_s, y;
   };
-  std::map<double, Sums> at;
+  std::vector<Point> points;
   for (const auto& s : members)
-    for (size_t i = 0; i < s.y.size(); ++i) {
-      if (!std::isfinite(s.y[i])) continue;
-      Sums& a = at[s.iteration[i]];
-      a.epoch = s.epoch[i];
-      a.train_s += s.train_s[i];
-      a.sum += s.y[i];
-      a.sum_sq += s.y[i] * s.y[i];
-      ++a.n;
-    }
+    for (size_t i = 0; i < s.y.size(); ++i)
+      if (std::isfinite(s.y[i])) points.push_back({s.iteration[i], s.epoch[i], s.train_s[i], s.y[i]});
+  std::stable_sort(points.begin(), points.end(),
+                   [](const Point& a, const Point& b) { return a.iteration < b.iteration; });
   Pooled pooled;
-  for (const auto& [iteration, a] : at) {
-    const double mean = a.sum / a.n;
-    pooled.mean.add(iteration, a.epoch, a.train_s / a.n, mean);
-    const double var = a.n > 1 ? std::max(0.0, (a.sum_sq - a.n * mean * mean) / (a.n - 1)) : 0;
-    pooled.sd.push_back(std::sqrt(var));
+  for (size_t begin = 0, end = 0; begin < points.size(); begin = end) {
+    double train_s = 0, sum = 0, squares = 0;
+    for (end = begin; end < points.size() && points[end].iteration == points[begin].iteration; ++end) {
+      train_s += points[end].train_s;
+      sum += points[end].y;
+    }
+    const double n = double(end - begin), mean = sum / n;
+    for (size_t i = begin; i < end; ++i) squares += (points[i].y - mean) * (points[i].y - mean);
+    pooled.mean.add(points[begin].iteration, points[begin].epoch, train_s / n, mean);
+    pooled.sd.push_back(n > 1 ? std::sqrt(squares / (n - 1)) : 0);
   }
   return pooled;
 }
