@@ -4,8 +4,6 @@
 // line), unknown routes and traversal attempts (404/400, never a file), hostile text escaped,
 // the database's bytes unchanged by serving, and a database deleted or replaced with garbage
 // while serving (503, then served again once restored).
-#include "tools/serve/server.h"
-
 #include <fmt/format.h>
 #include <httplib.h>
 
@@ -23,6 +21,7 @@
 #include "sweeps/sweep.h"
 #include "tests/store_fixtures.h"
 #include "tests/temp_dir.h"
+#include "tools/serve/server.h"
 
 using namespace stodepth;
 using stodepth::testing::read_bytes;
@@ -164,16 +163,16 @@ TEST_CASE("serve: pages are HTML with the security headers, hostile text escaped
   Fixture f;
   Running server(f.db);
   for (const std::string& path :
-       std::vector<std::string>{"/", "/sweep/live", "/sweep/live/report", "/run/" + f.done, "/compare",
-        "/compare?runs=" + f.done + "," + f.running}) {
+       std::vector<std::string>{"/", "/sweep/live", "/sweep/live/report", "/run/" + f.done,
+                                "/compare", "/compare?runs=" + f.done + "," + f.running}) {
     auto res = server.get(path);
     INFO(path);
     REQUIRE(res);
     INFO(res->body);
     CHECK(res->status == 200);
     CHECK(res->get_header_value("Content-Type") == "text/html; charset=utf-8");
-    CHECK(res->get_header_value("Content-Security-Policy").rfind(
-              "default-src 'self'; style-src 'self' 'unsafe-inline'", 0) == 0);
+    CHECK(res->get_header_value("Content-Security-Policy")
+              .rfind("default-src 'self'; style-src 'self' 'unsafe-inline'", 0) == 0);
     CHECK(res->get_header_value("X-Content-Type-Options") == "nosniff");
     // No inline script: every <script> loads a file of ours.
     size_t at = 0;
@@ -184,20 +183,22 @@ TEST_CASE("serve: pages are HTML with the security headers, hostile text escaped
     CHECK(res->body.find("<script>alert") == std::string::npos);
   }
   const std::string home = body_of(server, "/");
-  CHECK(home.find("&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; &#39;single&#39;") !=
+  CHECK(home.find(
+            "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; &#39;single&#39;") !=
         std::string::npos);
   CHECK(home.find("href=\"/sweep/live\"") != std::string::npos);
   CHECK(home.find("href=\"/sweep/%3Cscript%3Ealert%281%29%3C%2Fscript%3E") != std::string::npos);
   // The hostile sweep's own page, by its encoded name.
-  const std::string hostile = body_of(server, "/sweep/%3Cscript%3Ealert%281%29%3C%2Fscript%3E%20%22quoted%22%20%26%20%27single%27");
+  const std::string hostile = body_of(
+      server, "/sweep/%3Cscript%3Ealert%281%29%3C%2Fscript%3E%20%22quoted%22%20%26%20%27single%27");
   CHECK(hostile.find("&lt;script&gt;") != std::string::npos);
 
   const std::string sweep = body_of(server, "/sweep/live");
-  for (const char* id : {"id=\"jobs\"", "id=\"smoothing\"", "id=\"smoothing-window\"", "id=\"xaxis\"",
-                         "id=\"logscale\"", "id=\"filter\"", "id=\"group-by\"",
-                         "id=\"chart-train_loss\"", "id=\"chart-test_batch_acc\"",
-                         "id=\"chart-test_acc\"", "id=\"chart-val_acc\"", "id=\"chart-lr\"",
-                         "id=\"chart-step_ms\"", "id=\"chart-active_blocks\""})
+  for (const char* id :
+       {"id=\"jobs\"", "id=\"smoothing\"", "id=\"smoothing-window\"", "id=\"xaxis\"",
+        "id=\"logscale\"", "id=\"filter\"", "id=\"group-by\"", "id=\"chart-train_loss\"",
+        "id=\"chart-test_batch_acc\"", "id=\"chart-test_acc\"", "id=\"chart-val_acc\"",
+        "id=\"chart-lr\"", "id=\"chart-step_ms\"", "id=\"chart-active_blocks\""})
     CHECK(sweep.find(id) != std::string::npos);
   CHECK(sweep.find("first &lt;script&gt;") != std::string::npos);
 
@@ -278,7 +279,8 @@ TEST_CASE("serve: the API's sweeps, jobs and series hold the rows written") {
   REQUIRE(val["points"].size() == 10);
   CHECK(val["points"][0][3].get<double>() == 0.4 + 0.01);
   for (const std::string metric : {"lr", "step_ms", "active_blocks", "train_acc", "test_loss"})
-    CHECK(json_of(server, "/api/run/" + f.done + "/series?metric=" + metric)["points"].size() >= 10);
+    CHECK(json_of(server, "/api/run/" + f.done + "/series?metric=" + metric)["points"].size() >=
+          10);
   auto active = json_of(server, "/api/run/" + f.done + "/series?metric=active_blocks");
   CHECK(active["points"][17][3] == 18 % 9);
 
@@ -287,11 +289,13 @@ TEST_CASE("serve: the API's sweeps, jobs and series hold the rows written") {
   CHECK(thinned["points"].size() == 10);
   CHECK(thinned["thinning"] == "lttb 10 of 100");
   // Box smoothing of width 4: the trailing mean of iterations 1..4 at iteration 4.
-  auto box = json_of(server, "/api/run/" + f.done + "/series?metric=train_loss&smoothing=box&window=4");
+  auto box =
+      json_of(server, "/api/run/" + f.done + "/series?metric=train_loss&smoothing=box&window=4");
   CHECK(box["smoothing"] == "box:4");
   CHECK(box["points"][3][3].get<double>() == Approx(2.0 - 0.01 * 2.5));
   // A window wider than a quarter of the run is clipped, as the report clips it.
-  auto wide = json_of(server, "/api/run/" + f.done + "/series?metric=train_loss&smoothing=ewma&window=1000");
+  auto wide = json_of(
+      server, "/api/run/" + f.done + "/series?metric=train_loss&smoothing=ewma&window=1000");
   CHECK(wide["smoothing"] == "ewma:25");
 
   // The sweep's series, per run and per p_L (mean ± sd over its runs at each iteration).
@@ -367,14 +371,26 @@ TEST_CASE("serve: bad parameters are refused with one line, unknown routes and t
   Running server(f.db);
   const std::string series = "/api/run/" + f.done + "/series";
   for (const std::string& path :
-       std::vector<std::string>{"/sweep/nosuch", "/sweep/nosuch/report", "/api/sweep/nosuch/jobs",
-        "/api/sweep/nosuch/series", "/run/zzzz", "/run/0123456789abcdef",
-        "/run/0123456789ABCDEF", "/run/0123456789abcdef/curve.csv", "/api/run/zzzz/series",
-        series + "?max_points=-1", series + "?max_points=99999999999999999999",
-        series + "?max_points=abc", series + "?max_points=2001", series + "?max_points=2",
-        series + "?metric=bogus", series + "?smoothing=median", series + "?smoothing=box&window=0",
-        series + "?smoothing=box&window=x", "/api/sweep/live/series?group_by=bogus",
-        "/compare?runs=" + f.done + ",nothex"})
+       std::vector<std::string>{"/sweep/nosuch",
+                                "/sweep/nosuch/report",
+                                "/api/sweep/nosuch/jobs",
+                                "/api/sweep/nosuch/series",
+                                "/run/zzzz",
+                                "/run/0123456789abcdef",
+                                "/run/0123456789ABCDEF",
+                                "/run/0123456789abcdef/curve.csv",
+                                "/api/run/zzzz/series",
+                                series + "?max_points=-1",
+                                series + "?max_points=99999999999999999999",
+                                series + "?max_points=abc",
+                                series + "?max_points=2001",
+                                series + "?max_points=2",
+                                series + "?metric=bogus",
+                                series + "?smoothing=median",
+                                series + "?smoothing=box&window=0",
+                                series + "?smoothing=box&window=x",
+                                "/api/sweep/live/series?group_by=bogus",
+                                "/compare?runs=" + f.done + ",nothex"})
     check_refused(server, path, 400);
   CHECK(body_of(server, "/api/sweep/liv/jobs", 400) ==
         "no sweep 'liv' in the database, did you mean 'live'?\n");
@@ -383,10 +399,10 @@ TEST_CASE("serve: bad parameters are refused with one line, unknown routes and t
   for (int i = 0; i < 21; ++i) many += fmt::format("{}{:016x}", i ? "," : "", i);
   CHECK(body_of(server, "/compare?runs=" + many, 400).find("no run") != std::string::npos);
 
-  for (const std::string& path :
-       std::vector<std::string>{"/nope", "/api/nope", "/sweep/live/extra", "/static/nope.js", "/static/../../etc/passwd",
-        "/static/%2e%2e/%2e%2e/etc/passwd", "/static/..%2f..%2fetc%2fpasswd", "/run/../",
-        "/%2e%2e/%2e%2e/etc/passwd", "/static/", "/static/app.js/x", "//etc/passwd"}) {
+  for (const std::string& path : std::vector<std::string>{
+           "/nope", "/api/nope", "/sweep/live/extra", "/static/nope.js", "/static/../../etc/passwd",
+           "/static/%2e%2e/%2e%2e/etc/passwd", "/static/..%2f..%2fetc%2fpasswd", "/run/../",
+           "/%2e%2e/%2e%2e/etc/passwd", "/static/", "/static/app.js/x", "//etc/passwd"}) {
     auto res = server.get(path);
     INFO(path);
     REQUIRE(res);
@@ -401,18 +417,19 @@ TEST_CASE("serve: serving never writes the database") {
   const std::string before = read_bytes(f.db);
   {
     Running server(f.db);
-    for (const std::string& path :
-         std::vector<std::string>{"/", "/api/sweeps", "/api/sweep/live/jobs", "/sweep/live", "/sweep/live/report",
-          "/run/" + f.done, "/run/" + f.done + "/curve.csv",
-          "/api/run/" + f.running + "/series?metric=train_loss",
-          "/api/sweep/live/series?metric=test_acc&group_by=arm"})
+    for (const std::string& path : std::vector<std::string>{
+             "/", "/api/sweeps", "/api/sweep/live/jobs", "/sweep/live", "/sweep/live/report",
+             "/run/" + f.done, "/run/" + f.done + "/curve.csv",
+             "/api/run/" + f.running + "/series?metric=train_loss",
+             "/api/sweep/live/series?metric=test_acc&group_by=arm"})
       body_of(server, path);
   }
   CHECK(read_bytes(f.db) == before);
 }
 
-TEST_CASE("serve: a database deleted, replaced or damaged while serving fails requests, not "
-          "the server") {
+TEST_CASE(
+    "serve: a database deleted, replaced or damaged while serving fails requests, not "
+    "the server") {
   Fixture f;
   Running server(f.db);
   body_of(server, "/api/sweeps");

@@ -72,11 +72,13 @@ Series series_of(const RunCurves& curves, const std::string& metric) {
     return series;
   }
   for (const auto& e : curves.evaluations) {
-    const auto at = std::lower_bound(its.begin(), its.end(), e.iteration,
-                                     [](const IterationRecord& r, int64_t i) { return r.iteration < i; });
+    const auto at =
+        std::lower_bound(its.begin(), its.end(), e.iteration,
+                         [](const IterationRecord& r, int64_t i) { return r.iteration < i; });
     const double t = at == its.end() ? (curves.train_s.empty() ? 0 : curves.train_s.back())
                                      : curves.train_s[size_t(at - its.begin())];
-    if (auto v = evaluation_value(e, metric)) series.add(double(e.iteration), double(e.epoch), t, *v);
+    if (auto v = evaluation_value(e, metric))
+      series.add(double(e.iteration), double(e.epoch), t, *v);
   }
   return series;
 }
@@ -89,8 +91,9 @@ Result<Series> read_series(Store& store, const std::string& db_path, const RunRo
   const std::string path =
       in_shard ? harness::shard_path(harness::shard_dir(db_path), run.key) : db_path;
   Series series;
-  auto read = cache.with_curves(in_shard ? **shard : store, path, run,
-                                [&](const RunCurves& curves) { series = series_of(curves, metric); });
+  auto read =
+      cache.with_curves(in_shard ? **shard : store, path, run,
+                        [&](const RunCurves& curves) { series = series_of(curves, metric); });
   if (!read) return read.error();
   return series;
 }
@@ -129,8 +132,8 @@ std::vector<size_t> thin(const Series& s, size_t max_points) {
 
 // The group of each run: itself ("run"), its settings but the seed ("arm"), or the value of
 // one setting (a dotted path); each group named by what tells it apart.
-Result<std::map<std::string, std::vector<const RunRow*>>> group_runs(const std::vector<RunRow>& runs,
-                                                                     const std::string& group_by) {
+Result<std::map<std::string, std::vector<const RunRow*>>> group_runs(
+    const std::vector<RunRow>& runs, const std::string& group_by) {
   std::vector<std::string> configs;
   for (const auto& run : runs) configs.push_back(run.config_json);
   const auto labels = distinguishing_settings(configs, {"train.seed"});
@@ -145,9 +148,10 @@ Result<std::map<std::string, std::vector<const RunRow*>>> group_runs(const std::
       for (const auto& [path, value] : flatten_json(runs[i].config_json))
         if (path == group_by) name = path + "=" + value;
       if (name.empty())
-        return bad_input(fmt::format("group_by: '{}' is not a setting of this sweep's runs "
-                                     "(run, arm, or a dotted path such as model.depth)",
-                                     group_by));
+        return bad_input(
+            fmt::format("group_by: '{}' is not a setting of this sweep's runs "
+                        "(run, arm, or a dotted path such as model.depth)",
+                        group_by));
     }
     groups[name].push_back(&runs[i]);
   }
@@ -167,13 +171,15 @@ Pooled pool(const std::vector<Series>& members) {
   std::vector<Point> points;
   for (const auto& s : members)
     for (size_t i = 0; i < s.y.size(); ++i)
-      if (std::isfinite(s.y[i])) points.push_back({s.iteration[i], s.epoch[i], s.train_s[i], s.y[i]});
+      if (std::isfinite(s.y[i]))
+        points.push_back({s.iteration[i], s.epoch[i], s.train_s[i], s.y[i]});
   std::stable_sort(points.begin(), points.end(),
                    [](const Point& a, const Point& b) { return a.iteration < b.iteration; });
   Pooled pooled;
   for (size_t begin = 0, end = 0; begin < points.size(); begin = end) {
     double train_s = 0, sum = 0, squares = 0;
-    for (end = begin; end < points.size() && points[end].iteration == points[begin].iteration; ++end) {
+    for (end = begin; end < points.size() && points[end].iteration == points[begin].iteration;
+         ++end) {
       train_s += points[end].train_s;
       sum += points[end].y;
     }
@@ -188,9 +194,9 @@ Pooled pool(const std::vector<Series>& members) {
 }  // namespace
 
 const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> names = {
-      "train_loss", "train_acc", "test_batch_acc", "test_acc", "test_loss",
-      "val_acc",    "lr",        "step_ms",        "active_blocks"};
+  static const std::vector<std::string> names = {"train_loss", "train_acc", "test_batch_acc",
+                                                 "test_acc",   "test_loss", "val_acc",
+                                                 "lr",         "step_ms",   "active_blocks"};
   return names;
 }
 
@@ -200,8 +206,8 @@ Result<SeriesRequest> parse_series_request(std::string_view metric, std::string_
   if (!metric.empty()) request.metric = metric;
   const auto& names = metric_names();
   if (std::find(names.begin(), names.end(), request.metric) == names.end())
-    return bad_input(fmt::format("metric: unknown '{}' (one of: {})", request.metric,
-                                 fmt::join(names, ", ")));
+    return bad_input(
+        fmt::format("metric: unknown '{}' (one of: {})", request.metric, fmt::join(names, ", ")));
   if (!max_points.empty()) {
     const auto n = parse_whole(max_points);
     if (!n || *n < 3 || *n > int64_t(kMaxPoints))
@@ -318,15 +324,22 @@ Result<std::string> curve_json(Store& store, const std::string& db_path, const s
   };
   OrderedJson iterations = OrderedJson::array(), test_set = OrderedJson::array();
   for (const auto& r : *curve)
-    iterations.push_back({{"run", key}, {"iteration", r.iteration}, {"epoch", r.epoch},
-                          {"lr", r.learning_rate}, {"loss", r.loss},
+    iterations.push_back({{"run", key},
+                          {"iteration", r.iteration},
+                          {"epoch", r.epoch},
+                          {"lr", r.learning_rate},
+                          {"loss", r.loss},
                           {"train_accuracy", r.train_accuracy},
                           {"test_accuracy", optional(r.test_accuracy)},
                           {"test_loss", optional(r.test_loss)},
-                          {"active_blocks", r.active_blocks}, {"step_ms", r.step_ms}});
+                          {"active_blocks", r.active_blocks},
+                          {"step_ms", r.step_ms}});
   for (const auto& e : *evals)
-    test_set.push_back({{"run", key}, {"iteration", e.iteration}, {"epoch", e.epoch},
-                        {"accuracy", e.accuracy}, {"loss", e.loss},
+    test_set.push_back({{"run", key},
+                        {"iteration", e.iteration},
+                        {"epoch", e.epoch},
+                        {"accuracy", e.accuracy},
+                        {"loss", e.loss},
                         {"validation_accuracy", optional(e.validation_accuracy)},
                         {"validation_loss", optional(e.validation_loss)}});
   OrderedJson out = {{"key", key}, {"iterations", iterations}, {"test_set", test_set}};

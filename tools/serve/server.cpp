@@ -135,29 +135,29 @@ void Server::Impl::add_routes() {
   });
   route(R"(/run/([^/]+))",
         [db](Store& s, const auto& req) { return run_reply(s, db, req.matches[1]); });
-  route(R"(/run/([^/]+)/curve\.csv)", [db](Store& s, const auto& req) {
-    return reply(curve_csv(s, db, req.matches[1]), kCsv);
-  });
+  route(R"(/run/([^/]+)/curve\.csv)",
+        [db](Store& s, const auto& req) { return reply(curve_csv(s, db, req.matches[1]), kCsv); });
   route(R"(/run/([^/]+)/curve\.json)", [db](Store& s, const auto& req) {
     return reply(curve_json(s, db, req.matches[1]), kJson);
   });
   route("/compare", [](Store& s, const auto& req) { return compare_reply(s, req); });
   route("/api/sweeps", [db](Store& s, const auto&) { return reply(sweeps_json(s, db), kJson); });
-  route(R"(/api/sweep/(.+)/jobs)", [db](Store& s, const auto& req) {
-    return reply(jobs_json(s, db, req.matches[1]), kJson);
-  });
+  route(R"(/api/sweep/(.+)/jobs)",
+        [db](Store& s, const auto& req) { return reply(jobs_json(s, db, req.matches[1]), kJson); });
   route(R"(/api/sweep/(.+)/series)", [this, db](Store& s, const auto& req) -> Result<Reply> {
     auto request = series_request(req);
     if (!request) return request.error();
-    return reply(
-        sweep_series_json(s, db, req.matches[1], *request, param(req, "group_by"), curves),
-        kJson);
+    return reply(sweep_series_json(s, db, req.matches[1], *request, param(req, "group_by"), curves),
+                 kJson);
   });
   route(R"(/api/run/([^/]+)/series)", [this, db](Store& s, const auto& req) -> Result<Reply> {
     auto request = series_request(req);
     if (!request) return request.error();
     return reply(series_json(s, db, req.matches[1], *request, curves), kJson);
   });
+  // Browsers ask for an icon; the pages name none (an empty data: URL), so nothing is sent.
+  http.Get("/favicon.ico",
+           [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   // Static files need no database.
   http.Get(R"(/static/([^/]+))", [](const httplib::Request& req, httplib::Response& res) {
     const Asset* asset = find_asset(req.matches[1].str());
@@ -184,24 +184,24 @@ void Server::Impl::configure() {
   http.set_keep_alive_timeout(5);
   http.set_keep_alive_max_count(100);
   // Routes answer their own errors; what reaches here unanswered (no route: 404) gets one line.
-  http.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        send_error(res, res.status,
-                   res.status == 404 ? "not found: " + req.path : fmt::format("HTTP {}", res.status));
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  http.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                std::exception_ptr error) {
-    std::string what = "unknown";
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    send_error(res, 500, "internal error: " + what);
-  });
+  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                 httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    send_error(res, res.status,
+               res.status == 404 ? "not found: " + req.path : fmt::format("HTTP {}", res.status));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+        std::string what = "unknown";
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        send_error(res, 500, "internal error: " + what);
+      });
   add_routes();
 }
 
@@ -219,9 +219,10 @@ Result<int> Server::bind() {
     if (impl_->port <= 0) return bad_input(fmt::format("--bind {}: cannot listen there", o.bind));
   } else {
     if (!impl_->http.bind_to_port(o.bind, o.port))
-      return bad_input(fmt::format("--bind {} --port {}: cannot listen there (in use? another "
-                                   "--port, or 0 for any free one)",
-                                   o.bind, o.port));
+      return bad_input(
+          fmt::format("--bind {} --port {}: cannot listen there (in use? another "
+                      "--port, or 0 for any free one)",
+                      o.bind, o.port));
     impl_->port = o.port;
   }
   return impl_->port;
