@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "harness/plan.h"
+#include "harness/slurm/shards.h"
 #include "model/base/json.h"
 #include "results/report/render_html.h"
 #include "results/report/report.h"
@@ -48,10 +49,10 @@ struct Fixture {
   std::string db = dir.file("results.db");
   std::vector<std::string> keys;  // p_L 1 seed 1, seed 2, p_L 0.5 seed 1, seed 2
   std::string done, running;      // keys[0] done (100 iterations), keys[2] running (30)
+  std::optional<sweeps::Sweep> sweep;
 
   Fixture() {
-    auto sweep = sweeps::parse_sweep(kSweep, "live.yaml");
-    REQUIRE(sweep);
+    sweep = sweeps::parse_sweep(kSweep, "live.yaml").value();
     auto store = testing::open_store(db);
     testing::require_ok(harness::record_sweep(*store, *sweep));
     for (const auto& job : sweep->jobs) keys.push_back(job.key);
@@ -457,4 +458,35 @@ TEST_CASE(
   const auto sweeps = json_of(server, "/api/sweeps");
   CHECK(sweeps.size() == 2);
   body_of(server, "/sweep/live");
+}
+
+TEST_CASE("serve: a run training in a store shard is read from its shard") {
+  Fixture f;
+  // A Slurm task's shard beside the database: the run's rows are there until it is merged.
+  const std::string dir = harness::shard_dir(f.db);
+  std::filesystem::create_directories(dir);
+  const sweeps::Job* job = nullptr;
+  for (const auto& j : f.sweep->jobs)
+    if (j.key == f.running) job = &j;
+  REQUIRE(job);
+  REQUIRE(harness::create_shard(dir, *f.sweep, *job));
+  {
+    auto shard = testing::open_store(harness::shard_path(dir, f.running),
+                                      results::OpenMode::kReadWrite, testing::rollback_journal());
+    REQUIRE(shard->claim_run(f.running, false, "node:1", 2));
+    testing::require_ok(shard->append_iterations(f.running, testing::iterations(1, 45)));
+    testing::require_ok(shard->record_stop(f.running, {"", 40, "time-limit", "12", true}));
+  }
+  Running server(f.db);
+  auto loss = json_of(server, "/api/run/" + f.running + "/series?metric=train_loss");
+  CHECK(loss["points"].size() == 45);
+  const auto jobs = json_of(server, "/api/sweep/live/jobs");
+  const auto& running = job_of(jobs, f.running);
+  CHECK(running["iteration"] == 45);
+  CHECK(running["loss"].get<double>() == 2.0 - 0.01 * 45);
+  const std::string page = body_of(server, "/run/" + f.running);
+  CHECK(page.find("time-limit") != std::string::npos);
+  auto csv = server.get("/run/" + f.running + "/curve.csv");
+  REQUIRE(csv);
+  CHECK(std::count(csv->body.begin(), csv->body.end(), '\n') == 1 + 45);
 }

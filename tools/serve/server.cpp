@@ -176,6 +176,12 @@ void Server::Impl::configure() {
       {"Referrer-Policy", "no-referrer"},
       {"X-Frame-Options", "DENY"},
   });
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server on the
+  // same port would share it silently instead of being refused.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<void*>(&yes), sizeof(yes));
+  });
   const int threads = std::max(options.threads, 1);
   http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   http.set_payload_max_length(1024);
