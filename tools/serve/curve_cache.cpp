@@ -25,6 +25,9 @@ Result<bool> extend(results::Store& rows, const std::string& key, RunCurves& cur
   }
   auto evaluations = rows.test_evals(key);
   if (!evaluations) return evaluations.error();
+  if (!added->empty() || evaluations->size() != curves.evaluations.size() ||
+      curves.drawn.size() > RunCurves::kMaxDrawn)
+    curves.drawn.clear();
   curves.evaluations = std::move(evaluations).value();
   return true;
 }

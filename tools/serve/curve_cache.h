@@ -22,10 +22,19 @@
 
 namespace stodepth::serve {
 
+// A series drawn from a run's curves (series.cpp: smoothed, thinned, its points as JSON).
+struct DrawnSeries {
+  std::string smoothing, thinning, points;
+};
+
 struct RunCurves {
   std::vector<IterationRecord> iterations;
   std::vector<double> train_s;  // the sum of step times through each iteration, seconds
   std::vector<TestEvalRecord> evaluations;
+  // The series drawn from these rows, by request, until rows are added: the clients polling
+  // an unchanged run, or polling one run together, share them. At most kMaxDrawn are kept.
+  mutable std::map<std::string, DrawnSeries> drawn;
+  static constexpr size_t kMaxDrawn = 64;
 };
 
 class CurveCache {

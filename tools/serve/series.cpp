@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -83,17 +84,22 @@ Series series_of(const RunCurves& curves, const std::string& metric) {
   return series;
 }
 
-// One metric of run `run`, from its store shard while it has one, else the database.
-Result<Series> read_series(Store& store, const std::string& db_path, const RunRow& run,
-                           const std::string& metric, CurveCache& cache) {
+// Calls `use` with the curves of run `run`, from its store shard while it has one, else the
+// database.
+Status with_run_curves(Store& store, const std::string& db_path, const RunRow& run,
+                       CurveCache& cache, const std::function<void(const RunCurves&)>& use) {
   auto shard = open_shard(db_path, run.key);
   const bool in_shard = shard && *shard;
   const std::string path =
       in_shard ? harness::shard_path(harness::shard_dir(db_path), run.key) : db_path;
+  return cache.with_curves(in_shard ? **shard : store, path, run, use);
+}
+
+Result<Series> read_series(Store& store, const std::string& db_path, const RunRow& run,
+                           const std::string& metric, CurveCache& cache) {
   Series series;
-  auto read =
-      cache.with_curves(in_shard ? **shard : store, path, run,
-                        [&](const RunCurves& curves) { series = series_of(curves, metric); });
+  auto read = with_run_curves(store, db_path, run, cache,
+                              [&](const RunCurves& curves) { series = series_of(curves, metric); });
   if (!read) return read.error();
   return series;
 }
@@ -191,6 +197,30 @@ Pooled pool(const std::vector<Series>& members) {
   return pooled;
 }
 
+// One metric of run `run` as drawn: smoothed, then thinned (memoized with its curves).
+Result<DrawnSeries> drawn_series(Store& store, const std::string& db_path, const RunRow& run,
+                                 const SeriesRequest& request, CurveCache& cache) {
+  const std::string id = fmt::format(
+      "{}|{}|{}", request.metric, request.smoothing ? stats::to_string(*request.smoothing) : "none",
+      request.max_points);
+  DrawnSeries drawn;
+  auto read = with_run_curves(store, db_path, run, cache, [&](const RunCurves& curves) {
+    auto it = curves.drawn.find(id);
+    if (it == curves.drawn.end()) {
+      Series series = series_of(curves, request.metric);
+      const std::string smoothing = smooth_in_place(series, request);
+      const auto kept = thin(series, request.max_points);
+      it = curves.drawn
+               .emplace(id, DrawnSeries{smoothing, thinning_label(kept.size(), series.y.size()),
+                                        compact_json(points_json(series, kept))})
+               .first;
+    }
+    drawn = it->second;
+  });
+  if (!read) return read.error();
+  return drawn;
+}
+
 }  // namespace
 
 const std::vector<std::string>& metric_names() {
@@ -234,17 +264,14 @@ Result<std::string> series_json(Store& store, const std::string& db_path, const 
                                 const SeriesRequest& request, CurveCache& cache) {
   auto run = find_run(store, key);
   if (!run) return run.error();
-  auto series = read_series(store, db_path, *run, request.metric, cache);
-  if (!series) return series.error();
-  const std::string smoothing = smooth_in_place(*series, request);
-  const auto kept = thin(*series, request.max_points);
-  OrderedJson out = {{"key", key},
-                     {"metric", request.metric},
-                     {"x", "iteration"},
-                     {"smoothing", smoothing},
-                     {"thinning", thinning_label(kept.size(), series->y.size())},
-                     {"points", points_json(*series, kept)}};
-  return compact_json(out);
+  auto drawn = drawn_series(store, db_path, *run, request, cache);
+  if (!drawn) return drawn.error();
+  return fmt::format(
+      R"({{"key":{},"metric":{},"x":"iteration","smoothing":{},"thinning":{},"points":{}}})",
+      json_string(key, ShortEscapes::kNewlineTab),
+      json_string(request.metric, ShortEscapes::kNewlineTab),
+      json_string(drawn->smoothing, ShortEscapes::kNewlineTab),
+      json_string(drawn->thinning, ShortEscapes::kNewlineTab), drawn->points);
 }
 
 Result<std::string> sweep_series_json(Store& store, const std::string& db_path,
@@ -255,8 +282,19 @@ Result<std::string> sweep_series_json(Store& store, const std::string& db_path,
   if (!runs) return runs.error();
   auto groups = group_runs(*runs, group_by.empty() ? "run" : group_by);
   if (!groups) return groups.error();
+  const bool single = group_by.empty() || group_by == "run";
   OrderedJson series = OrderedJson::array();
   for (const auto& [name, members] : *groups) {
+    if (single) {
+      auto drawn = drawn_series(store, db_path, *members.front(), request, cache);
+      if (!drawn) return drawn.error();
+      series.push_back({{"name", members.front()->key},
+                        {"keys", {members.front()->key}},
+                        {"smoothing", drawn->smoothing},
+                        {"thinning", drawn->thinning},
+                        {"points", OrderedJson::parse(drawn->points)}});
+      continue;
+    }
     std::vector<Series> read;
     std::string smoothing = "none";
     OrderedJson keys = OrderedJson::array();
@@ -267,14 +305,13 @@ Result<std::string> sweep_series_json(Store& store, const std::string& db_path,
       read.push_back(std::move(one).value());
       keys.push_back(run->key);
     }
-    const bool single = group_by.empty() || group_by == "run";
-    const Pooled pooled = single ? Pooled{read.front(), {}} : pool(read);
+    const Pooled pooled = pool(read);
     const auto kept = thin(pooled.mean, request.max_points);
-    series.push_back({{"name", single ? members.front()->key : name},
+    series.push_back({{"name", name},
                       {"keys", keys},
                       {"smoothing", smoothing},
                       {"thinning", thinning_label(kept.size(), pooled.mean.y.size())},
-                      {"points", points_json(pooled.mean, kept, single ? nullptr : &pooled.sd)}});
+                      {"points", points_json(pooled.mean, kept, &pooled.sd)}});
   }
   OrderedJson out = {{"sweep", sweep},
                      {"metric", request.metric},
