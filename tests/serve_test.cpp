@@ -302,6 +302,9 @@ TEST_CASE("serve: the API's sweeps, jobs and series hold the rows written") {
   // The sweep's series, per run and per p_L (mean ± sd over its runs at each iteration).
   auto per_run = json_of(server, "/api/sweep/live/series?metric=train_loss");
   CHECK(per_run["series"].size() == 4);
+  auto per_run_thinned = json_of(server, "/api/sweep/live/series?metric=train_loss&max_points=10");
+  for (const auto& s : per_run_thinned["series"]) CHECK(s["points"].size() <= 10);
+  CHECK(per_run_thinned["series"][0]["thinning"] == "lttb 10 of 100");
   auto grouped =
       json_of(server, "/api/sweep/live/series?metric=train_loss&group_by=stochastic_depth.p_L");
   REQUIRE(grouped["series"].size() == 2);
@@ -472,7 +475,7 @@ TEST_CASE("serve: a run training in a store shard is read from its shard") {
   REQUIRE(harness::create_shard(dir, *f.sweep, *job));
   {
     auto shard = testing::open_store(harness::shard_path(dir, f.running),
-                                      results::OpenMode::kReadWrite, testing::rollback_journal());
+                                     results::OpenMode::kReadWrite, testing::rollback_journal());
     REQUIRE(shard->claim_run(f.running, false, "node:1", 2));
     testing::require_ok(shard->append_iterations(f.running, testing::iterations(1, 45)));
     testing::require_ok(shard->record_stop(f.running, {"", 40, "time-limit", "12", true}));

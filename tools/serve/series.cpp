@@ -23,6 +23,9 @@ using results::Store;
 namespace stats = results::stats;
 
 constexpr int64_t kMaxWindow = 100000;
+// The points of a sweep's series response, shared by its series (each keeps at least
+// kMinSeriesPoints, and at most the request's max_points).
+constexpr size_t kMaxSweepPoints = 40000, kMinSeriesPoints = 100;
 
 std::optional<int64_t> parse_whole(std::string_view text) {
   int64_t value = 0;
@@ -283,10 +286,15 @@ Result<std::string> sweep_series_json(Store& store, const std::string& db_path,
   auto groups = group_runs(*runs, group_by.empty() ? "run" : group_by);
   if (!groups) return groups.error();
   const bool single = group_by.empty() || group_by == "run";
+  // A response stays bounded whatever the sweep's size: its series share kMaxSweepPoints.
+  SeriesRequest per_series = request;
+  per_series.max_points =
+      std::min(request.max_points,
+               std::max(kMinSeriesPoints, kMaxSweepPoints / std::max<size_t>(groups->size(), 1)));
   OrderedJson series = OrderedJson::array();
   for (const auto& [name, members] : *groups) {
     if (single) {
-      auto drawn = drawn_series(store, db_path, *members.front(), request, cache);
+      auto drawn = drawn_series(store, db_path, *members.front(), per_series, cache);
       if (!drawn) return drawn.error();
       series.push_back({{"name", members.front()->key},
                         {"keys", {members.front()->key}},
@@ -306,7 +314,7 @@ Result<std::string> sweep_series_json(Store& store, const std::string& db_path,
       keys.push_back(run->key);
     }
     const Pooled pooled = pool(read);
-    const auto kept = thin(pooled.mean, request.max_points);
+    const auto kept = thin(pooled.mean, per_series.max_points);
     series.push_back({{"name", name},
                       {"keys", keys},
                       {"smoothing", smoothing},

@@ -41,6 +41,8 @@ Result<std::string> series_json(results::Store& store, const std::string& db_pat
 // /api/sweep/<name>/series: the metric of every run of the sweep (`group_by` "run"), or of
 // each group of runs sharing every setting but the seed ("arm") or one setting (its dotted
 // path): the mean over the group's runs at each iteration, with their standard deviation.
+// The series share 40,000 points (each at least 100, at most max_points), so that a large
+// sweep's response stays bounded.
 Result<std::string> sweep_series_json(results::Store& store, const std::string& db_path,
                                       const std::string& sweep, const SeriesRequest& request,
                                       const std::string& group_by, CurveCache& cache);
