@@ -99,6 +99,7 @@ class Running {
     server_.stop();
     thread_.join();
   }
+  int port() const { return port_; }
   httplib::Result get(const std::string& path) {
     httplib::Client client("127.0.0.1", port_);
     client.set_read_timeout(10, 0);
@@ -349,6 +350,21 @@ TEST_CASE("serve: curve downloads hold every row at full precision with the run 
   for (const auto& row : curve["test_set"]) CHECK(row["run"] == f.done);
   CHECK(curve["iterations"][2]["lr"].get<double>() == 0.1 / 3);
   CHECK(curve["test_set"][0]["validation_accuracy"].get<double>() == 0.4 + 0.01);
+}
+
+TEST_CASE("serve: responses are gzip-compressed when asked, never Brotli (too slow)") {
+  Fixture f;
+  Running server(f.db);
+  for (const char* accepted : {"br", "gzip, deflate, br"}) {
+    httplib::Client client("127.0.0.1", server.port());
+    client.set_decompress(false);
+    auto res = client.Get("/api/sweep/live/series?metric=train_loss",
+                          {{"Accept-Encoding", accepted}});
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(res->get_header_value("Content-Encoding") ==
+          (std::string(accepted) == "br" ? "" : "gzip"));
+  }
 }
 
 TEST_CASE("serve: static files are the embedded ones") {
