@@ -1,12 +1,11 @@
 // The serve units without HTTP: the series request's validation, run keys, the pages'
 // escaping and URL encoding, and the API over a store of known rows.
-#include "tools/serve/api.h"
-
 #include <catch2/catch.hpp>
 
 #include "model/base/json.h"
 #include "tests/store_fixtures.h"
 #include "tests/temp_dir.h"
+#include "tools/serve/api.h"
 #include "tools/serve/pages.h"
 #include "tools/serve/series.h"
 
@@ -63,8 +62,8 @@ TEST_CASE("sweeps_json: counts, totals and machines of the rows written") {
   const std::string db = dir.file("r.db");
   auto store = testing::open_store(db);
   testing::require_ok(store->register_sweep(testing::sample_sweep("s")));
-  testing::require_ok(store->add_jobs(
-      {testing::sample_job("00000000000000a1", "s"), testing::sample_job("00000000000000a2", "s", 32)}));
+  testing::require_ok(store->add_jobs({testing::sample_job("00000000000000a1", "s"),
+                                       testing::sample_job("00000000000000a2", "s", 32)}));
   REQUIRE(store->claim_run("00000000000000a1", false, "box:7", 1));
   auto text = serve::sweeps_json(*store, db);
   REQUIRE(text);

@@ -4,8 +4,6 @@
 // line), unknown routes and traversal attempts (404/400, never a file), hostile text escaped,
 // the database's bytes unchanged by serving, and a database deleted or replaced with garbage
 // while serving (503, then served again once restored).
-#include "tools/serve/server.h"
-
 #include <fmt/format.h>
 #include <httplib.h>
 
@@ -16,6 +14,7 @@
 #include <thread>
 
 #include "harness/plan.h"
+#include "harness/slurm/shards.h"
 #include "model/base/json.h"
 #include "results/report/render_html.h"
 #include "results/report/report.h"
@@ -23,6 +22,7 @@
 #include "sweeps/sweep.h"
 #include "tests/store_fixtures.h"
 #include "tests/temp_dir.h"
+#include "tools/serve/server.h"
 
 using namespace stodepth;
 using stodepth::testing::read_bytes;
@@ -49,10 +49,10 @@ struct Fixture {
   std::string db = dir.file("results.db");
   std::vector<std::string> keys;  // p_L 1 seed 1, seed 2, p_L 0.5 seed 1, seed 2
   std::string done, running;      // keys[0] done (100 iterations), keys[2] running (30)
+  std::optional<sweeps::Sweep> sweep;
 
   Fixture() {
-    auto sweep = sweeps::parse_sweep(kSweep, "live.yaml");
-    REQUIRE(sweep);
+    sweep = sweeps::parse_sweep(kSweep, "live.yaml").value();
     auto store = testing::open_store(db);
     testing::require_ok(harness::record_sweep(*store, *sweep));
     for (const auto& job : sweep->jobs) keys.push_back(job.key);
@@ -99,6 +99,7 @@ class Running {
     server_.stop();
     thread_.join();
   }
+  int port() const { return port_; }
   httplib::Result get(const std::string& path) {
     httplib::Client client("127.0.0.1", port_);
     client.set_read_timeout(10, 0);
@@ -164,16 +165,16 @@ TEST_CASE("serve: pages are HTML with the security headers, hostile text escaped
   Fixture f;
   Running server(f.db);
   for (const std::string& path :
-       std::vector<std::string>{"/", "/sweep/live", "/sweep/live/report", "/run/" + f.done, "/compare",
-        "/compare?runs=" + f.done + "," + f.running}) {
+       std::vector<std::string>{"/", "/sweep/live", "/sweep/live/report", "/run/" + f.done,
+                                "/compare", "/compare?runs=" + f.done + "," + f.running}) {
     auto res = server.get(path);
     INFO(path);
     REQUIRE(res);
     INFO(res->body);
     CHECK(res->status == 200);
     CHECK(res->get_header_value("Content-Type") == "text/html; charset=utf-8");
-    CHECK(res->get_header_value("Content-Security-Policy").rfind(
-              "default-src 'self'; style-src 'self' 'unsafe-inline'", 0) == 0);
+    CHECK(res->get_header_value("Content-Security-Policy")
+              .rfind("default-src 'self'; style-src 'self' 'unsafe-inline'", 0) == 0);
     CHECK(res->get_header_value("X-Content-Type-Options") == "nosniff");
     // No inline script: every <script> loads a file of ours.
     size_t at = 0;
@@ -184,20 +185,22 @@ TEST_CASE("serve: pages are HTML with the security headers, hostile text escaped
     CHECK(res->body.find("<script>alert") == std::string::npos);
   }
   const std::string home = body_of(server, "/");
-  CHECK(home.find("&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; &#39;single&#39;") !=
+  CHECK(home.find(
+            "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; &#39;single&#39;") !=
         std::string::npos);
   CHECK(home.find("href=\"/sweep/live\"") != std::string::npos);
   CHECK(home.find("href=\"/sweep/%3Cscript%3Ealert%281%29%3C%2Fscript%3E") != std::string::npos);
   // The hostile sweep's own page, by its encoded name.
-  const std::string hostile = body_of(server, "/sweep/%3Cscript%3Ealert%281%29%3C%2Fscript%3E%20%22quoted%22%20%26%20%27single%27");
+  const std::string hostile = body_of(
+      server, "/sweep/%3Cscript%3Ealert%281%29%3C%2Fscript%3E%20%22quoted%22%20%26%20%27single%27");
   CHECK(hostile.find("&lt;script&gt;") != std::string::npos);
 
   const std::string sweep = body_of(server, "/sweep/live");
-  for (const char* id : {"id=\"jobs\"", "id=\"smoothing\"", "id=\"smoothing-window\"", "id=\"xaxis\"",
-                         "id=\"logscale\"", "id=\"filter\"", "id=\"group-by\"",
-                         "id=\"chart-train_loss\"", "id=\"chart-test_batch_acc\"",
-                         "id=\"chart-test_acc\"", "id=\"chart-val_acc\"", "id=\"chart-lr\"",
-                         "id=\"chart-step_ms\"", "id=\"chart-active_blocks\""})
+  for (const char* id :
+       {"id=\"jobs\"", "id=\"smoothing\"", "id=\"smoothing-window\"", "id=\"xaxis\"",
+        "id=\"logscale\"", "id=\"filter\"", "id=\"group-by\"", "id=\"chart-train_loss\"",
+        "id=\"chart-test_batch_acc\"", "id=\"chart-test_acc\"", "id=\"chart-val_acc\"",
+        "id=\"chart-lr\"", "id=\"chart-step_ms\"", "id=\"chart-active_blocks\""})
     CHECK(sweep.find(id) != std::string::npos);
   CHECK(sweep.find("first &lt;script&gt;") != std::string::npos);
 
@@ -278,7 +281,8 @@ TEST_CASE("serve: the API's sweeps, jobs and series hold the rows written") {
   REQUIRE(val["points"].size() == 10);
   CHECK(val["points"][0][3].get<double>() == 0.4 + 0.01);
   for (const std::string metric : {"lr", "step_ms", "active_blocks", "train_acc", "test_loss"})
-    CHECK(json_of(server, "/api/run/" + f.done + "/series?metric=" + metric)["points"].size() >= 10);
+    CHECK(json_of(server, "/api/run/" + f.done + "/series?metric=" + metric)["points"].size() >=
+          10);
   auto active = json_of(server, "/api/run/" + f.done + "/series?metric=active_blocks");
   CHECK(active["points"][17][3] == 18 % 9);
 
@@ -287,16 +291,21 @@ TEST_CASE("serve: the API's sweeps, jobs and series hold the rows written") {
   CHECK(thinned["points"].size() == 10);
   CHECK(thinned["thinning"] == "lttb 10 of 100");
   // Box smoothing of width 4: the trailing mean of iterations 1..4 at iteration 4.
-  auto box = json_of(server, "/api/run/" + f.done + "/series?metric=train_loss&smoothing=box&window=4");
+  auto box =
+      json_of(server, "/api/run/" + f.done + "/series?metric=train_loss&smoothing=box&window=4");
   CHECK(box["smoothing"] == "box:4");
   CHECK(box["points"][3][3].get<double>() == Approx(2.0 - 0.01 * 2.5));
   // A window wider than a quarter of the run is clipped, as the report clips it.
-  auto wide = json_of(server, "/api/run/" + f.done + "/series?metric=train_loss&smoothing=ewma&window=1000");
+  auto wide = json_of(
+      server, "/api/run/" + f.done + "/series?metric=train_loss&smoothing=ewma&window=1000");
   CHECK(wide["smoothing"] == "ewma:25");
 
   // The sweep's series, per run and per p_L (mean ± sd over its runs at each iteration).
   auto per_run = json_of(server, "/api/sweep/live/series?metric=train_loss");
   CHECK(per_run["series"].size() == 4);
+  auto per_run_thinned = json_of(server, "/api/sweep/live/series?metric=train_loss&max_points=10");
+  for (const auto& s : per_run_thinned["series"]) CHECK(s["points"].size() <= 10);
+  CHECK(per_run_thinned["series"][0]["thinning"] == "lttb 10 of 100");
   auto grouped =
       json_of(server, "/api/sweep/live/series?metric=train_loss&group_by=stochastic_depth.p_L");
   REQUIRE(grouped["series"].size() == 2);
@@ -343,6 +352,21 @@ TEST_CASE("serve: curve downloads hold every row at full precision with the run 
   CHECK(curve["test_set"][0]["validation_accuracy"].get<double>() == 0.4 + 0.01);
 }
 
+TEST_CASE("serve: responses are gzip-compressed when asked, never Brotli (too slow)") {
+  Fixture f;
+  Running server(f.db);
+  for (const char* accepted : {"br", "gzip, deflate, br"}) {
+    httplib::Client client("127.0.0.1", server.port());
+    client.set_decompress(false);
+    auto res = client.Get("/api/sweep/live/series?metric=train_loss",
+                          {{"Accept-Encoding", accepted}});
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(res->get_header_value("Content-Encoding") ==
+          (std::string(accepted) == "br" ? "" : "gzip"));
+  }
+}
+
 TEST_CASE("serve: static files are the embedded ones") {
   Fixture f;
   Running server(f.db);
@@ -367,14 +391,26 @@ TEST_CASE("serve: bad parameters are refused with one line, unknown routes and t
   Running server(f.db);
   const std::string series = "/api/run/" + f.done + "/series";
   for (const std::string& path :
-       std::vector<std::string>{"/sweep/nosuch", "/sweep/nosuch/report", "/api/sweep/nosuch/jobs",
-        "/api/sweep/nosuch/series", "/run/zzzz", "/run/0123456789abcdef",
-        "/run/0123456789ABCDEF", "/run/0123456789abcdef/curve.csv", "/api/run/zzzz/series",
-        series + "?max_points=-1", series + "?max_points=99999999999999999999",
-        series + "?max_points=abc", series + "?max_points=2001", series + "?max_points=2",
-        series + "?metric=bogus", series + "?smoothing=median", series + "?smoothing=box&window=0",
-        series + "?smoothing=box&window=x", "/api/sweep/live/series?group_by=bogus",
-        "/compare?runs=" + f.done + ",nothex"})
+       std::vector<std::string>{"/sweep/nosuch",
+                                "/sweep/nosuch/report",
+                                "/api/sweep/nosuch/jobs",
+                                "/api/sweep/nosuch/series",
+                                "/run/zzzz",
+                                "/run/0123456789abcdef",
+                                "/run/0123456789ABCDEF",
+                                "/run/0123456789abcdef/curve.csv",
+                                "/api/run/zzzz/series",
+                                series + "?max_points=-1",
+                                series + "?max_points=99999999999999999999",
+                                series + "?max_points=abc",
+                                series + "?max_points=2001",
+                                series + "?max_points=2",
+                                series + "?metric=bogus",
+                                series + "?smoothing=median",
+                                series + "?smoothing=box&window=0",
+                                series + "?smoothing=box&window=x",
+                                "/api/sweep/live/series?group_by=bogus",
+                                "/compare?runs=" + f.done + ",nothex"})
     check_refused(server, path, 400);
   CHECK(body_of(server, "/api/sweep/liv/jobs", 400) ==
         "no sweep 'liv' in the database, did you mean 'live'?\n");
@@ -383,10 +419,10 @@ TEST_CASE("serve: bad parameters are refused with one line, unknown routes and t
   for (int i = 0; i < 21; ++i) many += fmt::format("{}{:016x}", i ? "," : "", i);
   CHECK(body_of(server, "/compare?runs=" + many, 400).find("no run") != std::string::npos);
 
-  for (const std::string& path :
-       std::vector<std::string>{"/nope", "/api/nope", "/sweep/live/extra", "/static/nope.js", "/static/../../etc/passwd",
-        "/static/%2e%2e/%2e%2e/etc/passwd", "/static/..%2f..%2fetc%2fpasswd", "/run/../",
-        "/%2e%2e/%2e%2e/etc/passwd", "/static/", "/static/app.js/x", "//etc/passwd"}) {
+  for (const std::string& path : std::vector<std::string>{
+           "/nope", "/api/nope", "/sweep/live/extra", "/static/nope.js", "/static/../../etc/passwd",
+           "/static/%2e%2e/%2e%2e/etc/passwd", "/static/..%2f..%2fetc%2fpasswd", "/run/../",
+           "/%2e%2e/%2e%2e/etc/passwd", "/static/", "/static/app.js/x", "//etc/passwd"}) {
     auto res = server.get(path);
     INFO(path);
     REQUIRE(res);
@@ -401,18 +437,19 @@ TEST_CASE("serve: serving never writes the database") {
   const std::string before = read_bytes(f.db);
   {
     Running server(f.db);
-    for (const std::string& path :
-         std::vector<std::string>{"/", "/api/sweeps", "/api/sweep/live/jobs", "/sweep/live", "/sweep/live/report",
-          "/run/" + f.done, "/run/" + f.done + "/curve.csv",
-          "/api/run/" + f.running + "/series?metric=train_loss",
-          "/api/sweep/live/series?metric=test_acc&group_by=arm"})
+    for (const std::string& path : std::vector<std::string>{
+             "/", "/api/sweeps", "/api/sweep/live/jobs", "/sweep/live", "/sweep/live/report",
+             "/run/" + f.done, "/run/" + f.done + "/curve.csv",
+             "/api/run/" + f.running + "/series?metric=train_loss",
+             "/api/sweep/live/series?metric=test_acc&group_by=arm"})
       body_of(server, path);
   }
   CHECK(read_bytes(f.db) == before);
 }
 
-TEST_CASE("serve: a database deleted, replaced or damaged while serving fails requests, not "
-          "the server") {
+TEST_CASE(
+    "serve: a database deleted, replaced or damaged while serving fails requests, not "
+    "the server") {
   Fixture f;
   Running server(f.db);
   body_of(server, "/api/sweeps");
@@ -440,4 +477,35 @@ TEST_CASE("serve: a database deleted, replaced or damaged while serving fails re
   const auto sweeps = json_of(server, "/api/sweeps");
   CHECK(sweeps.size() == 2);
   body_of(server, "/sweep/live");
+}
+
+TEST_CASE("serve: a run training in a store shard is read from its shard") {
+  Fixture f;
+  // A Slurm task's shard beside the database: the run's rows are there until it is merged.
+  const std::string dir = harness::shard_dir(f.db);
+  std::filesystem::create_directories(dir);
+  const sweeps::Job* job = nullptr;
+  for (const auto& j : f.sweep->jobs)
+    if (j.key == f.running) job = &j;
+  REQUIRE(job);
+  REQUIRE(harness::create_shard(dir, *f.sweep, *job));
+  {
+    auto shard = testing::open_store(harness::shard_path(dir, f.running),
+                                     results::OpenMode::kReadWrite, testing::rollback_journal());
+    REQUIRE(shard->claim_run(f.running, false, "node:1", 2));
+    testing::require_ok(shard->append_iterations(f.running, testing::iterations(1, 45)));
+    testing::require_ok(shard->record_stop(f.running, {"", 40, "time-limit", "12", true}));
+  }
+  Running server(f.db);
+  auto loss = json_of(server, "/api/run/" + f.running + "/series?metric=train_loss");
+  CHECK(loss["points"].size() == 45);
+  const auto jobs = json_of(server, "/api/sweep/live/jobs");
+  const auto& running = job_of(jobs, f.running);
+  CHECK(running["iteration"] == 45);
+  CHECK(running["loss"].get<double>() == 2.0 - 0.01 * 45);
+  const std::string page = body_of(server, "/run/" + f.running);
+  CHECK(page.find("time-limit") != std::string::npos);
+  auto csv = server.get("/run/" + f.running + "/curve.csv");
+  REQUIRE(csv);
+  CHECK(std::count(csv->body.begin(), csv->body.end(), '\n') == 1 + 45);
 }

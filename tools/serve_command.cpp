@@ -23,9 +23,10 @@ bool is_loopback(const std::string& address) {
 }  // namespace
 
 CommandResult run_serve(int argc, char** argv) {
-  CLI::App app{"Serve the results database as a web application: sweeps, live curves, reports, "
-               "run pages, comparisons. Reads the database read-only; Ctrl-C stops it.",
-               "stodepth serve"};
+  CLI::App app{
+      "Serve the results database as a web application: sweeps, live curves, reports, "
+      "run pages, comparisons. Reads the database read-only; Ctrl-C stops it.",
+      "stodepth serve"};
   serve::ServeOptions options;
   app.add_option("--db", options.db, "Results database")->capture_default_str();
   app.add_option("--port", options.port, "Port (0: any free one; the URL printed has it)")

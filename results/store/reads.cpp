@@ -331,7 +331,17 @@ constexpr const char* kSelectLastTestEval =
     "SELECT epoch, iteration, accuracy, loss, NULL, NULL FROM test_evals WHERE run = ?1 "
     "ORDER BY iteration DESC LIMIT 1";
 
+// The rows after ?2: a range scan of the key (run, iteration) that starts there.
+constexpr const char* kSelectCurveAfter =
+    "SELECT iteration, epoch, lr, loss, train_accuracy, test_accuracy, test_loss, "
+    "active_blocks, step_ms FROM iterations WHERE run = ?1 AND iteration > ?2 ORDER BY iteration";
+
 }  // namespace
+
+Result<std::vector<IterationRecord>> Store::curve_after(const std::string& key,
+                                                        int64_t after_iteration) {
+  return impl_->query(kSelectCurveAfter, decode_iteration, key, after_iteration);
+}
 
 Result<RunLatest> Store::latest(const std::string& key) {
   RunLatest latest;

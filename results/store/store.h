@@ -274,6 +274,9 @@ class Store {
   Result<std::vector<RunProgress>> run_progress(const std::optional<std::string>& sweep);
   // The latest records of run `key` (all none for a run without rows or an unknown key).
   Result<RunLatest> latest(const std::string& key);
+  // The iterations of run `key` after `after_iteration`, in order: what curve() would add to
+  // the rows a reader already holds.
+  Result<std::vector<IterationRecord>> curve_after(const std::string& key, int64_t after_iteration);
 
   // A read-only SELECT for `query sql`: column names then rows as text (NULL as empty
   // optional). Statements that write, ATTACH or change pragmas are refused, as is more than

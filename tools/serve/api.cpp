@@ -85,7 +85,8 @@ Result<RunRow> find_run(Store& store, const std::string& key) {
   const bool hex = key.size() == 16 && std::all_of(key.begin(), key.end(), [](char c) {
                      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
                    });
-  if (!hex) return bad_input("a run key is 16 lower-case hex digits (stodepth query runs lists them)");
+  if (!hex)
+    return bad_input("a run key is 16 lower-case hex digits (stodepth query runs lists them)");
   auto runs = store.runs(std::nullopt);
   if (!runs) return runs.error();
   for (auto& run : *runs)
@@ -165,8 +166,8 @@ Result<std::string> jobs_json(Store& store, const std::string& db_path, const st
                     {"eta_seconds", optional_number(job.eta_seconds)},
                     {"note", job.note}});
   }
-  OrderedJson out = {{"sweep", sweep}, {"eta_seconds", optional_number(status->eta_seconds)},
-                     {"jobs", jobs}};
+  OrderedJson out = {
+      {"sweep", sweep}, {"eta_seconds", optional_number(status->eta_seconds)}, {"jobs", jobs}};
   return compact_json(out);
 }
 

@@ -29,7 +29,7 @@ Result<std::string> jobs_json(results::Store& store, const std::string& db_path,
 // The store holding run `key`'s rows: its store shard under `<db_path>.shards/` while it has
 // one (a Slurm task writes there until the launcher merges it), else null: the database.
 Result<std::unique_ptr<results::Store>> open_shard(const std::string& db_path,
-                                                  const std::string& key);
+                                                   const std::string& key);
 
 // Run keys: 16 lower-case hex digits, of a run the database holds; else kBadInput.
 Result<results::RunRow> find_run(results::Store& store, const std::string& key);

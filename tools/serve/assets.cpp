@@ -18,8 +18,8 @@ std::map<std::string, Asset, std::less<>> index_files() {
   std::map<std::string, Asset, std::less<>> assets;
   for (size_t i = 0; i < kEmbeddedFileCount; ++i) {
     const EmbeddedFile& f = kEmbeddedFiles[i];
-    assets.emplace(f.name, Asset{{reinterpret_cast<const char*>(f.data), f.size},
-                                 content_type_of(f.name)});
+    assets.emplace(f.name,
+                   Asset{{reinterpret_cast<const char*>(f.data), f.size}, content_type_of(f.name)});
   }
   return assets;
 }

@@ -18,11 +18,13 @@ std::string layout(const std::string& title, const std::string& page_attributes,
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>{0} · stodepth</title>\n"
+      "<link rel=\"icon\" href=\"data:,\">\n"
       "<link rel=\"stylesheet\" href=\"/static/dygraph.min.css\">\n"
       "<link rel=\"stylesheet\" href=\"/static/app.css\">\n{3}"
       "<script src=\"/static/dygraph.min.js\" defer></script>\n"
       "<script src=\"/static/app.js\" defer></script>\n"
-      "</head>\n<body {1}>\n<nav><a href=\"/\">Sweeps</a> · <a href=\"/compare\">Compare</a></nav>\n"
+      "</head>\n<body {1}>\n<nav><a href=\"/\">Sweeps</a> · <a "
+      "href=\"/compare\">Compare</a></nav>\n"
       "<h1>{0}</h1>\n{2}</body>\n</html>\n",
       escape(title), page_attributes, body, head_extra);
 }
@@ -114,8 +116,9 @@ std::string sweep_page(const results::SweepRecord& sweep) {
                 fmt::format("data-page=\"sweep\" data-sweep=\"{}\"", escape(sweep.name)), body);
 }
 
-std::string report_page(const results::SweepRecord& sweep, const std::string& report_html,
-                        const std::vector<std::pair<std::string, std::vector<results::RunRow>>>& arms) {
+std::string report_page(
+    const results::SweepRecord& sweep, const std::string& report_html,
+    const std::vector<std::pair<std::string, std::vector<results::RunRow>>>& arms) {
   std::string runs;
   for (const auto& [label, members] : arms) {
     runs += fmt::format("<li>{}:", escape(label));
@@ -137,14 +140,14 @@ std::string report_page(const results::SweepRecord& sweep, const std::string& re
 std::string run_page(const results::RunRow& run, const std::vector<results::RunStop>& stops) {
   std::vector<std::vector<std::string>> stop_rows;
   for (const auto& s : stops)
-    stop_rows.push_back({s.at, std::to_string(s.iteration), s.cause, s.slurm_job,
-                         s.requeued ? "yes" : "no"});
+    stop_rows.push_back(
+        {s.at, std::to_string(s.iteration), s.cause, s.slurm_job, s.requeued ? "yes" : "no"});
   const auto& m = run.machine;
-  const std::string machine = results::html::table(
-      {"host", "CPU", "ISA", "cores", "threads", "oneDNN"},
-      {{m.host, m.cpu_model, m.isa, std::to_string(m.cores), std::to_string(run.threads),
-        m.onednn_version}},
-      {false, false, false, true, true, false});
+  const std::string machine =
+      results::html::table({"host", "CPU", "ISA", "cores", "threads", "oneDNN"},
+                           {{m.host, m.cpu_model, m.isa, std::to_string(m.cores),
+                             std::to_string(run.threads), m.onednn_version}},
+                           {false, false, false, true, true, false});
   const std::string body = fmt::format(
       "<p>sweep <a href=\"/sweep/{1}\">{2}</a> · state <span id=\"run-state\">{3}</span> · "
       "started {4} · ended {5}</p>\n<p class=\"error\">{6}</p>\n"
@@ -152,13 +155,14 @@ std::string run_page(const results::RunRow& run, const std::vector<results::RunS
       "<a href=\"/run/{0}/curve.json\">JSON</a> · <a href=\"/compare?runs={0}\">compare</a></p>\n"
       "{7}{8}<h2>Settings</h2>\n{9}<h2>Machine</h2>\n{10}<h2>Stops</h2>\n{11}",
       escape(run.key), escape(url_path_segment(run.sweep)), escape(run.sweep),
-      escape(to_string(run.state)), escape(run.started_at), escape(run.ended_at),
-      escape(run.error), controls(false), charts(), settings_table(run.config_json), machine,
-      stop_rows.empty() ? "<p>none</p>\n"
-                        : results::html::table({"at", "iteration", "cause", "Slurm job", "requeued"},
-                                               stop_rows, {false, true, false, false, false}));
-  return layout("Run " + run.key, fmt::format("data-page=\"run\" data-keys=\"{}\"", escape(run.key)),
-                body);
+      escape(to_string(run.state)), escape(run.started_at), escape(run.ended_at), escape(run.error),
+      controls(false), charts(), settings_table(run.config_json), machine,
+      stop_rows.empty()
+          ? "<p>none</p>\n"
+          : results::html::table({"at", "iteration", "cause", "Slurm job", "requeued"}, stop_rows,
+                                 {false, true, false, false, false}));
+  return layout("Run " + run.key,
+                fmt::format("data-page=\"run\" data-keys=\"{}\"", escape(run.key)), body);
 }
 
 std::string compare_page(const std::vector<results::RunRow>& picked,

@@ -22,8 +22,9 @@ std::string sweeps_page(const std::vector<results::SweepRecord>& sweeps);
 std::string sweep_page(const results::SweepRecord& sweep);
 // `report_html` is the page render_html made for the sweep: its style and body are embedded
 // as they are, in div#report; `runs` link to their run pages.
-std::string report_page(const results::SweepRecord& sweep, const std::string& report_html,
-                        const std::vector<std::pair<std::string, std::vector<results::RunRow>>>& arms);
+std::string report_page(
+    const results::SweepRecord& sweep, const std::string& report_html,
+    const std::vector<std::pair<std::string, std::vector<results::RunRow>>>& arms);
 std::string run_page(const results::RunRow& run, const std::vector<results::RunStop>& stops);
 // `picked` overlaid; `all` offered in the picker.
 std::string compare_page(const std::vector<results::RunRow>& picked,

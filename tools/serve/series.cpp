@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <sstream>
 
+#include "harness/slurm/shards.h"
 #include "model/base/json.h"
 #include "model/config/distinguishing.h"
 #include "tools/serve/api.h"
@@ -21,6 +23,9 @@ using results::Store;
 namespace stats = results::stats;
 
 constexpr int64_t kMaxWindow = 100000;
+// The points of a sweep's series response, shared by its series (each keeps at least
+// kMinSeriesPoints, and at most the request's max_points).
+constexpr size_t kMaxSweepPoints = 40000, kMinSeriesPoints = 100;
 
 std::optional<int64_t> parse_whole(std::string_view text) {
   int64_t value = 0;
@@ -61,32 +66,44 @@ std::optional<double> evaluation_value(const TestEvalRecord& r, const std::strin
   return r.validation_accuracy;
 }
 
-Result<Series> read_series(Store& store, const std::string& db_path, const std::string& key,
-                           const std::string& metric) {
-  auto shard = open_shard(db_path, key);
-  Store& rows = shard && *shard ? **shard : store;
-  auto curve = rows.curve(key);
-  if (!curve) return curve.error();
-  std::vector<double> train_s(curve->size());
-  double seconds = 0;
-  for (size_t i = 0; i < curve->size(); ++i) train_s[i] = seconds += (*curve)[i].step_ms / 1000;
+Series series_of(const RunCurves& curves, const std::string& metric) {
   Series series;
+  const auto& its = curves.iterations;
   if (!from_evaluations(metric)) {
-    for (size_t i = 0; i < curve->size(); ++i) {
-      const auto& r = (*curve)[i];
-      if (auto v = iteration_value(r, metric))
-        series.add(double(r.iteration), double(r.epoch), train_s[i], *v);
-    }
+    for (size_t i = 0; i < its.size(); ++i)
+      if (auto v = iteration_value(its[i], metric))
+        series.add(double(its[i].iteration), double(its[i].epoch), curves.train_s[i], *v);
     return series;
   }
-  auto evals = rows.test_evals(key);
-  if (!evals) return evals.error();
-  for (const auto& e : *evals) {
-    const auto at = std::lower_bound(curve->begin(), curve->end(), e.iteration,
-                                     [](const IterationRecord& r, int64_t i) { return r.iteration < i; });
-    const double t = at == curve->end() ? seconds : train_s[size_t(at - curve->begin())];
-    if (auto v = evaluation_value(e, metric)) series.add(double(e.iteration), double(e.epoch), t, *v);
+  for (const auto& e : curves.evaluations) {
+    const auto at =
+        std::lower_bound(its.begin(), its.end(), e.iteration,
+                         [](const IterationRecord& r, int64_t i) { return r.iteration < i; });
+    const double t = at == its.end() ? (curves.train_s.empty() ? 0 : curves.train_s.back())
+                                     : curves.train_s[size_t(at - its.begin())];
+    if (auto v = evaluation_value(e, metric))
+      series.add(double(e.iteration), double(e.epoch), t, *v);
   }
+  return series;
+}
+
+// Calls `use` with the curves of run `run`, from its store shard while it has one, else the
+// database.
+Status with_run_curves(Store& store, const std::string& db_path, const RunRow& run,
+                       CurveCache& cache, const std::function<void(const RunCurves&)>& use) {
+  auto shard = open_shard(db_path, run.key);
+  const bool in_shard = shard && *shard;
+  const std::string path =
+      in_shard ? harness::shard_path(harness::shard_dir(db_path), run.key) : db_path;
+  return cache.with_curves(in_shard ? **shard : store, path, run, use);
+}
+
+Result<Series> read_series(Store& store, const std::string& db_path, const RunRow& run,
+                           const std::string& metric, CurveCache& cache) {
+  Series series;
+  auto read = with_run_curves(store, db_path, run, cache,
+                              [&](const RunCurves& curves) { series = series_of(curves, metric); });
+  if (!read) return read.error();
   return series;
 }
 
@@ -124,8 +141,8 @@ std::vector<size_t> thin(const Series& s, size_t max_points) {
 
 // The group of each run: itself ("run"), its settings but the seed ("arm"), or the value of
 // one setting (a dotted path); each group named by what tells it apart.
-Result<std::map<std::string, std::vector<const RunRow*>>> group_runs(const std::vector<RunRow>& runs,
-                                                                     const std::string& group_by) {
+Result<std::map<std::string, std::vector<const RunRow*>>> group_runs(
+    const std::vector<RunRow>& runs, const std::string& group_by) {
   std::vector<std::string> configs;
   for (const auto& run : runs) configs.push_back(run.config_json);
   const auto labels = distinguishing_settings(configs, {"train.seed"});
@@ -140,9 +157,10 @@ Result<std::map<std::string, std::vector<const RunRow*>>> group_runs(const std::
       for (const auto& [path, value] : flatten_json(runs[i].config_json))
         if (path == group_by) name = path + "=" + value;
       if (name.empty())
-        return bad_input(fmt::format("group_by: '{}' is not a setting of this sweep's runs "
-                                     "(run, arm, or a dotted path such as model.depth)",
-                                     group_by));
+        return bad_input(
+            fmt::format("group_by: '{}' is not a setting of this sweep's runs "
+                        "(run, arm, or a dotted path such as model.depth)",
+                        group_by));
     }
     groups[name].push_back(&runs[i]);
   }
@@ -156,37 +174,62 @@ struct Pooled {
   std::vector<double> sd;
 };
 Pooled pool(const std::vector<Series>& members) {
-  struct Sums {
-    double epoch = 0, train_s = 0, sum = 0, sum_sq = 0;
-    int n = 0;
+  struct Point {
+    double iteration, epoch, train_s, y;
   };
-  std::map<double, Sums> at;
+  std::vector<Point> points;
   for (const auto& s : members)
-    for (size_t i = 0; i < s.y.size(); ++i) {
-      if (!std::isfinite(s.y[i])) continue;
-      Sums& a = at[s.iteration[i]];
-      a.epoch = s.epoch[i];
-      a.train_s += s.train_s[i];
-      a.sum += s.y[i];
-      a.sum_sq += s.y[i] * s.y[i];
-      ++a.n;
-    }
+    for (size_t i = 0; i < s.y.size(); ++i)
+      if (std::isfinite(s.y[i]))
+        points.push_back({s.iteration[i], s.epoch[i], s.train_s[i], s.y[i]});
+  std::stable_sort(points.begin(), points.end(),
+                   [](const Point& a, const Point& b) { return a.iteration < b.iteration; });
   Pooled pooled;
-  for (const auto& [iteration, a] : at) {
-    const double mean = a.sum / a.n;
-    pooled.mean.add(iteration, a.epoch, a.train_s / a.n, mean);
-    const double var = a.n > 1 ? std::max(0.0, (a.sum_sq - a.n * mean * mean) / (a.n - 1)) : 0;
-    pooled.sd.push_back(std::sqrt(var));
+  for (size_t begin = 0, end = 0; begin < points.size(); begin = end) {
+    double train_s = 0, sum = 0, squares = 0;
+    for (end = begin; end < points.size() && points[end].iteration == points[begin].iteration;
+         ++end) {
+      train_s += points[end].train_s;
+      sum += points[end].y;
+    }
+    const double n = double(end - begin), mean = sum / n;
+    for (size_t i = begin; i < end; ++i) squares += (points[i].y - mean) * (points[i].y - mean);
+    pooled.mean.add(points[begin].iteration, points[begin].epoch, train_s / n, mean);
+    pooled.sd.push_back(n > 1 ? std::sqrt(squares / (n - 1)) : 0);
   }
   return pooled;
+}
+
+// One metric of run `run` as drawn: smoothed, then thinned (memoized with its curves).
+Result<DrawnSeries> drawn_series(Store& store, const std::string& db_path, const RunRow& run,
+                                 const SeriesRequest& request, CurveCache& cache) {
+  const std::string id = fmt::format(
+      "{}|{}|{}", request.metric, request.smoothing ? stats::to_string(*request.smoothing) : "none",
+      request.max_points);
+  DrawnSeries drawn;
+  auto read = with_run_curves(store, db_path, run, cache, [&](const RunCurves& curves) {
+    auto it = curves.drawn.find(id);
+    if (it == curves.drawn.end()) {
+      Series series = series_of(curves, request.metric);
+      const std::string smoothing = smooth_in_place(series, request);
+      const auto kept = thin(series, request.max_points);
+      it = curves.drawn
+               .emplace(id, DrawnSeries{smoothing, thinning_label(kept.size(), series.y.size()),
+                                        compact_json(points_json(series, kept))})
+               .first;
+    }
+    drawn = it->second;
+  });
+  if (!read) return read.error();
+  return drawn;
 }
 
 }  // namespace
 
 const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> names = {
-      "train_loss", "train_acc", "test_batch_acc", "test_acc", "test_loss",
-      "val_acc",    "lr",        "step_ms",        "active_blocks"};
+  static const std::vector<std::string> names = {"train_loss", "train_acc", "test_batch_acc",
+                                                 "test_acc",   "test_loss", "val_acc",
+                                                 "lr",         "step_ms",   "active_blocks"};
   return names;
 }
 
@@ -196,8 +239,8 @@ Result<SeriesRequest> parse_series_request(std::string_view metric, std::string_
   if (!metric.empty()) request.metric = metric;
   const auto& names = metric_names();
   if (std::find(names.begin(), names.end(), request.metric) == names.end())
-    return bad_input(fmt::format("metric: unknown '{}' (one of: {})", request.metric,
-                                 fmt::join(names, ", ")));
+    return bad_input(
+        fmt::format("metric: unknown '{}' (one of: {})", request.metric, fmt::join(names, ", ")));
   if (!max_points.empty()) {
     const auto n = parse_whole(max_points);
     if (!n || *n < 3 || *n > int64_t(kMaxPoints))
@@ -221,49 +264,62 @@ Result<SeriesRequest> parse_series_request(std::string_view metric, std::string_
 }
 
 Result<std::string> series_json(Store& store, const std::string& db_path, const std::string& key,
-                                const SeriesRequest& request) {
-  if (auto run = find_run(store, key); !run) return run.error();
-  auto series = read_series(store, db_path, key, request.metric);
-  if (!series) return series.error();
-  const std::string smoothing = smooth_in_place(*series, request);
-  const auto kept = thin(*series, request.max_points);
-  OrderedJson out = {{"key", key},
-                     {"metric", request.metric},
-                     {"x", "iteration"},
-                     {"smoothing", smoothing},
-                     {"thinning", thinning_label(kept.size(), series->y.size())},
-                     {"points", points_json(*series, kept)}};
-  return compact_json(out);
+                                const SeriesRequest& request, CurveCache& cache) {
+  auto run = find_run(store, key);
+  if (!run) return run.error();
+  auto drawn = drawn_series(store, db_path, *run, request, cache);
+  if (!drawn) return drawn.error();
+  return fmt::format(
+      R"({{"key":{},"metric":{},"x":"iteration","smoothing":{},"thinning":{},"points":{}}})",
+      json_string(key, ShortEscapes::kNewlineTab),
+      json_string(request.metric, ShortEscapes::kNewlineTab),
+      json_string(drawn->smoothing, ShortEscapes::kNewlineTab),
+      json_string(drawn->thinning, ShortEscapes::kNewlineTab), drawn->points);
 }
 
 Result<std::string> sweep_series_json(Store& store, const std::string& db_path,
                                       const std::string& sweep, const SeriesRequest& request,
-                                      const std::string& group_by) {
+                                      const std::string& group_by, CurveCache& cache) {
   if (auto found = find_sweep(store, sweep); !found) return found.error();
   auto runs = store.runs(sweep);
   if (!runs) return runs.error();
   auto groups = group_runs(*runs, group_by.empty() ? "run" : group_by);
   if (!groups) return groups.error();
+  const bool single = group_by.empty() || group_by == "run";
+  // A response stays bounded whatever the sweep's size: its series share kMaxSweepPoints.
+  SeriesRequest per_series = request;
+  per_series.max_points =
+      std::min(request.max_points,
+               std::max(kMinSeriesPoints, kMaxSweepPoints / std::max<size_t>(groups->size(), 1)));
   OrderedJson series = OrderedJson::array();
   for (const auto& [name, members] : *groups) {
+    if (single) {
+      auto drawn = drawn_series(store, db_path, *members.front(), per_series, cache);
+      if (!drawn) return drawn.error();
+      series.push_back({{"name", members.front()->key},
+                        {"keys", {members.front()->key}},
+                        {"smoothing", drawn->smoothing},
+                        {"thinning", drawn->thinning},
+                        {"points", OrderedJson::parse(drawn->points)}});
+      continue;
+    }
     std::vector<Series> read;
     std::string smoothing = "none";
     OrderedJson keys = OrderedJson::array();
     for (const RunRow* run : members) {
-      auto one = read_series(store, db_path, run->key, request.metric);
+      auto one = read_series(store, db_path, *run, request.metric, cache);
       if (!one) return one.error();
       smoothing = smooth_in_place(*one, request);
       read.push_back(std::move(one).value());
       keys.push_back(run->key);
     }
-    const bool single = group_by.empty() || group_by == "run";
-    const Pooled pooled = single ? Pooled{read.front(), {}} : pool(read);
-    const auto kept = thin(pooled.mean, request.max_points);
-    series.push_back({{"name", single ? members.front()->key : name},
+    const Pooled pooled = pool(read);
+    const auto kept = thin(pooled.mean, per_series.max_points);
+    series.push_back({{"name", name},
                       {"keys", keys},
                       {"smoothing", smoothing},
                       {"thinning", thinning_label(kept.size(), pooled.mean.y.size())},
-                      {"points", points_json(pooled.mean, kept, single ? nullptr : &pooled.sd)}});
+                      {"points", points_json(pooled.mean, kept, &pooled.sd)}});
   }
   OrderedJson out = {{"sweep", sweep},
                      {"metric", request.metric},
@@ -313,15 +369,22 @@ Result<std::string> curve_json(Store& store, const std::string& db_path, const s
   };
   OrderedJson iterations = OrderedJson::array(), test_set = OrderedJson::array();
   for (const auto& r : *curve)
-    iterations.push_back({{"run", key}, {"iteration", r.iteration}, {"epoch", r.epoch},
-                          {"lr", r.learning_rate}, {"loss", r.loss},
+    iterations.push_back({{"run", key},
+                          {"iteration", r.iteration},
+                          {"epoch", r.epoch},
+                          {"lr", r.learning_rate},
+                          {"loss", r.loss},
                           {"train_accuracy", r.train_accuracy},
                           {"test_accuracy", optional(r.test_accuracy)},
                           {"test_loss", optional(r.test_loss)},
-                          {"active_blocks", r.active_blocks}, {"step_ms", r.step_ms}});
+                          {"active_blocks", r.active_blocks},
+                          {"step_ms", r.step_ms}});
   for (const auto& e : *evals)
-    test_set.push_back({{"run", key}, {"iteration", e.iteration}, {"epoch", e.epoch},
-                        {"accuracy", e.accuracy}, {"loss", e.loss},
+    test_set.push_back({{"run", key},
+                        {"iteration", e.iteration},
+                        {"epoch", e.epoch},
+                        {"accuracy", e.accuracy},
+                        {"loss", e.loss},
                         {"validation_accuracy", optional(e.validation_accuracy)},
                         {"validation_loss", optional(e.validation_loss)}});
   OrderedJson out = {{"key", key}, {"iterations", iterations}, {"test_set", test_set}};

@@ -14,6 +14,7 @@
 #include "model/base/result.h"
 #include "results/stats/smoothing.h"
 #include "results/store/store.h"
+#include "tools/serve/curve_cache.h"
 
 namespace stodepth::serve {
 
@@ -31,16 +32,20 @@ struct SeriesRequest {
 Result<SeriesRequest> parse_series_request(std::string_view metric, std::string_view max_points,
                                            std::string_view smoothing, std::string_view window);
 
-// /api/run/<key>/series: one metric of one run, smoothed then thinned to max_points.
+// /api/run/<key>/series: one metric of one run, smoothed then thinned to max_points. The
+// curves come through `cache` (only the rows recorded since the last request are read).
 Result<std::string> series_json(results::Store& store, const std::string& db_path,
-                                const std::string& key, const SeriesRequest& request);
+                                const std::string& key, const SeriesRequest& request,
+                                CurveCache& cache);
 
 // /api/sweep/<name>/series: the metric of every run of the sweep (`group_by` "run"), or of
 // each group of runs sharing every setting but the seed ("arm") or one setting (its dotted
 // path): the mean over the group's runs at each iteration, with their standard deviation.
+// The series share 40,000 points (each at least 100, at most max_points), so that a large
+// sweep's response stays bounded.
 Result<std::string> sweep_series_json(results::Store& store, const std::string& db_path,
                                       const std::string& sweep, const SeriesRequest& request,
-                                      const std::string& group_by);
+                                      const std::string& group_by, CurveCache& cache);
 
 // /run/<key>/curve.csv and .json: every iteration and every whole-set evaluation of run `key`,
 // full precision, the run key in every row.

@@ -92,6 +92,7 @@ Result<SeriesRequest> series_request(const httplib::Request& req) {
 struct Server::Impl {
   ServeOptions options;
   httplib::Server http;
+  CurveCache curves;
   int port = 0;
 
   // Answers with `handle` run on a Store of its own, read-only, holding one snapshot.
@@ -134,27 +135,29 @@ void Server::Impl::add_routes() {
   });
   route(R"(/run/([^/]+))",
         [db](Store& s, const auto& req) { return run_reply(s, db, req.matches[1]); });
-  route(R"(/run/([^/]+)/curve\.csv)", [db](Store& s, const auto& req) {
-    return reply(curve_csv(s, db, req.matches[1]), kCsv);
-  });
+  route(R"(/run/([^/]+)/curve\.csv)",
+        [db](Store& s, const auto& req) { return reply(curve_csv(s, db, req.matches[1]), kCsv); });
   route(R"(/run/([^/]+)/curve\.json)", [db](Store& s, const auto& req) {
     return reply(curve_json(s, db, req.matches[1]), kJson);
   });
   route("/compare", [](Store& s, const auto& req) { return compare_reply(s, req); });
   route("/api/sweeps", [db](Store& s, const auto&) { return reply(sweeps_json(s, db), kJson); });
-  route(R"(/api/sweep/(.+)/jobs)", [db](Store& s, const auto& req) {
-    return reply(jobs_json(s, db, req.matches[1]), kJson);
-  });
-  route(R"(/api/sweep/(.+)/series)", [db](Store& s, const auto& req) -> Result<Reply> {
+  route(R"(/api/sweep/(.+)/jobs)",
+        [db](Store& s, const auto& req) { return reply(jobs_json(s, db, req.matches[1]), kJson); });
+  route(R"(/api/sweep/(.+)/series)", [this, db](Store& s, const auto& req) -> Result<Reply> {
     auto request = series_request(req);
     if (!request) return request.error();
-    return reply(sweep_series_json(s, db, req.matches[1], *request, param(req, "group_by")), kJson);
+    return reply(sweep_series_json(s, db, req.matches[1], *request, param(req, "group_by"), curves),
+                 kJson);
   });
-  route(R"(/api/run/([^/]+)/series)", [db](Store& s, const auto& req) -> Result<Reply> {
+  route(R"(/api/run/([^/]+)/series)", [this, db](Store& s, const auto& req) -> Result<Reply> {
     auto request = series_request(req);
     if (!request) return request.error();
-    return reply(series_json(s, db, req.matches[1], *request), kJson);
+    return reply(series_json(s, db, req.matches[1], *request, curves), kJson);
   });
+  // Browsers ask for an icon; the pages name none (an empty data: URL), so nothing is sent.
+  http.Get("/favicon.ico",
+           [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   // Static files need no database.
   http.Get(R"(/static/([^/]+))", [](const httplib::Request& req, httplib::Response& res) {
     const Asset* asset = find_asset(req.matches[1].str());
@@ -173,32 +176,49 @@ void Server::Impl::configure() {
       {"Referrer-Policy", "no-referrer"},
       {"X-Frame-Options", "DENY"},
   });
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server on the
+  // same port would share it silently instead of being refused.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<void*>(&yes), sizeof(yes));
+  });
   const int threads = std::max(options.threads, 1);
   http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   http.set_payload_max_length(1024);
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);
-  http.set_keep_alive_timeout(5);
-  http.set_keep_alive_max_count(100);
+  // One request per connection: httplib gives each open connection a worker thread, so a
+  // browser's idle keep-alive connections would hold the pool and starve other clients.
+  http.set_keep_alive_max_count(1);
   // Routes answer their own errors; what reaches here unanswered (no route: 404) gets one line.
-  http.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        send_error(res, res.status,
-                   res.status == 404 ? "not found: " + req.path : fmt::format("HTTP {}", res.status));
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  http.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                std::exception_ptr error) {
-    std::string what = "unknown";
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    send_error(res, 500, "internal error: " + what);
+  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                 httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    send_error(res, res.status,
+               res.status == 404 ? "not found: " + req.path : fmt::format("HTTP {}", res.status));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  // Responses are compressed with gzip, never Brotli: Debian's httplib compresses with
+  // Brotli's slowest setting (0.7 s for a 400 kB series), gzip in milliseconds. The request
+  // is httplib's own object, handed to handlers as const.
+  http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    auto& headers = const_cast<httplib::Request&>(req).headers;
+    const bool gzip = req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
+    headers.erase("Accept-Encoding");
+    if (gzip) headers.emplace("Accept-Encoding", "gzip");
+    return httplib::Server::HandlerResponse::Unhandled;
   });
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+        std::string what = "unknown";
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        send_error(res, 500, "internal error: " + what);
+      });
   add_routes();
 }
 
@@ -216,9 +236,10 @@ Result<int> Server::bind() {
     if (impl_->port <= 0) return bad_input(fmt::format("--bind {}: cannot listen there", o.bind));
   } else {
     if (!impl_->http.bind_to_port(o.bind, o.port))
-      return bad_input(fmt::format("--bind {} --port {}: cannot listen there (in use? another "
-                                   "--port, or 0 for any free one)",
-                                   o.bind, o.port));
+      return bad_input(
+          fmt::format("--bind {} --port {}: cannot listen there (in use? another "
+                      "--port, or 0 for any free one)",
+                      o.bind, o.port));
     impl_->port = o.port;
   }
   return impl_->port;

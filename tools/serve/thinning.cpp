@@ -1,7 +1,8 @@
 #include "tools/serve/thinning.h"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <cmath>
 #include <numeric>
 
 namespace stodepth::serve {
@@ -18,7 +19,9 @@ std::vector<size_t> lttb(std::span<const double> x, std::span<const double> y, s
   kept.push_back(0);
   // The n - 2 points between the first and the last, in max_points - 2 buckets.
   const double every = double(n - 2) / double(max_points - 2);
-  const auto bucket_start = [&](size_t b) { return std::min(n - 1, size_t(double(b) * every) + 1); };
+  const auto bucket_start = [&](size_t b) {
+    return std::min(n - 1, size_t(double(b) * every) + 1);
+  };
   size_t previous = 0;
   for (size_t b = 0; b + 2 < max_points; ++b) {
     const size_t begin = bucket_start(b), end = bucket_start(b + 1);

@@ -128,10 +128,16 @@
     return (h >>> 0).toString(16);
   }
 
+  // What each chart last drew from: a poll that brings nothing new redraws nothing.
+  const lastDrawn = {};
+
   // series: [{name, points: [[iteration, epoch, train_s, y(, sd)]...], thinning}]
   function draw(metric, series, c) {
     const div = byId('chart-' + metric);
     if (!div) return;
+    const signature = JSON.stringify([series, c, Array.from(hidden)]);
+    if (lastDrawn[metric] === signature && charts[metric]) return;
+    lastDrawn[metric] = signature;
     const bars = series.some((s) => s.points.length && s.points[0].length > 4);
     const rows = new Map();
     const drawn = [];
@@ -174,9 +180,11 @@
       legend: 'always',
       labelsDiv: byId('legend-' + metric),
       labelsSeparateLines: true,
-      highlightSeriesOpts: { strokeWidth: 2 },
       visibility: series.map((s) => !hidden.has(s.name)),
       digitsAfterDecimal: 6,
+      // A constant series (the learning rate between steps) would otherwise be drawn on an
+      // axis spanning its rounding noise.
+      includeZero: !c.logscale && ['lr', 'step_ms', 'active_blocks'].includes(metric),
       xlabel: labels[0],
     };
     if (charts[metric] && charts[metric].getLabels().join('\u0000') === labels.join('\u0000') &&
