@@ -152,12 +152,15 @@ Result<std::string> jobs_json(Store& store, const std::string& db_path, const st
     if (latest->iteration) loss = latest->iteration->loss;
     if (latest->test_eval) test_acc = latest->test_eval->accuracy;
     if (job.running()) images_per_second = run.config.train.batch * 1000.0 / job.step_ms;
+    // status leaves an ended job's iteration at 0: its last recorded one is what was reached.
+    const int64_t iteration =
+        job.ended && latest->iteration ? latest->iteration->iteration : job.iteration;
     jobs.push_back({{"key", job.key},
                     {"label", job.label},
                     {"settings", settings_of(run.config_json)},
                     {"state", to_string(job.shard_state.value_or(job.state))},
                     {"ended", job.ended},
-                    {"iteration", job.iteration},
+                    {"iteration", iteration},
                     {"total", job.total},
                     {"loss", optional_number(loss)},
                     {"test_batch_acc", optional_number(batch_acc)},

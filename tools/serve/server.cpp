@@ -184,6 +184,9 @@ void Server::Impl::configure() {
   });
   const int threads = std::max(options.threads, 1);
   http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
+  // Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm holds the
+  // second until the client's delayed ACK, ~40 ms a request on loopback.
+  http.set_tcp_nodelay(true);
   http.set_payload_max_length(1024);
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);

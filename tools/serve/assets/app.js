@@ -157,6 +157,7 @@
       .map(([x, ys]) => [x].concat(bars ? ys.map((y) => y || [null, null]) : ys));
     div.dataset.points = String(count);
     div.dataset.drawn = digest(drawn);
+    div.dataset.logscale = String(c.logscale);
     const thinning = series.map((s) => s.thinning).filter((t) => t && t !== 'none');
     const note = byId('thinning-' + metric);
     if (note) note.textContent = thinning.length ? '(thinned: ' + thinning[0] + (thinning.length > 1 ? ', …' : '') + ')' : '';
