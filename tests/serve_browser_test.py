@@ -383,6 +383,8 @@ def main():
         pages.open("/")
         wait_until("the Sweeps page lists the sweep",
                    lambda: SWEEP in driver.find_element(By.TAG_NAME, "body").text)
+        wait_until("the Sweeps page fills in the sweep's progress (a live update)",
+                   lambda: re.search(r"\d+ / \d+", driver.find_element(By.TAG_NAME, "body").text))
         text = driver.find_element(By.TAG_NAME, "body").text
         check("the hostile description is shown as text", HOSTILE in text, text[:300])
         check("no element came from the description", not driver.find_elements(
