@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <functional>
 
 #include "results/report/render_html.h"
 #include "results/report/report.h"
 #include "results/report/report_tables.h"
+#include "tools/serve/answer_cache.h"
 #include "tools/serve/api.h"
 #include "tools/serve/assets.h"
 #include "tools/serve/pages.h"
@@ -82,6 +85,22 @@ Result<Reply> compare_reply(Store& store, const httplib::Request& req) {
   return Reply{compare_page(*picked, *all)};
 }
 
+// The identity of the database's files as they are now (device, inode, size and change time
+// of the file and its WAL), or "" when it is missing.
+std::string database_signature(const std::string& db) {
+  std::string signature;
+  for (const std::string& path : {db, db + "-wal"}) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (path == db) return "";
+      continue;
+    }
+    signature += fmt::format("{}:{}:{}:{}.{};", st.st_dev, st.st_ino, st.st_size,
+                             st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  }
+  return signature;
+}
+
 Result<SeriesRequest> series_request(const httplib::Request& req) {
   return parse_series_request(param(req, "metric"), param(req, "max_points"),
                               param(req, "smoothing"), param(req, "window"));
@@ -93,11 +112,21 @@ struct Server::Impl {
   ServeOptions options;
   httplib::Server http;
   CurveCache curves;
+  AnswerCache answers{std::chrono::milliseconds(500), 256};
   int port = 0;
 
-  // Answers with `handle` run on a Store of its own, read-only, holding one snapshot.
+  // Answers with `handle` run on a Store of its own, read-only, holding one snapshot; an
+  // answer to the same request (path and query) made less than 0.5 s ago is sent again.
   void route(const char* pattern, Handler handle) {
     http.Get(pattern, [this, handle](const httplib::Request& req, httplib::Response& res) {
+      // Keyed by the database files' identity too: a write, or the file replaced or deleted,
+      // is seen at once, not after the answer's age (a shard's write within that age).
+      const std::string request = database_signature(options.db) + " " + req.target;
+      if (auto cached = answers.find(request)) {
+        res.set_content(std::move(cached->body), cached->type);
+        if (cached->type != kHtml) res.set_header("Cache-Control", "no-store");
+        return;
+      }
       auto store = Store::open(options.db, results::OpenMode::kReadOnly);
       if (!store) return send_error(res, 503, "database unavailable: " + store.error().message);
       if (auto held = (*store)->hold_snapshot(); !held)
@@ -108,6 +137,7 @@ struct Server::Impl {
         return send_error(res, bad ? 400 : 503,
                           (bad ? "" : "database unavailable: ") + answer.error().message);
       }
+      answers.store(request, CachedAnswer{answer->body, answer->type});
       res.set_content(std::move(answer->body), answer->type);
       if (answer->type != kHtml) res.set_header("Cache-Control", "no-store");
     });
