@@ -333,9 +333,12 @@ namespace {
 
 std::string cell(const std::optional<double>& x) { return x ? fmt::format("{}", *x) : ""; }
 
-}  // namespace
-
-Result<std::string> curve_csv(Store& store, const std::string& db_path, const std::string& key) {
+// Every recorded row of run `key`: from its Slurm shard while it has one, else the database.
+struct RunRows {
+  std::vector<IterationRecord> iterations;
+  std::vector<TestEvalRecord> test_set;
+};
+Result<RunRows> read_run_rows(Store& store, const std::string& db_path, const std::string& key) {
   if (auto run = find_run(store, key); !run) return run.error();
   auto shard = open_shard(db_path, key);
   Store& rows = shard && *shard ? **shard : store;
@@ -343,32 +346,35 @@ Result<std::string> curve_csv(Store& store, const std::string& db_path, const st
   if (!curve) return curve.error();
   auto evals = rows.test_evals(key);
   if (!evals) return evals.error();
+  return RunRows{std::move(curve).value(), std::move(evals).value()};
+}
+
+}  // namespace
+
+Result<std::string> curve_csv(Store& store, const std::string& db_path, const std::string& key) {
+  auto rows = read_run_rows(store, db_path, key);
+  if (!rows) return rows.error();
   std::string csv =
       "run,kind,iteration,epoch,lr,loss,train_accuracy,test_accuracy,test_loss,active_blocks,"
       "step_ms,validation_accuracy,validation_loss\n";
-  for (const auto& r : *curve)
+  for (const auto& r : rows->iterations)
     csv += fmt::format("{},iteration,{},{},{},{},{},{},{},{},{},,\n", key, r.iteration, r.epoch,
                        r.learning_rate, r.loss, r.train_accuracy, cell(r.test_accuracy),
                        cell(r.test_loss), r.active_blocks, r.step_ms);
-  for (const auto& e : *evals)
+  for (const auto& e : rows->test_set)
     csv += fmt::format("{},test_set,{},{},,,,{},{},,,{},{}\n", key, e.iteration, e.epoch,
                        e.accuracy, e.loss, cell(e.validation_accuracy), cell(e.validation_loss));
   return csv;
 }
 
 Result<std::string> curve_json(Store& store, const std::string& db_path, const std::string& key) {
-  if (auto run = find_run(store, key); !run) return run.error();
-  auto shard = open_shard(db_path, key);
-  Store& rows = shard && *shard ? **shard : store;
-  auto curve = rows.curve(key);
-  if (!curve) return curve.error();
-  auto evals = rows.test_evals(key);
-  if (!evals) return evals.error();
+  auto rows = read_run_rows(store, db_path, key);
+  if (!rows) return rows.error();
   const auto optional = [](const std::optional<double>& x) {
     return x ? OrderedJson(*x) : OrderedJson(nullptr);
   };
   OrderedJson iterations = OrderedJson::array(), test_set = OrderedJson::array();
-  for (const auto& r : *curve)
+  for (const auto& r : rows->iterations)
     iterations.push_back({{"run", key},
                           {"iteration", r.iteration},
                           {"epoch", r.epoch},
@@ -379,7 +385,7 @@ Result<std::string> curve_json(Store& store, const std::string& db_path, const s
                           {"test_loss", optional(r.test_loss)},
                           {"active_blocks", r.active_blocks},
                           {"step_ms", r.step_ms}});
-  for (const auto& e : *evals)
+  for (const auto& e : rows->test_set)
     test_set.push_back({{"run", key},
                         {"iteration", e.iteration},
                         {"epoch", e.epoch},

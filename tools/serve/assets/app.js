@@ -285,7 +285,9 @@
     updateGroupChoices();
     updateJobs(c);
     const eta = byId('sweep-eta');
-    if (eta) eta.textContent = status.eta_seconds === null ? '' : 'ETA ' + duration(status.eta_seconds);
+    const allEnded = jobs.length > 0 && jobs.every((j) => j.ended);
+    if (eta) eta.textContent = allEnded ? 'every job ended'
+      : status.eta_seconds === null ? '' : 'ETA ' + duration(status.eta_seconds);
     const shown = new Set(jobs.filter((j) => matchesFilter(j, c.filter)).map((j) => j.key));
     const labelOf = new Map(jobs.map((j) => [j.key, j.label + ' ' + j.key.slice(0, 6)]));
     const names = new Set();
