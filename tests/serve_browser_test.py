@@ -178,6 +178,13 @@ def start_serve(stodepth, db, work):
 
 
 def new_driver(window):
+    # chromedriver, and selenium talking to it, address "localhost": say so plainly where it
+    # does not resolve (a root without /etc/hosts) rather than "Can not connect to the Service".
+    try:
+        socket.getaddrinfo("localhost", None)
+    except socket.gaierror as error:
+        sys.exit(f"FAIL: 'localhost' does not resolve ({error}): chromedriver needs it; "
+                 "add '127.0.0.1 localhost' to /etc/hosts")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
