@@ -1,5 +1,6 @@
 #include "harness/plan.h"
 
+#include <fmt/format.h>
 #include <omp.h>
 #include <signal.h>
 
@@ -10,13 +11,12 @@
 #include <set>
 #include <tuple>
 
-#include <fmt/format.h>
-
 #include "harness/machine.h"
 #include "model/base/check.h"
 #include "model/config/flops.h"
 #include "model/config/settings.h"
 #include "model/config/survival.h"
+#include "model/engine_info.h"
 #include "sweeps/job_changes.h"
 
 namespace stodepth::harness {
@@ -27,12 +27,12 @@ Layout choose_layout(const LaunchOptions& options, int sweep_jobs, int cores) {
   if (options.jobs > 0) {
     layout.jobs = options.jobs;
   } else {
-    layout.jobs = options.threads_per_job > 0 ? std::max(cores / options.threads_per_job, 1)
-                                              : cores;
+    layout.jobs =
+        options.threads_per_job > 0 ? std::max(cores / options.threads_per_job, 1) : cores;
     layout.jobs = std::min(layout.jobs, std::max(sweep_jobs, 1));  // no idle workers
   }
-  layout.threads_per_job = options.threads_per_job > 0 ? options.threads_per_job
-                                                       : std::max(cores / layout.jobs, 1);
+  layout.threads_per_job =
+      options.threads_per_job > 0 ? options.threads_per_job : std::max(cores / layout.jobs, 1);
   return layout;
 }
 
@@ -87,6 +87,22 @@ Result<std::shared_ptr<const data::Dataset>> load_for(const sweeps::Sweep& sweep
     return Error{loaded.error().kind, fmt::format("sweep '{}': dataset {}: {}", sweep.name,
                                                   options.name, loaded.error().message)};
   return std::make_shared<const data::Dataset>(std::move(*loaded));
+}
+
+// Why this CPU cannot train some of `to_run` at their precision (bf16 without bf16
+// arithmetic), or nullopt.
+std::optional<Error> precision_refusal(const sweeps::Sweep& sweep,
+                                       const std::vector<PlannedJob>& to_run) {
+  std::optional<Error> first;
+  int refused_jobs = 0;
+  for (const auto& planned : to_run)
+    if (auto supported = check_precision(planned.job->config.train.precision); !supported) {
+      if (!first) first = supported.error();
+      ++refused_jobs;
+    }
+  if (!first) return std::nullopt;
+  return Error{first->kind, fmt::format("sweep '{}', {} job{} to run: {}", sweep.name, refused_jobs,
+                                        refused_jobs == 1 ? "" : "s", first->message)};
 }
 
 // Refuses `plan`: nothing of it runs.
@@ -200,8 +216,8 @@ Result<DatabaseView> read_database_view(results::Store& store, const sweeps::Swe
   return view;
 }
 
-Plan make_plan(const sweeps::Sweep& sweep, const LaunchOptions& options,
-               const DatabaseView& stored, int cores, Datasets datasets) {
+Plan make_plan(const sweeps::Sweep& sweep, const LaunchOptions& options, const DatabaseView& stored,
+               int cores, Datasets datasets) {
   Plan plan;
   plan.sweep = &sweep;
   plan.stored = stored;
@@ -242,6 +258,10 @@ Plan make_plan(const sweeps::Sweep& sweep, const LaunchOptions& options,
                      const int64_t n = 60000;  // relative cost only: the same count for all
                      return estimated_cost(a.job->config, n) > estimated_cost(b.job->config, n);
                    });
+
+  if (options.trains_here)
+    if (auto refusal = precision_refusal(sweep, plan.to_run))
+      return refused(std::move(plan), std::move(*refusal));
 
   // Each distinct dataset once; one the caller already loaded is reused.
   for (const auto& planned : plan.to_run) {

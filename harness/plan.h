@@ -31,6 +31,9 @@ struct LaunchOptions {
   // checkpoint_dir(db_path)/<key>.ckpt and resumes from it; 0: runs restart from zero.
   int64_t checkpoint_every = 100;
   bool keep_checkpoints = false;  // else a run's checkpoint is deleted when it ends
+  // The jobs train on this machine, so the plan refuses those its CPU cannot train (bf16
+  // without bf16 arithmetic). false: they train elsewhere (Slurm nodes), each checking its own.
+  bool trains_here = true;
 };
 
 // How many trainings run at once and with how many threads each, for a sweep of
@@ -120,8 +123,9 @@ struct Plan {
 };
 
 // Decides the plan from what the database holds, checking in this order that --only
-// selects a job, that the sweep's definition is the stored one, and that every dataset
-// the jobs to run need loads (each distinct one once; those already in `datasets` are
+// selects a job, that the sweep's definition is the stored one, that this CPU can train the
+// jobs to run at their precision (when they train here), and that every dataset the jobs to
+// run need loads (each distinct one once; those already in `datasets` are
 // reused). Writes nothing. `cores` decides the default layout.
 Plan make_plan(const sweeps::Sweep& sweep, const LaunchOptions& options,
                const DatabaseView& stored, int cores, Datasets datasets = {});

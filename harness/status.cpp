@@ -20,11 +20,11 @@ namespace {
 
 using results::RunState;
 
-// The settings that differ among `runs`.
+// The settings that differ among `runs`, and bf16 precision (settings_to_show).
 std::vector<const Setting*> varying_among(const std::vector<results::RunRow>& runs) {
   std::vector<const TrainConfig*> configs;
   for (const auto& run : runs) configs.push_back(&run.config);
-  return configs.empty() ? std::vector<const Setting*>{} : varying_settings(configs);
+  return configs.empty() ? std::vector<const Setting*>{} : settings_to_show(configs);
 }
 
 // The label of JobStatus: the fixed part, then the varying settings it does not show.

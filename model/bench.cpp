@@ -6,6 +6,7 @@
 
 #include "model/base/rng.h"
 #include "model/engine_errors.h"
+#include "model/engine_info.h"
 #include "model/resnet.h"
 #include "model/sgd.h"
 
@@ -28,7 +29,7 @@ struct Runner {
   Runner(const ThroughputBench& bench, double p_L, DropMode mode)
       : survival(survival_probabilities(bench.rule, p_L, bench.model.blocks())),
         computed(residual_compute_probabilities({bench.rule, p_L, mode}, bench.model.blocks())),
-        net(bench.model, survival, bench.input, 10, bench.batch, 7, mode),
+        net(bench.model, survival, bench.input, 10, bench.batch, 7, mode, bench.precision),
         gates(bench.model.blocks()),
         keep(mode == DropMode::kSample ? bench.model.blocks() : 0, std::vector<bool>(bench.batch)),
         rng(11) {
@@ -60,16 +61,18 @@ struct Runner {
   Rng rng;
 };
 
-double peak_gflops() {
+double peak_gflops(Precision precision) {
   dnn::Context ctx;
   const int64_t n = kPeakMatmulSize;
-  const auto desc = dnn::f32_desc({n, n}, dnn::Tag::ab);
-  const dnnl::matmul::primitive_desc pd({desc, desc, desc}, ctx.engine);
+  const auto out = dnn::f32_desc({n, n}, dnn::Tag::ab);
+  const auto in = precision == Precision::kBf16 ? dnn::with_type(out, dnn::Dt::bf16) : out;
+  const dnnl::matmul::primitive_desc pd({in, in, out}, ctx.engine);
   const dnnl::matmul matmul(pd);
-  dnn::memory a = dnn::zeros(desc, ctx.engine), b = dnn::zeros(desc, ctx.engine),
-              c = dnn::zeros(desc, ctx.engine);
-  std::fill_n(dnn::ptr(a), n * n, 1.f);
-  std::fill_n(dnn::ptr(b), n * n, 0.5f);
+  dnn::memory a = dnn::zeros(in, ctx.engine), b = dnn::zeros(in, ctx.engine),
+              c = dnn::zeros(out, ctx.engine);
+  const std::vector<float> ones(size_t(n * n), 1.f), halves(size_t(n * n), 0.5f);
+  dnn::write_from(ones.data(), dnn::Tag::ab, a, ctx);
+  dnn::write_from(halves.data(), dnn::Tag::ab, b, ctx);
   const auto run_ms = [&] {
     const auto start = std::chrono::steady_clock::now();
     matmul.execute(ctx.stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
@@ -108,11 +111,13 @@ Throughput throughput(const ThroughputBench& bench) {
 
 }  // namespace
 
-Result<double> measure_peak_gflops() {
-  return engine_errors_as_values([]() -> Result<double> { return peak_gflops(); });
+Result<double> measure_peak_gflops(Precision precision) {
+  if (auto supported = check_precision(precision); !supported) return supported.error();
+  return engine_errors_as_values([=]() -> Result<double> { return peak_gflops(precision); });
 }
 
 Result<Throughput> measure_throughput(const ThroughputBench& bench) {
+  if (auto supported = check_precision(bench.precision); !supported) return supported.error();
   return engine_errors_as_values([&]() -> Result<Throughput> { return throughput(bench); });
 }
 

@@ -13,10 +13,11 @@ namespace stodepth {
 // The side of the square matmul whose rate is the machine's f32 limit.
 inline constexpr int kPeakMatmulSize = 2048;
 
-// The machine's f32 limit as oneDNN reaches it: a kPeakMatmulSize³ matmul, large enough to be
-// compute-bound, on this thread's OpenMP team and ISA. Median GFLOP/s of 5 runs after one
-// warm-up.
-Result<double> measure_peak_gflops();
+// The machine's limit at `precision` as oneDNN reaches it: a kPeakMatmulSize³ matmul (bf16:
+// bf16 inputs, f32 output), large enough to be compute-bound, on this thread's OpenMP team and
+// ISA. Median GFLOP/s of 5 runs after one warm-up. bf16 where the CPU has no bf16 arithmetic
+// is check_precision's Error.
+Result<double> measure_peak_gflops(Precision precision = Precision::kF32);
 
 // One depth's measurement: the network (its depth and shortcut), the stochastic network's
 // survival rule, p_L and drop mode, the fixed batch both train on (random images, labels
@@ -26,6 +27,7 @@ struct ThroughputBench {
   SurvivalRule rule = SurvivalRule::kLinear;
   double p_L = 0.5;
   DropMode mode = DropMode::kBatch;
+  Precision precision = Precision::kF32;  // of both networks
   InputShape input;
   int batch = 128;
   int rounds = 5, steps = 4, warmup = 3;  // timed rounds of `steps` each, after `warmup` steps
@@ -43,7 +45,8 @@ struct Throughput {
 };
 
 // Trains both networks on the OpenMP threads of this thread (see use_openmp_threads). The
-// model must have a valid depth (6n+2).
+// model must have a valid depth (6n+2); a precision this CPU cannot train at is
+// check_precision's Error.
 Result<Throughput> measure_throughput(const ThroughputBench& bench);
 
 }  // namespace stodepth

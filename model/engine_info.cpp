@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <oneapi/dnnl/dnnl.hpp>
 
 namespace stodepth {
@@ -27,6 +28,21 @@ std::string onednn_isa() {
     default:
       return "other";
   }
+}
+
+bool has_native_bf16() {
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
+Status check_precision(Precision precision) {
+  if (precision != Precision::kBf16 || has_native_bf16()) return ok_status();
+  const char* cap = std::getenv("DNNL_MAX_CPU_ISA");
+  return bad_input(fmt::format(
+      "train.precision: bf16 needs a CPU with bf16 arithmetic (AVX-512 BF16, e.g. AMD Zen 4 or "
+      "Intel Cooper Lake, or AMX, Sapphire Rapids and later); this one runs oneDNN at {}{}: "
+      "train at f32 here, or run the bf16 jobs on such a machine",
+      onednn_isa(), cap ? fmt::format(" (capped by DNNL_MAX_CPU_ISA={})", cap) : ""));
 }
 
 std::string onednn_version() {

@@ -1,16 +1,16 @@
 #include "model/resnet.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
 
-#include <fmt/format.h>
-
 #include "model/base/check.h"
+#include "model/base/rng.h"
 #include "model/dnn/layers.h"
 #include "model/dnn/shortcut.h"
-#include "model/base/rng.h"
 
 namespace stodepth {
 
@@ -60,7 +60,7 @@ void execute_gated(dnnl::stream& stream, bool open, const OpList& always, const 
 struct Block {
   std::optional<Conv> conv1, conv2, proj_conv;
   std::optional<BatchNorm> bn1, bn2, proj_bn;
-  std::optional<AddRelu> merge;       // y = relu(p·b2 + sc)   (p = 1 in training)
+  std::optional<AddRelu> merge;  // y = relu(p·b2 + sc)   (p = 1 in training)
   // Sample mode, p_l < 1, training: y = relu(scale[n]·b2 + sc) and d(b2) = scale[n]·ds.
   std::optional<SampleScale> sample_merge, sample_gradient;
   std::optional<Relu> relu;           // y = relu(sc) when dropped; its backward in both cases
@@ -75,13 +75,13 @@ struct Block {
   // share of ds.
   memory keep_scale, d_residual;
 
-  OpList residual_fwd;   // conv1 bn1+relu conv2 bn2           -> b2
-  OpList shortcut_fwd;   // identity: nothing; A: subsample+pad; B/C: conv1×1 bn -> sc
-  OpList kept_fwd;       // merge (sample mode: scaled merge)  -> y
-  OpList dropped_fwd;    // relu(sc)                           -> y
-  OpList relu_bwd;       // dy -> ds
-  OpList residual_bwd;   // (sample mode: scale) ds -> dx, weight grads of the branch
-  OpList shortcut_bwd;   // ds -> dx (assign) when dropped
+  OpList residual_fwd;             // conv1 bn1+relu conv2 bn2           -> b2
+  OpList shortcut_fwd;             // identity: nothing; A: subsample+pad; B/C: conv1×1 bn -> sc
+  OpList kept_fwd;                 // merge (sample mode: scaled merge)  -> y
+  OpList dropped_fwd;              // relu(sc)                           -> y
+  OpList relu_bwd;                 // dy -> ds
+  OpList residual_bwd;             // (sample mode: scale) ds -> dx, weight grads of the branch
+  OpList shortcut_bwd;             // ds -> dx (assign) when dropped
   OpList shortcut_accumulate_bwd;  // ds -> dx (+=) when kept
 };
 
@@ -90,14 +90,16 @@ struct ResNet::Graph {
   int batch = 0;
   std::vector<float> images;  // (N, C, H, W) plain, wrapped by `input`
   std::vector<int32_t> labels;
-  memory input;
+  memory input;        // the images, f32
+  memory stem_source;  // the images in the compute type: `input` itself at f32
   std::optional<Conv> stem_conv;
   std::optional<BatchNorm> stem_bn;
   memory stem_c, stem_dc;
   std::vector<Block> blocks;
   std::optional<GlobalAvgPool> pool;
   std::optional<InnerProduct> fc;
-  memory pooled, logits, d_logits, d_pooled;  // logits (N, K) plain
+  memory pooled, logits, d_logits, d_pooled;  // logits and d_logits (N, K) plain f32
+  memory d_logits_for_fc;                     // d_logits in the compute type
   OpList weight_sync, stem_fwd, head_fwd, head_bwd, stem_bwd;
   int64_t activation_bytes = 0;  // the graph's tensors (BN statistics and workspaces aside)
 };
@@ -108,7 +110,10 @@ struct ResNet::Graph {
 class ResNet::GraphBuilder {
  public:
   GraphBuilder(ResNet& net, Graph& g)
-      : net_(net), g_(g), buffers_(net.ctx_.engine), train_(g.mode == Mode::kTrain),
+      : net_(net),
+        g_(g),
+        buffers_(net.ctx_.engine),
+        train_(g.mode == Mode::kTrain),
         sync_(train_ ? nullptr : &g.weight_sync) {}
 
   void build() {
@@ -122,6 +127,8 @@ class ResNet::GraphBuilder {
     for (int l = blocks - 1; l >= 0; --l) dy = block_backward(l, dy);
     stem_backward(dy);
     g_.activation_bytes = buffers_.bytes() + int64_t(g_.images.size() * sizeof(float));
+    if (g_.stem_source != g_.input)
+      g_.activation_bytes += int64_t(g_.stem_source.get_desc().get_size());
   }
 
  private:
@@ -139,9 +146,11 @@ class ResNet::GraphBuilder {
     const InputShape& in = net_.input_;
     g_.images.assign(size_t(n) * in.channels * in.height * in.width, 0.f);
     g_.labels.assign(n, 0);
-    g_.input = memory(f32_desc({n, in.channels, in.height, in.width}, Tag::nchw), ctx().engine,
-                      g_.images.data());
-    g_.stem_conv.emplace(ctx(), params(), "stem.conv", g_.input.get_desc(),
+    const Dims image_dims = {n, in.channels, in.height, in.width};
+    g_.input = memory(f32_desc(image_dims, Tag::nchw), ctx().engine, g_.images.data());
+    g_.stem_source = g_.stem_fwd.add_reorder_if_needed(
+        g_.input, memory::desc(image_dims, net_.compute_type(), Tag::nchw), ctx().engine);
+    g_.stem_conv.emplace(ctx(), params(), "stem.conv", g_.stem_source.get_desc(),
                          ConvOptions{.out_channels = 16 * net_.model_.width,
                                      .kernel = 3,
                                      .input_gradient = InputGradient::kNotNeeded},
@@ -151,7 +160,7 @@ class ResNet::GraphBuilder {
                        g_.mode);
     g_.stem_c = kept(stem_desc, "stem.c", "c1");
     memory x = kept(stem_desc, "stem.out", "act0");
-    g_.stem_conv->forward(g_.stem_fwd, g_.input, g_.stem_c);
+    g_.stem_conv->forward(g_.stem_fwd, g_.stem_source, g_.stem_c);
     g_.stem_bn->forward(g_.stem_fwd, g_.stem_c, x);
     return x;
   }
@@ -263,8 +272,10 @@ class ResNet::GraphBuilder {
     g_.d_logits = buffers_.get(g_.fc->dst_desc(), "d_logits");
     g_.d_pooled = buffers_.get(g_.pool->dst_desc(), "d_pooled");
     memory dy = d_act(net_.model_.blocks(), last_block_out);
-    g_.fc->backward_data(g_.head_bwd, g_.d_logits, g_.d_pooled);
-    g_.fc->backward_weights(g_.head_bwd, g_.pooled, g_.d_logits);
+    g_.d_logits_for_fc =
+        g_.head_bwd.add_reorder_if_needed(g_.d_logits, g_.fc->diff_dst_desc(), ctx().engine);
+    g_.fc->backward_data(g_.head_bwd, g_.d_logits_for_fc, g_.d_pooled);
+    g_.fc->backward_weights(g_.head_bwd, g_.pooled, g_.d_logits_for_fc);
     g_.pool->backward(g_.head_bwd, g_.d_pooled, dy);
     return dy;
   }
@@ -335,7 +346,7 @@ class ResNet::GraphBuilder {
   void stem_backward(const memory& dy) {
     g_.stem_dc = buffers_.get(g_.stem_conv->dst_desc(), "stem.dc");
     g_.stem_bn->backward(g_.stem_bwd, g_.stem_c, dy, g_.stem_dc);
-    g_.stem_conv->backward_weights(g_.stem_bwd, g_.input, g_.stem_dc);
+    g_.stem_conv->backward_weights(g_.stem_bwd, g_.stem_source, g_.stem_dc);
   }
 
   ResNet& net_;
@@ -346,9 +357,14 @@ class ResNet::GraphBuilder {
 };
 
 ResNet::ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input,
-               int classes, int batch, uint64_t init_seed, DropMode drop)
-    : model_(model), survival_(std::move(survival)), input_(input), classes_(classes),
-      batch_(batch), drop_(drop) {
+               int classes, int batch, uint64_t init_seed, DropMode drop, Precision precision)
+    : model_(model),
+      survival_(std::move(survival)),
+      input_(input),
+      classes_(classes),
+      batch_(batch),
+      drop_(drop),
+      precision_(precision) {
   STODEPTH_CHECK(int(survival_.size()) == model.blocks(), "one survival probability per block");
   STODEPTH_CHECK(batch > 0 && classes > 1, "positive batch and at least two classes");
   train_ = std::make_unique<Graph>();
@@ -359,6 +375,8 @@ ResNet::ResNet(const ModelConfig& model, std::vector<double> survival, InputShap
 }
 
 ResNet::~ResNet() = default;
+
+dnn::Dt ResNet::compute_type() const { return precision_ == Precision::kBf16 ? Dt::bf16 : Dt::f32; }
 
 void ResNet::initialize_parameters(uint64_t seed) {
   Rng rng(seed);
@@ -486,9 +504,12 @@ namespace {
 // vectors), so that checkpoints do not depend on the blocked layout oneDNN chose.
 dnn::Tag plain_tag(int ndims) {
   switch (ndims) {
-    case 1: return dnn::Tag::a;
-    case 2: return dnn::Tag::ab;
-    case 4: return dnn::Tag::abcd;
+    case 1:
+      return dnn::Tag::a;
+    case 2:
+      return dnn::Tag::ab;
+    case 4:
+      return dnn::Tag::abcd;
   }
   STODEPTH_CHECK(false, "a parameter has 1, 2 or 4 dimensions");
   return dnn::Tag::undef;
@@ -550,8 +571,8 @@ ResNet::MemoryUse ResNet::memory_use() {
   MemoryUse use;
   use.activation_bytes = train_->activation_bytes;
   for (const Param* p : params_.all())
-    use.parameter_bytes += int64_t(p->value.get_desc().get_size() * 2 +
-                                   p->velocity.size() * sizeof(float));
+    use.parameter_bytes +=
+        int64_t(p->value.get_desc().get_size() * 2 + p->velocity.size() * sizeof(float));
   return use;
 }
 
@@ -564,9 +585,9 @@ std::vector<dnn::PrimitiveInfo> ResNet::primitives() const {
     for (const OpList* ops : {&g.weight_sync, &g.stem_fwd, &g.head_fwd, &g.head_bwd, &g.stem_bwd})
       collect(*ops);
     for (const Block& b : g.blocks)
-      for (const OpList* ops : {&b.residual_fwd, &b.shortcut_fwd, &b.kept_fwd, &b.dropped_fwd,
-                                &b.relu_bwd, &b.residual_bwd, &b.shortcut_bwd,
-                                &b.shortcut_accumulate_bwd})
+      for (const OpList* ops :
+           {&b.residual_fwd, &b.shortcut_fwd, &b.kept_fwd, &b.dropped_fwd, &b.relu_bwd,
+            &b.residual_bwd, &b.shortcut_bwd, &b.shortcut_accumulate_bwd})
         collect(*ops);
   };
   collect_graph(*train_);

@@ -34,13 +34,17 @@ namespace stodepth {
 class ResNet {
  public:
   // Builds the training graph for mini-batches of `batch` and initialises the parameters
-  // from `init_seed` (He-normal convolutions, unit BN scale, zero shifts).
+  // from `init_seed` (He-normal convolutions, unit BN scale, zero shifts). At bf16 the layers
+  // compute in bf16 from an f32 master copy of the parameters (mixed precision, layers.h);
+  // it needs a CPU with bf16 arithmetic (check_precision, model/engine_info.h).
   ResNet(const ModelConfig& model, std::vector<double> survival, InputShape input, int classes,
-         int batch, uint64_t init_seed, DropMode drop = DropMode::kBatch);
+         int batch, uint64_t init_seed, DropMode drop = DropMode::kBatch,
+         Precision precision = Precision::kF32);
   ~ResNet();
 
   int blocks() const { return static_cast<int>(survival_.size()); }
   DropMode drop_mode() const { return drop_; }
+  Precision precision() const { return precision_; }
   int batch() const { return batch_; }
   const std::vector<double>& survival() const { return survival_; }
 
@@ -73,7 +77,7 @@ class ResNet {
   Status transfer_state(ByteReader& in);
 
   // Bytes the training graph must hold: its activations and gradients (the batch input
-  // included), and the parameters with their gradients and momentum.
+  // included), and the parameters with their gradients and momentum (f32 at any precision).
   struct MemoryUse {
     int64_t activation_bytes = 0, parameter_bytes = 0;
   };
@@ -88,6 +92,8 @@ class ResNet {
   struct Graph;
   class GraphBuilder;  // records a Graph's layers and op lists
   Graph& inference_graph(int n);
+  // The layers' data type: f32, or bf16 in mixed precision.
+  dnn::Dt compute_type() const;
   void initialize_parameters(uint64_t seed);
   void forward(Graph& g, const std::vector<bool>& gates);
   // Forward, loss and backward of the training graph with the given gates.
@@ -100,6 +106,7 @@ class ResNet {
   InputShape input_;
   int classes_, batch_;
   DropMode drop_;
+  Precision precision_;
   dnn::Context ctx_;
   dnn::ParamStore params_;
   std::unique_ptr<Graph> train_;

@@ -16,6 +16,7 @@
 #include "model/checkpoint.h"
 #include "model/data/batcher.h"
 #include "model/engine_errors.h"
+#include "model/engine_info.h"
 #include "model/resnet.h"
 #include "model/base/rng.h"
 #include "model/sgd.h"
@@ -142,10 +143,11 @@ int use_openmp_threads(int requested) {
 
 namespace {
 
-// What train() refuses before it builds anything: a config that did not pass validate(), or
-// one that does not fit the dataset.
+// What train() refuses before it builds anything: a config that did not pass validate(), a
+// precision this CPU cannot train at, or a config that does not fit the dataset.
 Status check_fits(const TrainConfig& config, const data::Dataset& dataset) {
   if (auto status = validate(config); !status) return status.error();
+  if (auto status = check_precision(config.train.precision); !status) return status.error();
   if (config.train.batch > dataset.train.size())
     return bad_input(fmt::format("train.batch: {} is larger than the training set ({} examples)",
                                  config.train.batch, dataset.train.size()));
@@ -169,7 +171,7 @@ class TrainingRun {
         per_sample_(config.sd.mode == DropMode::kSample),
         net_(config.model, survival_, {dataset.channels, dataset.height, dataset.width},
              dataset.classes, config.train.batch, Rng::derive(config.train.seed, kInitStream),
-             config.sd.mode),
+             config.sd.mode, config.train.precision),
         test_(dataset, norm_, config.eval.batch),
         gate_rng_(Rng::derive(config.train.seed, kGateStream)),
         plan_(make_plan()),

@@ -41,7 +41,7 @@ TEST_CASE("flatten_json reads every leaf of a canonical config") {
   CHECK(settings_key(json, true) != settings_key(warmup, true));
 }
 
-TEST_CASE("varying_settings names what differs, a setting added later included") {
+TEST_CASE("settings_to_show names what differs, a setting added later included") {
   TrainConfig a, b, c;
   b.model.depth = 14;
   c.sd.mode = DropMode::kSample;  // added later: not in the canonical JSON of a and b
@@ -49,13 +49,19 @@ TEST_CASE("varying_settings names what differs, a setting added later included")
   c.train.threads = 7;  // the machine's: never a difference between runs
   auto keys = [](std::vector<const TrainConfig*> configs) {
     std::vector<std::string> out;
-    for (const Setting* s : varying_settings(configs)) out.push_back(s->key);
+    for (const Setting* s : settings_to_show(configs)) out.push_back(s->key);
     return out;
   };
   CHECK(keys({&a, &b, &c}) ==
         std::vector<std::string>{"model.depth", "stochastic_depth.mode", "train.seed"});
   CHECK(keys({&a, &a}).empty());
   CHECK(keys({&a}).empty());
+  // bf16 is shown wherever a run has it, even when every run listed does.
+  TrainConfig bf16 = a;
+  bf16.train.precision = Precision::kBf16;
+  CHECK(keys({&bf16, &bf16}) == std::vector<std::string>{"train.precision"});
+  CHECK(keys({&a, &bf16}) == std::vector<std::string>{"train.precision"});
+  CHECK(keys({&b, &bf16}) == std::vector<std::string>{"model.depth", "train.precision"});
 }
 
 TEST_CASE("short_name: the column, else the unique last part of the key, else the key") {

@@ -26,10 +26,12 @@ struct Network {
   InputShape input;
   ModelConfig model;
   int batch = 128;
+  DropMode mode = DropMode::kBatch;
+  Precision precision = Precision::kF32;
   std::string describe() const {
-    return fmt::format("{}x{}x{} input, depth {}, width {}, shortcut {}, batch {}",
+    return fmt::format("{}x{}x{} input, depth {}, width {}, shortcut {}, batch {}, {} mode, {}",
                        input.channels, input.height, input.width, model.depth, model.width,
-                       to_string(model.shortcut), batch);
+                       to_string(model.shortcut), batch, to_string(mode), to_string(precision));
   }
 };
 
@@ -39,7 +41,7 @@ struct Network {
 std::vector<std::string> reference_kernels(const Network& net) {
   const int blocks = net.model.blocks();
   ResNet resnet(net.model, survival_probabilities(SurvivalRule::kLinear, 0.5, blocks), net.input,
-                10, net.batch, 1);
+                10, net.batch, 1, net.mode, net.precision);
   for (int n : {400, 17}) resnet.prepare_evaluation(n);  // the default eval batch, a remainder
   std::vector<std::string> found;
   const auto primitives = resnet.primitives();
@@ -84,4 +86,16 @@ TEST_CASE("no reference kernel at depth 110 and at other batch sizes") {
   for (int batch : {32, 64, 256})
     check_no_reference_kernels(Network{InputShape{1, 28, 28}, ModelConfig{14, 1, Shortcut::kB},
                                        batch});
+}
+
+TEST_CASE("no reference kernel at bf16, in either drop mode") {
+  if (!has_native_bf16()) {
+    WARN("skipped: this CPU has no bf16 (oneDNN runs at " << onednn_isa() << ")");
+    return;
+  }
+  for (InputShape input : {InputShape{1, 28, 28}, InputShape{3, 32, 32}})
+    for (Shortcut shortcut : {Shortcut::kA, Shortcut::kB, Shortcut::kC})
+      for (DropMode mode : {DropMode::kBatch, DropMode::kSample})
+        check_no_reference_kernels(
+            Network{input, ModelConfig{14, 1, shortcut}, 128, mode, Precision::kBf16});
 }

@@ -50,6 +50,10 @@ TEST_CASE("labels: the plain ResNet whatever its rule, else the rule and p_L") {
   c.sd.p_L = 0.8;
   CHECK_FALSE(is_baseline(c));
   CHECK(arm_label(c) == "SD uniform p_L = 0.8");
+  c.train.precision = Precision::kBf16;
+  CHECK(arm_label(c, true) == "SD uniform p_L = 0.8, batch mode, bf16");
+  c.sd.p_L = 1.0;
+  CHECK(arm_label(c) == "ResNet (p_L = 1), bf16");
 }
 
 TEST_CASE("runs of one configuration across seeds form an arm, plain runs of any rule share one") {

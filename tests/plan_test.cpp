@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "harness/machine.h"
+#include "model/engine_info.h"
 #include "results/store/schema.h"
 #include "tests/temp_dir.h"
 
@@ -279,6 +280,40 @@ TEST_CASE("dry run and launch refuse a missing dataset alike, and create no data
   CHECK(real->refusal->kind == dry->refusal->kind);
   CHECK_FALSE(std::filesystem::exists(options.db_path));
   CHECK_FALSE(std::filesystem::exists(dir.file("sub")));
+}
+
+TEST_CASE("bf16 jobs this CPU cannot train are refused before anything is written") {
+  TempDir dir;
+  // Half the jobs bf16: the plain f32 ones alone would run.
+  std::string text = sweep_text();
+  text.replace(text.find("grid:\n"), 6, "grid:\n  train.precision: [f32, bf16]\n");
+  const auto sweep = parse(text);
+  REQUIRE(sweep.jobs.size() == 8);
+  LaunchOptions options;
+  options.db_path = dir.file("results.db");
+  auto dry = harness::plan_dry_run(sweep, options);
+  auto real = harness::plan_launch(sweep, options);
+  REQUIRE(dry);
+  REQUIRE(real);
+  if (has_native_bf16()) {
+    CHECK_FALSE(dry->refusal);
+    CHECK(dry->to_run.size() == 8);
+    return;
+  }
+  REQUIRE(dry->refusal);
+  REQUIRE(real->refusal);
+  CHECK(dry->refusal->kind == ErrorKind::kBadInput);
+  CHECK_THAT(dry->refusal->message,
+             Catch::StartsWith("sweep 't', 4 jobs to run: train.precision: bf16 needs a CPU "
+                               "with bf16 arithmetic"));
+  CHECK_THAT(dry->refusal->message, Catch::Contains("runs oneDNN at " + onednn_isa()));
+  CHECK(real->refusal->message == dry->refusal->message);
+  CHECK_FALSE(std::filesystem::exists(options.db_path));
+  // Where the jobs train elsewhere (Slurm nodes), each task checks its own CPU instead.
+  options.trains_here = false;
+  auto on_nodes = harness::plan_dry_run(sweep, options);
+  REQUIRE(on_nodes);
+  CHECK_FALSE(on_nodes->refusal);
 }
 
 // The result of `sql` (one value) on the database at `path`, run through SQLite directly.

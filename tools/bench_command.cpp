@@ -17,7 +17,7 @@ namespace {
 struct BenchFlags {
   std::vector<int> depths = {20, 56};
   double p_L = 0.5;
-  std::string rule = "linear", shortcut = "A", sd_mode = "batch";
+  std::string rule = "linear", shortcut = "A", sd_mode = "batch", precision = "f32";
   int batch = 128, threads = 0, rounds = 5, steps = 4, warmup = 3;
   int channels = 1, size = 28;
 };
@@ -38,6 +38,10 @@ void add_bench_flags(CLI::App& app, BenchFlags& f) {
                  "Stochastic network's drop mode: batch (skipped compute) | sample (per-sample, "
                  "full compute)")
       ->capture_default_str();
+  app.add_option("--precision", f.precision,
+                 "Both networks' arithmetic: f32 | bf16 (mixed precision; needs a CPU with bf16 "
+                 "arithmetic); the limit is then a bf16 matmul's rate")
+      ->capture_default_str();
   app.add_option("--batch", f.batch, "Mini-batch size")->capture_default_str();
   app.add_option("--threads", f.threads, "OpenMP threads (0: all cores)")->capture_default_str();
   app.add_option("--rounds", f.rounds, "Alternating measurement rounds")->capture_default_str();
@@ -47,7 +51,7 @@ void add_bench_flags(CLI::App& app, BenchFlags& f) {
   app.add_option("--size", f.size, "Input height and width")->capture_default_str();
 }
 
-// A network's images/s as a percentage of the machine's f32 limit.
+// A network's images/s as a percentage of the machine's limit (f32 or bf16).
 double share_of_limit(double training_flops, double images_per_second, double peak_gflops) {
   return 100 * training_flops * images_per_second / (peak_gflops * 1e9);
 }
@@ -62,23 +66,25 @@ CommandResult run_bench(int argc, char** argv) {
   const auto rule = parse_enum<SurvivalRule>(f.rule);
   const auto shortcut = parse_enum<Shortcut>(f.shortcut);
   const auto mode = parse_enum<DropMode>(f.sd_mode);
-  if (!rule || !shortcut || !mode || f.batch < 1 || f.rounds < 1 || f.steps < 1 || f.warmup < 0 ||
-      f.channels < 1 || f.size < 4 || f.threads < 0 || !(f.p_L > 0 && f.p_L <= 1)) {
+  const auto precision = parse_enum<Precision>(f.precision);
+  if (!rule || !shortcut || !mode || !precision || f.batch < 1 || f.rounds < 1 || f.steps < 1 ||
+      f.warmup < 0 || f.channels < 1 || f.size < 4 || f.threads < 0 || !(f.p_L > 0 && f.p_L <= 1)) {
     return bad_input("invalid flag value (see --help)");
   }
+  if (auto supported = check_precision(*precision); !supported) return supported.error();
   const int threads = use_openmp_threads(f.threads);
   fmt::print(
       "oneDNN {} at {}, {} threads, batch {}, input {}x{}x{}, shortcut {}, {} p_L={} "
-      "({} mode)\n",
+      "({} mode), {}\n",
       onednn_version(), onednn_isa(), threads, f.batch, f.channels, f.size, f.size, f.shortcut,
-      f.rule, f.p_L, f.sd_mode);
-  const auto measured_peak = measure_peak_gflops();
+      f.rule, f.p_L, f.sd_mode, to_string(*precision));
+  const auto measured_peak = measure_peak_gflops(*precision);
   if (!measured_peak) return measured_peak.error();
   const double peak_gflops = measured_peak.value();
   fmt::print(
-      "f32 limit: {:.1f} GFLOP/s (oneDNN matmul {}^3). Share of it: training FLOPs per "
+      "{} limit: {:.1f} GFLOP/s (oneDNN matmul {}^3). Share of it: training FLOPs per "
       "image (conv forward + backward-data + backward-weights) x images/s\n",
-      peak_gflops, kPeakMatmulSize);
+      to_string(*precision), peak_gflops, kPeakMatmulSize);
   fmt::print("{:>6} {:>12} {:>12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11} {:>11}\n", "depth",
              "plain img/s", "sd img/s", "plain ms", "sd ms", "speedup", "theory", "realized",
              "plain limit", "sd limit");
@@ -87,6 +93,7 @@ CommandResult run_bench(int argc, char** argv) {
   bench.rule = *rule;
   bench.p_L = f.p_L;
   bench.mode = *mode;
+  bench.precision = *precision;
   bench.input = {f.channels, f.size, f.size};
   bench.batch = f.batch;
   bench.rounds = f.rounds;

@@ -116,7 +116,7 @@ CommandResult print_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOpt
   for (const auto& job : sweep.jobs) configs.push_back(&job.config);
   std::vector<const Setting*> varying;
   if (!configs.empty())
-    for (const Setting* setting : varying_settings(configs))
+    for (const Setting* setting : settings_to_show(configs))
       if (!setting->column) varying.push_back(setting);
   TextTable t;
   t.columns = {"key"};

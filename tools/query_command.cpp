@@ -49,11 +49,12 @@ std::vector<std::pair<std::string, std::string>> parameters(const results::RunRo
 }
 
 // The settings without a column of their own whose values differ among `configs` (e.g.
-// stochastic_depth.mode in a sweep comparing the drop modes): query runs shows them too.
+// stochastic_depth.mode in a sweep comparing the drop modes), or that always show when set
+// (bf16 precision): query runs shows them too.
 std::vector<const Setting*> varying_without_column(const std::vector<const TrainConfig*>& configs) {
   std::vector<const Setting*> out;
   if (configs.empty()) return out;
-  for (const Setting* setting : varying_settings(configs))
+  for (const Setting* setting : settings_to_show(configs))
     if (!setting->column) out.push_back(setting);
   return out;
 }

@@ -10,7 +10,10 @@ Result<SlurmLaunchPlan> prepare_slurm_launch(const sweeps::Sweep& sweep,
                                              const LaunchOptions& options, const SlurmLaunch& slurm,
                                              SlurmChecks checks) {
   if (auto checked = check_options(slurm.options); !checked) return checked.error();
-  auto plan = plan_dry_run(sweep, options);
+  // Each task checks its node's CPU (bf16) before training: this machine may not be one.
+  LaunchOptions on_nodes = options;
+  on_nodes.trains_here = false;
+  auto plan = plan_dry_run(sweep, on_nodes);
   if (!plan) return plan.error();
   if (plan->refusal) return *plan->refusal;
   const std::string dir = shard_dir(options.db_path);

@@ -35,6 +35,11 @@ struct StochasticDepthConfig {
   DropMode mode = DropMode::kBatch;
 };
 
+// The arithmetic of training. bf16 is mixed precision: convolutions, the classifier and the
+// activations in bf16; master weights, gradients, the update, batch-norm statistics and the
+// loss in f32. It needs a CPU with bf16 arithmetic (model/engine_info.h).
+enum class Precision { kF32, kBf16 };
+
 struct OptimizerConfig {
   double momentum = 0.9;
   bool nesterov = true;  // as fb.resnet.torch, on which the paper's code is built
@@ -50,6 +55,7 @@ struct TrainSettings {
   data::Augment augment;
   uint64_t seed = 1;
   int threads = 0;  // OpenMP threads for oneDNN; 0: every core
+  Precision precision = Precision::kF32;
 };
 
 struct EvalConfig {
@@ -79,6 +85,7 @@ const EnumNames& enum_names(SurvivalRule);
 const EnumNames& enum_names(DropMode);
 const EnumNames& enum_names(LrScheduleKind);
 const EnumNames& enum_names(WarmupMode);
+const EnumNames& enum_names(Precision);
 
 // The enumerator named `name` as enum_names spells it, or nullopt.
 template <typename Enum>
@@ -93,6 +100,7 @@ const char* to_string(SurvivalRule r);
 const char* to_string(LrScheduleKind k);
 const char* to_string(DropMode m);
 const char* to_string(WarmupMode m);
+const char* to_string(Precision p);
 
 // Checks every setting of the settings table (model/config/settings.h): its range, then its
 // rule. The message names the key and the fix, e.g. the depth's "21 is not 6n+2 (try 20 or

@@ -66,12 +66,15 @@ std::vector<std::string> distinguishing_settings(const std::vector<std::string>&
   return out;
 }
 
-std::vector<const Setting*> varying_settings(std::span<const TrainConfig* const> configs) {
+std::vector<const Setting*> settings_to_show(std::span<const TrainConfig* const> configs) {
+  static const TrainConfig defaults;
   std::vector<const Setting*> out;
   for (const Setting& setting : settings()) {
     if (setting.scope == Scope::kMachine) continue;
     for (const TrainConfig* config : configs) {
-      if (same_value(setting, *configs.front(), *config)) continue;
+      const bool varies = !same_value(setting, *configs.front(), *config);
+      const bool set = setting.shown_when_set && !same_value(setting, defaults, *config);
+      if (!varies && !set) continue;
       out.push_back(&setting);
       break;
     }

@@ -25,10 +25,12 @@ std::string settings_key(const std::string& config_json, bool without_survival);
 std::vector<std::string> distinguishing_settings(const std::vector<std::string>& configs,
                                                  const std::vector<std::string>& ignored);
 
-// The settings whose values are not the same in all `configs`, in the settings table's order;
-// machine settings are left out (a stored run's config does not keep them). Read from the
-// configs, not their JSON, which leaves out a setting added later when at its default.
-std::vector<const Setting*> varying_settings(std::span<const TrainConfig* const> configs);
+// What a list of runs shows beside its fixed columns: the settings whose values are not the
+// same in all `configs`, and those shown_when_set that any config sets off its default (bf16
+// precision), in the settings table's order. Machine settings are left out (a stored run's
+// config does not keep them). Read from the configs, not their JSON, which leaves out a
+// setting added later when at its default.
+std::vector<const Setting*> settings_to_show(std::span<const TrainConfig* const> configs);
 
 // What a table of runs calls a setting (its column header and `--where` key): its store
 // column; else the last part of its key when no other setting has that column or last part

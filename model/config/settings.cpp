@@ -46,6 +46,10 @@ const EnumNames& enum_names(WarmupMode) {
   static const EnumNames names{{"linear", "constant"}};
   return names;
 }
+const EnumNames& enum_names(Precision) {
+  static const EnumNames names{{"f32", "bf16"}};
+  return names;
+}
 
 bool Range::contains(double x) const {
   return std::isfinite(x) && (min_open ? x > min : x >= min) && (max_open ? x < max : x <= max);
@@ -346,6 +350,14 @@ std::vector<Setting> training_settings() {
        .flag = "--weight-decay",
        .help = "L2 weight decay",
        .range = at_least(0)},
+      // The CPU's part (bf16 arithmetic) is checked where the run trains: model/engine_info.h.
+      {.key = "train.precision",
+       .member = FIELD(train.precision),
+       .added_later = true,
+       .shown_when_set = true,
+       .flag = "--precision",
+       .help = "Arithmetic: {values} (bf16: mixed precision, on CPUs with bf16 arithmetic, "
+               "AVX-512 BF16 or AMX)"},
   };
 }
 

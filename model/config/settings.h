@@ -69,6 +69,9 @@ struct Setting {
   // its default, read as the default when missing, so that a config leaving it at its
   // default keeps the job key it had before the setting existed.
   bool added_later = false;
+  // Shown beside every run that sets it (query runs, status, launch --dry-run), even where
+  // all the runs listed share it, since it changes how every number was computed.
+  bool shown_when_set = false;
   const char* flag = nullptr;    // of `train`; nullptr: none
   std::string help = {};         // "{values}" stands for an enum's names, e.g. "linear | uniform"
   const char* column = nullptr;  // the store's parameter column; nullptr: none

@@ -12,15 +12,16 @@ dnnl::prop_kind forward_kind(Mode mode) {
 
 }  // namespace
 
-LayerWeights LayerWeights::for_training(Param& weights, const memory::desc& bwd_data_weights,
+LayerWeights LayerWeights::for_training(Param& weights, const memory::desc& forward_weights,
+                                        const memory::desc& bwd_data_weights,
                                         const memory::desc& diff_weights,
                                         const dnnl::engine& engine) {
   LayerWeights w;
   w.param_ = &weights;
-  w.for_forward_ = weights.value;
-  w.for_bwd_data_ = bwd_data_weights == weights.value.get_desc()
-                        ? weights.value
-                        : memory(bwd_data_weights, engine);
+  w.forward_refreshes_copy_ = forward_weights != weights.value.get_desc();
+  w.for_forward_ = w.forward_refreshes_copy_ ? memory(forward_weights, engine) : weights.value;
+  w.for_bwd_data_ = bwd_data_weights == weights.value.get_desc() ? weights.value
+                                                                 : memory(bwd_data_weights, engine);
   w.diff_ = diff_weights == weights.grad.get_desc() ? weights.grad : memory(diff_weights, engine);
   return w;
 }
@@ -36,6 +37,13 @@ LayerWeights LayerWeights::for_inference(Param& weights, const memory::desc& for
     w.for_forward_ = weight_sync->add_reorder_if_needed(weights.value, forward_weights, engine);
   }
   return w;
+}
+
+memory LayerWeights::for_forward(OpList& ops) const {
+  if (forward_refreshes_copy_)
+    ops.add(dnnl::reorder(param_->value, for_forward_),
+            {{DNNL_ARG_FROM, param_->value}, {DNNL_ARG_TO, for_forward_}});
+  return for_forward_;
 }
 
 memory LayerWeights::for_backward_data(OpList& ops) const {
@@ -67,30 +75,35 @@ Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, const memo
   const Dims weight_dims = {out_channels, in[1], kernel, kernel};
   const Dims strides = {stride, stride}, padding = {pad, pad};
 
-  const auto any_weights = f32_desc(weight_dims, Tag::any);
-  const auto any_dst = f32_desc(out, Tag::any);
-  fwd_pd_ = {{forward_kind(mode), dnnl::algorithm::convolution_direct, src, any_weights,
-              any_dst, strides, padding, padding},
+  const Dt type = src.data_type();
+  const memory::desc any_weights(weight_dims, type, Tag::any);
+  const memory::desc any_dst(out, type, Tag::any);
+  fwd_pd_ = {{forward_kind(mode), dnnl::algorithm::convolution_direct, src, any_weights, any_dst,
+              strides, padding, padding},
              ctx.engine};
   dst_desc_ = fwd_pd_.dst_desc();
 
   if (mode == Mode::kTrain) {
-    Param& weights = params.get_or_create(name, fwd_pd_.weights_desc(), options.block, ctx.engine);
+    Param& weights = params.get_or_create(name, with_type(fwd_pd_.weights_desc(), Dt::f32),
+                                          options.block, ctx.engine);
     memory::desc bwd_data_weights = weights.value.get_desc();
     if (options.input_gradient == InputGradient::kNeeded) {
-      bwd_data_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_,
-                       strides, padding, padding},
-                      ctx.engine, fwd_pd_};
+      bwd_data_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_, strides,
+                       padding, padding},
+                      ctx.engine,
+                      fwd_pd_};
       bwd_data_weights = bwd_data_pd_.weights_desc();
     }
     // The source layout is the primitive's choice: a jit kernel may not accept the one the
     // forward reads (AVX2's backward-weights kernel takes a 1-channel image only as nChw8c,
     // and the plain one would get the reference kernel, hundreds of times slower). Where
     // the layouts agree, as between blocks, no reorder is recorded.
-    bwd_weights_pd_ = {{dnnl::algorithm::convolution_direct, f32_desc(in, Tag::any), any_weights,
-                        dst_desc_, strides, padding, padding},
-                       ctx.engine, fwd_pd_};
-    weights_ = LayerWeights::for_training(weights, bwd_data_weights,
+    // The gradient is written in f32, the master weights' type, where the kernel allows.
+    bwd_weights_pd_ = {{dnnl::algorithm::convolution_direct, memory::desc(in, type, Tag::any),
+                        f32_desc(weight_dims, Tag::any), dst_desc_, strides, padding, padding},
+                       ctx.engine,
+                       fwd_pd_};
+    weights_ = LayerWeights::for_training(weights, fwd_pd_.weights_desc(), bwd_data_weights,
                                           bwd_weights_pd_.diff_weights_desc(), ctx.engine);
   } else {
     Param* weights = params.find(name);
@@ -101,24 +114,25 @@ Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, const memo
 }
 
 void Conv::forward(OpList& ops, const memory& src, const memory& dst) const {
-  ops.add(dnnl::convolution_forward(fwd_pd_), {{DNNL_ARG_SRC, src},
-                                               {DNNL_ARG_WEIGHTS, weights_.for_forward()},
-                                               {DNNL_ARG_DST, dst}});
+  const memory weights = weights_.for_forward(ops);
+  ops.add(dnnl::convolution_forward(fwd_pd_),
+          {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
 }
 
 void Conv::backward_data(OpList& ops, const memory& diff_dst, const memory& diff_src) const {
   STODEPTH_CHECK(bwd_data_pd_, "backward_data on a conv built without an input gradient");
   const memory weights = weights_.for_backward_data(ops);
-  ops.add(dnnl::convolution_backward_data(bwd_data_pd_), {{DNNL_ARG_DIFF_DST, diff_dst},
-                                                          {DNNL_ARG_WEIGHTS, weights},
-                                                          {DNNL_ARG_DIFF_SRC, diff_src}});
+  ops.add(
+      dnnl::convolution_backward_data(bwd_data_pd_),
+      {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diff_src}});
 }
 
 void Conv::backward_weights(OpList& ops, const memory& src, const memory& diff_dst) {
   const memory src_for_weights =
       ops.add_reorder_if_needed(src, bwd_weights_pd_.src_desc(), ctx_.engine);
   ops.add(dnnl::convolution_backward_weights(bwd_weights_pd_),
-          {{DNNL_ARG_SRC, src_for_weights}, {DNNL_ARG_DIFF_DST, diff_dst},
+          {{DNNL_ARG_SRC, src_for_weights},
+           {DNNL_ARG_DIFF_DST, diff_dst},
            {DNNL_ARG_DIFF_WEIGHTS, weights_.diff()}});
   weights_.record_gradient(ops);
 }
@@ -154,10 +168,12 @@ BatchNorm::BatchNorm(Context& ctx, ParamStore& params, const std::string& name,
 }
 
 void BatchNorm::forward(OpList& ops, const memory& src, const memory& dst) const {
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},      {DNNL_ARG_DST, dst},
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
+                                          {DNNL_ARG_DST, dst},
                                           {DNNL_ARG_SCALE, scale_->value},
                                           {DNNL_ARG_SHIFT, shift_->value},
-                                          {DNNL_ARG_MEAN, mean_},   {DNNL_ARG_VARIANCE, variance_}};
+                                          {DNNL_ARG_MEAN, mean_},
+                                          {DNNL_ARG_VARIANCE, variance_}};
   if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
   ops.add(dnnl::batch_normalization_forward(fwd_pd_), std::move(args));
   if (mode_ == Mode::kInfer) return;
@@ -176,11 +192,15 @@ void BatchNorm::forward(OpList& ops, const memory& src, const memory& dst) const
 void BatchNorm::backward(OpList& ops, const memory& src, const memory& diff_dst,
                          const memory& diff_src) const {
   STODEPTH_CHECK(mode_ == Mode::kTrain, "backward on an inference batch norm");
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, src},     {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_SRC, diff_src},
-      {DNNL_ARG_MEAN, mean_},  {DNNL_ARG_VARIANCE, variance_},
-      {DNNL_ARG_SCALE, scale_->value}, {DNNL_ARG_SHIFT, shift_->value},
-      {DNNL_ARG_DIFF_SCALE, scale_->grad}, {DNNL_ARG_DIFF_SHIFT, shift_->grad}};
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
+                                          {DNNL_ARG_DIFF_DST, diff_dst},
+                                          {DNNL_ARG_DIFF_SRC, diff_src},
+                                          {DNNL_ARG_MEAN, mean_},
+                                          {DNNL_ARG_VARIANCE, variance_},
+                                          {DNNL_ARG_SCALE, scale_->value},
+                                          {DNNL_ARG_SHIFT, shift_->value},
+                                          {DNNL_ARG_DIFF_SCALE, scale_->grad},
+                                          {DNNL_ARG_DIFF_SHIFT, shift_->grad}};
   if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
   ops.add(dnnl::batch_normalization_backward(bwd_pd_), std::move(args));
 }
@@ -223,19 +243,19 @@ void AddRelu::forward(OpList& ops, const memory& a, const memory& b, const memor
 
 // --------------------------------------------------------------------- SampleScale
 
-SampleScale::SampleScale(Context& ctx, const memory::desc& data,
-                         const SampleScaleOptions& options)
+SampleScale::SampleScale(Context& ctx, const memory::desc& data, const SampleScaleOptions& options)
     : engine_(ctx.engine), data_desc_(data), add_relu_(options.add_relu) {
   const Dims dims = data.dims();  // (N, C, H, W)
   const auto& blocking = data.data.format_desc.blocking;
   bool batch_blocked = false;
   for (int i = 0; i < blocking.inner_nblks; ++i) batch_blocked |= blocking.inner_idxs[i] == 0;
-  const int64_t per_sample = int64_t(data.get_size() / sizeof(float)) / dims[0];
-  STODEPTH_CHECK(data.data.format_kind == dnnl_blocked && !batch_blocked &&
-                     blocking.strides[0] == per_sample,
-                 "a per-sample scale needs a layout that keeps each sample's values together");
-  view_desc_ = f32_desc({1, dims[0], per_sample}, Tag::abc);
-  scale_desc_ = f32_desc({1, dims[0], 1}, Tag::abc);
+  const int64_t per_sample =
+      int64_t(data.get_size() / memory::data_type_size(data.data_type())) / dims[0];
+  STODEPTH_CHECK(
+      data.data.format_kind == dnnl_blocked && !batch_blocked && blocking.strides[0] == per_sample,
+      "a per-sample scale needs a layout that keeps each sample's values together");
+  view_desc_ = memory::desc({1, dims[0], per_sample}, data.data_type(), Tag::abc);
+  scale_desc_ = f32_desc({1, dims[0], 1}, Tag::abc);  // f32 whatever the data: 1/p_l exactly
   dnnl::primitive_attr attr;
   if (add_relu_) {
     dnnl::post_ops post;
@@ -267,7 +287,7 @@ GlobalAvgPool::GlobalAvgPool(Context& ctx, const memory::desc& src, Mode mode) {
   const Dims in = src.dims();  // (N, C, H, W)
   const Dims kernel = {in[2], in[3]}, strides = {1, 1}, padding = {0, 0};
   const auto algo = dnnl::algorithm::pooling_avg_exclude_padding;
-  const auto any_dst = f32_desc({in[0], in[1], 1, 1}, Tag::any);
+  const memory::desc any_dst({in[0], in[1], 1, 1}, src.data_type(), Tag::any);
   fwd_pd_ = {{forward_kind(mode), algo, src, any_dst, strides, kernel, padding, padding},
              ctx.engine};
   dst_desc_ = fwd_pd_.dst_desc();
@@ -287,21 +307,25 @@ void GlobalAvgPool::backward(OpList& ops, const memory& diff_dst, const memory& 
 // -------------------------------------------------------------------- InnerProduct
 
 InnerProduct::InnerProduct(Context& ctx, ParamStore& params, const std::string& name,
-                           const memory::desc& src, int outputs, Mode mode,
-                           OpList* weight_sync) {
+                           const memory::desc& src, int outputs, Mode mode, OpList* weight_sync) {
   const Dims in = src.dims();  // (N, C, 1, 1)
-  const auto any_weights = f32_desc({outputs, in[1], in[2], in[3]}, Tag::any);
+  const Dt type = src.data_type();
+  const Dims weight_dims = {outputs, in[1], in[2], in[3]};
+  const memory::desc any_weights(weight_dims, type, Tag::any);
   const auto bias_desc = f32_desc({outputs}, Tag::a);
-  dst_desc_ = f32_desc({in[0], outputs}, Tag::nc);
+  dst_desc_ = f32_desc({in[0], outputs}, Tag::nc);  // the loss reads f32 logits
+  diff_dst_desc_ = memory::desc({in[0], outputs}, type, Tag::nc);
   fwd_pd_ = {{forward_kind(mode), src, any_weights, bias_desc, dst_desc_}, ctx.engine};
   if (mode == Mode::kTrain) {
-    Param& weights = params.get_or_create(name + ".weight", fwd_pd_.weights_desc(), kNoBlock,
-                                          ctx.engine);
+    Param& weights = params.get_or_create(
+        name + ".weight", with_type(fwd_pd_.weights_desc(), Dt::f32), kNoBlock, ctx.engine);
     bias_ = &params.get_or_create(name + ".bias", bias_desc, kNoBlock, ctx.engine);
-    bwd_data_pd_ = {{src, any_weights, dst_desc_}, ctx.engine, fwd_pd_};
-    bwd_weights_pd_ = {{src, any_weights, bias_desc, dst_desc_}, ctx.engine, fwd_pd_};
-    weights_ = LayerWeights::for_training(weights, bwd_data_pd_.weights_desc(),
-                                          bwd_weights_pd_.diff_weights_desc(), ctx.engine);
+    bwd_data_pd_ = {{src, any_weights, diff_dst_desc_}, ctx.engine, fwd_pd_};
+    bwd_weights_pd_ = {
+        {src, f32_desc(weight_dims, Tag::any), bias_desc, diff_dst_desc_}, ctx.engine, fwd_pd_};
+    weights_ =
+        LayerWeights::for_training(weights, fwd_pd_.weights_desc(), bwd_data_pd_.weights_desc(),
+                                   bwd_weights_pd_.diff_weights_desc(), ctx.engine);
   } else {
     Param* weights = params.find(name + ".weight");
     bias_ = params.find(name + ".bias");
@@ -312,23 +336,27 @@ InnerProduct::InnerProduct(Context& ctx, ParamStore& params, const std::string& 
 }
 
 void InnerProduct::forward(OpList& ops, const memory& src, const memory& dst) const {
-  ops.add(dnnl::inner_product_forward(fwd_pd_),
-          {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_.for_forward()},
-           {DNNL_ARG_BIAS, bias_->value}, {DNNL_ARG_DST, dst}});
+  const memory weights = weights_.for_forward(ops);
+  ops.add(dnnl::inner_product_forward(fwd_pd_), {{DNNL_ARG_SRC, src},
+                                                 {DNNL_ARG_WEIGHTS, weights},
+                                                 {DNNL_ARG_BIAS, bias_->value},
+                                                 {DNNL_ARG_DST, dst}});
 }
 
 void InnerProduct::backward_data(OpList& ops, const memory& diff_dst,
                                  const memory& diff_src) const {
   const memory weights = weights_.for_backward_data(ops);
-  ops.add(dnnl::inner_product_backward_data(bwd_data_pd_),
-          {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights},
-           {DNNL_ARG_DIFF_SRC, diff_src}});
+  ops.add(
+      dnnl::inner_product_backward_data(bwd_data_pd_),
+      {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diff_src}});
 }
 
 void InnerProduct::backward_weights(OpList& ops, const memory& src, const memory& diff_dst) {
   ops.add(dnnl::inner_product_backward_weights(bwd_weights_pd_),
-          {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
-           {DNNL_ARG_DIFF_WEIGHTS, weights_.diff()}, {DNNL_ARG_DIFF_BIAS, bias_->grad}});
+          {{DNNL_ARG_SRC, src},
+           {DNNL_ARG_DIFF_DST, diff_dst},
+           {DNNL_ARG_DIFF_WEIGHTS, weights_.diff()},
+           {DNNL_ARG_DIFF_BIAS, bias_->grad}});
   weights_.record_gradient(ops);
 }
 

@@ -16,23 +16,27 @@ enum class Mode { kTrain, kInfer };
 // none, and its backward-data primitive is then neither built nor run.
 enum class InputGradient { kNeeded, kNotNeeded };
 
-// A trained layer's weights as each of its primitives reads them. In training the forward
-// reads the parameter itself; the backward-data primitive may want the weights in another
-// layout (a reorder per step, e.g. OIhw16i16o vs OIhw16o16i), and the backward-weights
-// primitive may write the gradient in another layout than the parameter's (a reorder after
-// it). At inference the forward reads the training network's parameter, or a copy in the
-// forward primitive's layout that a reorder in `weight_sync` refreshes before each evaluation.
-// Without a difference no reorder is recorded.
+// A trained layer's weights as each of its primitives reads them. The parameter is the f32
+// master copy, in the layout the forward primitive chose. In training the forward reads it
+// itself, or in mixed precision a bf16 copy that a reorder refreshes just before the forward
+// (so a dropped block converts nothing); the backward-data primitive may want the weights in
+// another layout or type (a reorder per step, e.g. OIhw16i16o vs OIhw16o16i), and the
+// backward-weights primitive may write the gradient in another layout than the parameter's (a
+// reorder after it). At inference the forward reads the training network's parameter, or a
+// copy in the forward primitive's layout and type that a reorder in `weight_sync` refreshes
+// before each evaluation. Without a difference no reorder is recorded.
 class LayerWeights {
  public:
   LayerWeights() = default;
-  static LayerWeights for_training(Param& weights, const memory::desc& bwd_data_weights,
+  static LayerWeights for_training(Param& weights, const memory::desc& forward_weights,
+                                   const memory::desc& bwd_data_weights,
                                    const memory::desc& diff_weights, const dnnl::engine& engine);
   static LayerWeights for_inference(Param& weights, const memory::desc& forward_weights,
                                     OpList* weight_sync, const dnnl::engine& engine);
 
   Param& param() const { return *param_; }
-  const memory& for_forward() const { return for_forward_; }
+  // The weights the forward reads, after recording a refresh if they are a training copy.
+  memory for_forward(OpList& ops) const;
   // The weights in the backward-data layout, after recording a refresh if it is a copy.
   memory for_backward_data(OpList& ops) const;
   // Where the backward-weights primitive writes; then `record_gradient` brings it to grad.
@@ -42,6 +46,7 @@ class LayerWeights {
  private:
   Param* param_ = nullptr;
   memory for_forward_, for_bwd_data_, diff_;
+  bool forward_refreshes_copy_ = false;  // training with a copy for the forward
 };
 
 // A convolution's shape, and the residual block whose gate drops its weights.
@@ -50,6 +55,10 @@ struct ConvOptions {
   int block = kNoBlock;
   InputGradient input_gradient = InputGradient::kNeeded;
 };
+
+// Every layer computes in its input's data type (f32, or bf16 in mixed precision), and its
+// output, gradients and weight copies are of that type; parameters, their gradients, batch-norm
+// scale, shift and statistics, and the classifier's bias and logits stay f32.
 
 // 2-D convolution, no bias, padding kernel/2.   src (N, Ci, H, W) -> dst (N, Co, H', W')
 class Conv {
@@ -184,12 +193,14 @@ class GlobalAvgPool {
   dnnl::pooling_backward::primitive_desc bwd_pd_;
 };
 
-// Fully connected layer with bias.   src (N, C, 1, 1) -> dst (N, K) plain row-major
+// Fully connected layer with bias.   src (N, C, 1, 1) -> dst (N, K) f32 plain row-major; its
+// backward takes diff_dst in the compute type (diff_dst_desc).
 class InnerProduct {
  public:
   InnerProduct(Context& ctx, ParamStore& params, const std::string& name,
                const memory::desc& src, int outputs, Mode mode, OpList* weight_sync = nullptr);
   const memory::desc& dst_desc() const { return dst_desc_; }
+  const memory::desc& diff_dst_desc() const { return diff_dst_desc_; }
   Param& weights() { return weights_.param(); }
   Param& bias() { return *bias_; }
   void forward(OpList& ops, const memory& src, const memory& dst) const;
@@ -199,7 +210,7 @@ class InnerProduct {
  private:
   LayerWeights weights_;
   Param* bias_;
-  memory::desc dst_desc_;
+  memory::desc dst_desc_, diff_dst_desc_;
   dnnl::inner_product_forward::primitive_desc fwd_pd_;
   dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
   dnnl::inner_product_backward_weights::primitive_desc bwd_weights_pd_;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "model/base/check.h"
+#include "model/dnn/bf16.h"
 
 namespace stodepth::dnn {
 namespace {
@@ -16,9 +17,9 @@ struct Layout {
     const auto& blocking = desc.data.format_desc.blocking;
     STODEPTH_CHECK(desc.data.ndims == 4 && desc.data.format_kind == dnnl_blocked,
                    "shortcut A needs a 4-D blocked tensor");
-    STODEPTH_CHECK(blocking.inner_nblks == 0 ||
-                       (blocking.inner_nblks == 1 && blocking.inner_idxs[0] == 1),
-                   "shortcut A supports channel blocking only");
+    STODEPTH_CHECK(
+        blocking.inner_nblks == 0 || (blocking.inner_nblks == 1 && blocking.inner_idxs[0] == 1),
+        "shortcut A supports channel blocking only");
     block = blocking.inner_nblks ? blocking.inner_blks[0] : 1;
     n = blocking.strides[0], c_block = blocking.strides[1];
     h = blocking.strides[2], w = blocking.strides[3];
@@ -48,17 +49,33 @@ void for_each_carried(const memory::desc& xd, const memory::desc& yd, int stride
 }  // namespace
 
 void shortcut_a_forward(const memory& x, const memory& y, int stride) {
-  const float* src = ptr(x);
-  float* dst = ptr(y);
-  std::memset(dst, 0, y.get_desc().get_size());  // padded channels (and blocking padding) are zero
-  for_each_carried(x.get_desc(), y.get_desc(), stride,
-                   [=](int64_t at_x, int64_t at_y) { dst[at_y] = src[at_x]; });
+  STODEPTH_CHECK(x.get_desc().data_type() == y.get_desc().data_type(), "shortcut A types");
+  std::memset(y.get_data_handle(), 0, y.get_desc().get_size());  // padded channels are zero
+  const auto copy = [&](auto* src, auto* dst) {
+    for_each_carried(x.get_desc(), y.get_desc(), stride,
+                     [=](int64_t at_x, int64_t at_y) { dst[at_y] = src[at_x]; });
+  };
+  if (x.get_desc().data_type() == Dt::bf16)
+    copy(static_cast<const uint16_t*>(x.get_data_handle()),
+         static_cast<uint16_t*>(y.get_data_handle()));
+  else
+    copy(ptr(x), ptr(y));
 }
 
 void shortcut_a_backward(const memory& dy, const memory& dx, int stride, GradientWrite write) {
+  STODEPTH_CHECK(dx.get_desc().data_type() == dy.get_desc().data_type(), "shortcut A types");
+  if (write == GradientWrite::kAssign)
+    std::memset(dx.get_data_handle(), 0, dx.get_desc().get_size());
+  if (dx.get_desc().data_type() == Dt::bf16) {
+    const auto* src = static_cast<const uint16_t*>(dy.get_data_handle());
+    auto* dst = static_cast<uint16_t*>(dx.get_data_handle());
+    for_each_carried(dx.get_desc(), dy.get_desc(), stride, [=](int64_t at_x, int64_t at_y) {
+      dst[at_x] = f32_to_bf16(bf16_to_f32(dst[at_x]) + bf16_to_f32(src[at_y]));
+    });
+    return;
+  }
   const float* src = ptr(dy);
   float* dst = ptr(dx);
-  if (write == GradientWrite::kAssign) std::memset(dst, 0, dx.get_desc().get_size());
   for_each_carried(dx.get_desc(), dy.get_desc(), stride,
                    [=](int64_t at_x, int64_t at_y) { dst[at_x] += src[at_y]; });
 }

@@ -1,6 +1,7 @@
 // The paper's option-A shortcut: parameter-free stride-s subsampling plus zero channel
 // padding. oneDNN has no primitive for it; these loops work on any layout whose only
-// blocking is on channels (nchw, nhwc, nChw8c, nChw16c), which is what the convolutions pick.
+// blocking is on channels (nchw, nhwc, nChw8c, nChw16c), which is what the convolutions pick,
+// in f32 or bf16 (the gradient's sum rounded to bf16, as a bf16 primitive's would be).
 #pragma once
 
 #include "model/dnn/tensor.h"

@@ -12,6 +12,12 @@ memory zeros(const memory::desc& desc, const dnnl::engine& engine) {
   return m;
 }
 
+memory::desc with_type(const memory::desc& desc, Dt type) {
+  memory::desc out = desc;
+  out.data.data_type = memory::convert_to_c(type);
+  return out;
+}
+
 int64_t buffer_floats(const memory::desc& desc) {
   return static_cast<int64_t>(desc.get_size() / sizeof(float));
 }

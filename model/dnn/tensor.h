@@ -26,6 +26,9 @@ struct Context {
 
 // f32 descriptor in a given layout.
 inline memory::desc f32_desc(const Dims& dims, Tag tag) { return {dims, Dt::f32, tag}; }
+// `desc`'s layout holding another data type: a blocked layout's strides count elements, so
+// the layout a bf16 primitive chose also holds its f32 master copy, and the reverse.
+memory::desc with_type(const memory::desc& desc, Dt type);
 // Allocates a zero-filled memory object for `desc` (padding included).
 memory zeros(const memory::desc& desc, const dnnl::engine& engine);
 // Number of f32 values in the buffer of `desc`, blocking padding included.

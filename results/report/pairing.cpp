@@ -27,6 +27,7 @@ std::string describe(const TrainConfig& c) {
   if (c.model.width != 1) t += fmt::format(" ×{}", c.model.width);
   t += fmt::format(", shortcut {}, {} lr {}, batch {}", to_string(c.model.shortcut),
                    to_string(c.train.lr.kind), c.train.lr.base, c.train.batch);
+  if (c.train.precision != Precision::kF32) t += fmt::format(", {}", to_string(c.train.precision));
   return t + (c.train.iterations > 0 ? fmt::format(", {} iterations", c.train.iterations)
                                      : fmt::format(", {} epochs", c.train.epochs));
 }
@@ -50,10 +51,14 @@ void set_short_titles(std::vector<Pair>& pairs) {
 bool is_baseline(const TrainConfig& config) { return config.sd.p_L >= 1.0; }
 
 std::string arm_label(const TrainConfig& config, bool with_mode) {
-  if (is_baseline(config)) return "ResNet (p_L = 1)";
+  // bf16 changes every number of the arm, so its label always says so.
+  const std::string precision = config.train.precision == Precision::kF32
+                                    ? ""
+                                    : fmt::format(", {}", to_string(config.train.precision));
+  if (is_baseline(config)) return "ResNet (p_L = 1)" + precision;
   std::string label = fmt::format("SD {} p_L = {}", to_string(config.sd.rule), config.sd.p_L);
   if (with_mode) label += fmt::format(", {} mode", to_string(config.sd.mode));
-  return label;
+  return label + precision;
 }
 
 std::vector<Arm> group_into_arms(const std::vector<RunRow>& runs) {

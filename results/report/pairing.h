@@ -13,7 +13,8 @@ namespace stodepth::results {
 // p_L = 1: every block always survives, a plain ResNet whatever the survival rule.
 bool is_baseline(const TrainConfig& config);
 
-// "ResNet (p_L = 1)" or e.g. "SD linear p_L = 0.5", with ", sample mode" if `with_mode`.
+// "ResNet (p_L = 1)" or e.g. "SD linear p_L = 0.5", with ", sample mode" if `with_mode`, and
+// ", bf16" at bf16 precision.
 std::string arm_label(const TrainConfig& config, bool with_mode = false);
 
 // Runs in arms, arms in the order their first run comes; plain runs of any rule or drop mode
