@@ -1,19 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of `launch` and `query` on the synthetic dataset: concurrent jobs, resume
 # after SIGKILL, divergence isolation, read-only SQL. usage: launch_test.sh path/to/stodepth
-set -u
-bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passes=0
-failures=0
-
-check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local what="$1"
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
-sql() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$db" "$1"; }
+source "$(dirname "$0")/check.sh" "$@"
 # Waits (at most 120 s) until the launcher PID has committed N iteration rows: signals are
 # sent on progress, not after a fixed delay, so the test holds on a slow or a fast machine.
 wait_for_rows() {  # wait_for_rows N PID
@@ -182,5 +170,4 @@ check "status of a local launch has no Slurm column" test "$(head -1 <<<"$out" |
 kill -INT "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+check_summary

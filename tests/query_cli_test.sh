@@ -3,20 +3,8 @@
 # exports at full precision (equal to SQLite's own doubles), the run key in every curve row,
 # every evaluation kept whatever --every, the settings that differ shown and filterable,
 # status as JSON and CSV, refusals with a suggestion. usage: query_cli_test.sh path/to/stodepth
-set -u
-bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passes=0
-failures=0
-
-check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local what="$1"
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/check.sh" "$@"
 db="$work/q.db"
-sql() { sqlite3 -batch -noheader "$db" "$1"; }
 q() { "$bin" query "$@" --db "$db"; }
 # The values of COLUMN (by header name) of CSV on stdin, one a line (no quoted commas here).
 csv_column() {
@@ -147,5 +135,4 @@ check "report -o x.pdf wrote nothing" test -z "$(ls -A "$work/reports")"
 check "report -o x.md writes the HTML beside it" "$bin" report --db "$db" -o "$work/reports/x.md" >/dev/null
 check "x.html is HTML, x.md Markdown" bash -c "grep -q '<html' '$work/reports/x.html' && ! grep -q '<html' '$work/reports/x.md'"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+check_summary

@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
 # A report of a real (tiny) sweep renders in headless Chromium to a PNG without console
 # errors (e.g. a blocked resource). usage: report_render_test.sh path/to/stodepth
-set -u
-bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/check.sh" "$@"
 cat >"$work/tiny.yaml" <<'YAML'
 name: tiny
 description: <script>alert("not run")</script>
@@ -24,13 +21,9 @@ chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --user-data-dir="$work/profile" --enable-logging=stderr --v=0 \
   --screenshot="$work/tiny.png" --window-size=1100,2400 "file://$work/tiny.html" \
   >"$work/chromium.log" 2>&1
-failures=0
-[ -s "$work/tiny.png" ] && [ "$(stat -c %s "$work/tiny.png")" -gt 20000 ] ||
-  { echo "FAIL: no screenshot"; failures=$((failures + 1)); }
-if grep -E "CONSOLE|Refused to|Uncaught" "$work/chromium.log"; then
-  echo "FAIL: console messages while rendering"
-  failures=$((failures + 1))
-fi
+check "no screenshot" test "$(stat -c %s "$work/tiny.png" 2>/dev/null || echo 0)" -gt 20000
+# grep prints the console lines it finds; any line fails the check.
+check "console messages while rendering" \
+  bash -c '! grep -E "CONSOLE|Refused to|Uncaught" "$1"' _ "$work/chromium.log"
 [ "${KEEP_SCREENSHOT:-}" ] && cp "$work/tiny.png" "$KEEP_SCREENSHOT"
-echo "$((2 - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+check_summary

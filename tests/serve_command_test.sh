@@ -3,15 +3,7 @@
 # --port 0), pages served from it, exit 0 on SIGINT and on SIGTERM, a warning for an address
 # other than 127.0.0.1, exit 2 for a port that is taken or out of range.
 # usage: serve_command_test.sh path/to/stodepth
-set -u
-bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+source "$(dirname "$0")/check.sh" "$@"
 
 # start ARGS...: runs `serve` in the background until its URL line; sets pid and url.
 start() {

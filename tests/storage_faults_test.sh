@@ -2,17 +2,7 @@
 # Storage faults and concurrency around `launch`: two launchers on one sweep, readers while a
 # sweep writes, a full disk, a read-only database, the database deleted underneath.
 # usage: storage_faults_test.sh path/to/stodepth
-set -u
-bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0 passes=0
-check() {  # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
-sql() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$1" "$2"; }
+source "$(dirname "$0")/check.sh" "$@"
 
 # A sweep of 2 p_L x SEEDS seeds, 40 iterations of batch 32 each, checkpoints every 10.
 write_sweep() {  # write_sweep FILE NAME SEEDS
@@ -28,10 +18,10 @@ grid:
 seeds: $3
 YAML
 }
-all_rows_once() {  # every run of DB has iterations 1..40, each once
-  test "$(sql "$1" "SELECT count(*) FROM (SELECT run FROM iterations GROUP BY run
+all_rows_once() {  # all_rows_once N: N runs of $db have iterations 1..40, each once
+  test "$(sql "SELECT count(*) FROM (SELECT run FROM iterations GROUP BY run
     HAVING count(*) = 40 AND count(DISTINCT iteration) = 40 AND min(iteration) = 1
-    AND max(iteration) = 40)")" = "$2"
+    AND max(iteration) = 40)")" = "$1"
 }
 
 # 1. Two launchers on the same sweep and database at once: every job runs in exactly one of
@@ -50,9 +40,9 @@ ran_a=$(sed -n 's/^sweep two: ran \([0-9]*\) .*/\1/p' "$work/a.out")
 ran_b=$(sed -n 's/^sweep two: ran \([0-9]*\) .*/\1/p' "$work/b.out")
 check "each job ran in exactly one launcher ($ran_a + $ran_b = 10)" test $((ran_a + ran_b)) -eq 10
 check "both launchers ran jobs ($ran_a, $ran_b)" test "$ran_a" -gt 0 -a "$ran_b" -gt 0
-check "10 runs done" test "$(sql "$db" "SELECT count(*) FROM runs WHERE status = 'done'")" = 10
-check "one row per iteration in every run" all_rows_once "$db" 10
-check "integrity" test "$(sql "$db" "PRAGMA integrity_check")" = ok
+check "10 runs done" test "$(sql "SELECT count(*) FROM runs WHERE status = 'done'")" = 10
+check "one row per iteration in every run" all_rows_once 10
+check "integrity" test "$(sql "PRAGMA integrity_check")" = ok
 
 # 2. query and report while a sweep writes: never "database is locked", always exit 0.
 db="$work/read.db"
@@ -94,16 +84,16 @@ check "disk full: the last line says why, naming the database ($err)" \
   <<<"$(tail -1 <<<"$err")"
 check "disk full: only interrupted jobs before it ($err)" \
   bash -c '! head -n -1 <<<"$1" | grep -qv "^interrupted "' _ "$err"
-done_before=$(sql "$db" "SELECT count(*) FROM runs WHERE status = 'done'")
+done_before=$(sql "SELECT count(*) FROM runs WHERE status = 'done'")
 check "disk full: some runs finished first ($done_before)" test "$done_before" -ge 1
 check "disk full: not every run finished ($done_before)" test "$done_before" -lt 16
-check "disk full: integrity" test "$(sql "$db" "PRAGMA integrity_check")" = ok
-check "disk full: done runs kept all their rows" all_rows_once "$db" "$(sql "$db" \
+check "disk full: integrity" test "$(sql "PRAGMA integrity_check")" = ok
+check "disk full: done runs kept all their rows" all_rows_once "$(sql \
   "SELECT count(*) FROM runs WHERE status = 'done' OR key IN (SELECT run FROM iterations
    GROUP BY run HAVING count(*) = 40)")"
 check "disk full: the next launch completes" "$bin" launch "$work/full.yaml" --db "$db" --quiet
-check "disk full: 16 runs done after it" test "$(sql "$db" "SELECT count(*) FROM runs WHERE status = 'done'")" = 16
-check "disk full: one row per iteration" all_rows_once "$db" 16
+check "disk full: 16 runs done after it" test "$(sql "SELECT count(*) FROM runs WHERE status = 'done'")" = 16
+check "disk full: one row per iteration" all_rows_once 16
 
 # 4. A read-only database (as an unprivileged user; root may write anywhere): refused
 #    before anything is written, the file untouched.
@@ -145,5 +135,4 @@ check "deleted: one-line error ($(cat "$work/gone.out"))" \
   grep -q "stopped: .*gone.db: the database file was deleted or replaced" "$work/gone.out"
 check "deleted: not recreated behind the user's back" test ! -e "$db"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+check_summary

@@ -3,19 +3,7 @@
 # launched as an extension (only the new jobs run; the done runs' rows are untouched); a file
 # that changes a stored job is refused naming it, the database's bytes unchanged; a renamed
 # sweep says which done runs it reuses. usage: sweep_growth_test.sh path/to/stodepth
-set -u
-bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passes=0
-failures=0
-
-check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local what="$1"
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
-sql() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$db" "$1"; }
+source "$(dirname "$0")/check.sh" "$@"
 # The database's bytes, its WAL included (a read must not write either).
 db_hash() { cat "$db" "$db-wal" 2>/dev/null | sha256sum; }
 
@@ -112,5 +100,4 @@ check "the renamed sweep's launch says it too" \
   grep -qx "9 jobs are already done under sweep 'g' and are reused" "$work/h.err"
 check "the renamed sweep runs nothing ($out)" grep -q "^sweep h: ran 0 .*skipped 9 already finished" <<<"$out"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+check_summary
