@@ -10,7 +10,7 @@ wait_for_rows() {  # wait_for_rows N PID
     [ -f "$db" ] && (($(sql "SELECT count(*) FROM iterations" 2>/dev/null || echo 0) >= $1)) && return 0
     sleep 0.1
   done
-  echo "FAIL: launcher $2 did not reach $1 iteration rows"
+  fail "launcher $2 did not reach $1 iteration rows"
   return 1
 }
 
