@@ -24,16 +24,15 @@ const Table& table_named(const std::vector<Table>& tables, const std::string& na
 TEST_CASE("the tables come in a fixed order, the grouped ones empty unless varied") {
   const Comparison c = testing::small_comparison();
   const auto tables = report_tables(c, {});
-  REQUIRE(tables.size() == 6);
+  REQUIRE(tables.size() == 7);
   CHECK(tables[0].name == "accuracy");
   CHECK(tables[1].name == "variance");
   CHECK(tables[2].name == "timing");
   CHECK(tables[3].title == "By drop mode");
-  CHECK(tables[4].title == "By schedule");
-  CHECK(tables[5].title == "By shortcut");
-  CHECK(tables[3].rows.empty());
-  CHECK(tables[4].rows.empty());
-  CHECK(tables[5].rows.empty());
+  CHECK(tables[4].title == "By precision");
+  CHECK(tables[5].title == "By schedule");
+  CHECK(tables[6].title == "By shortcut");
+  for (size_t i = 3; i < tables.size(); ++i) CHECK(tables[i].rows.empty());
   for (const Table& t : tables) {
     CHECK(t.numeric.size() == t.header.size());
     for (const Row& row : t.rows) CHECK(row.size() == t.header.size());
@@ -233,6 +232,49 @@ TEST_CASE("by drop mode: the modes side by side at equal other settings") {
                          "2.000", "1.000", "80.00"});
   CHECK(t.rows[1] == Row{"ResNet-20", "linear, p_L = 0.5", "sample", "2", "95.00 [90.00 – 96.00]",
                          "2.000", "1.000", "90.00"});
+}
+
+TEST_CASE("by precision: each arm at f32 and bf16, bf16's speed relative to f32") {
+  Comparison c = testing::small_comparison();
+  for (int i : {0, 1}) {
+    Arm bf16 = c.arms[size_t(i)];
+    bf16.config.train.precision = Precision::kBf16;
+    bf16.label += ", bf16";
+    c.arms.push_back(bf16);
+  }
+  c.pairs[0].baseline = &c.arms[0];  // the arms moved
+  c.pairs[0].stochastic = &c.arms[1];
+  Pair bf16 = c.pairs[0];
+  bf16.baseline = &c.arms[2];
+  bf16.stochastic = &c.arms[3];
+  bf16.short_title = "ResNet-20, train.precision=bf16";
+  bf16.base.step_ms = 50;
+  bf16.sd.step_ms = 32;
+  bf16.sd.accuracy_mean = 0.925;
+  c.pairs.push_back(bf16);
+  // Another p_L at f32 alone: nothing to compare it with.
+  Arm other = c.arms[1];
+  other.config.sd.p_L = 0.8;
+  c.arms.push_back(other);
+  Pair lone = c.pairs[0];
+  lone.baseline = &c.arms[0];
+  lone.stochastic = &c.arms[4];
+  c.pairs[0].baseline = &c.arms[0];
+  c.pairs[0].stochastic = &c.arms[1];
+  c.pairs[1].baseline = &c.arms[2];
+  c.pairs[1].stochastic = &c.arms[3];
+  c.pairs.push_back(lone);
+  const auto tables = report_tables(c, {});
+  const Table& t = table_named(tables, "precision");
+  REQUIRE(t.rows.size() == 4);
+  CHECK(t.rows[0] == Row{"ResNet-20", "ResNet (p_L = 1)", "f32", "2", "90.00 [88.00 – 92.00]",
+                         "1.000", "0.500", "100.0", "1.00"});
+  CHECK(t.rows[1] == Row{"ResNet-20", "ResNet (p_L = 1)", "bf16", "2", "90.00 [88.00 – 92.00]",
+                         "1.000", "0.500", "50.00", "2.00"});
+  CHECK(t.rows[2][1] == "SD linear p_L = 0.5");
+  CHECK(t.rows[2][2] == "f32");
+  CHECK(t.rows[3] == Row{"ResNet-20", "SD linear p_L = 0.5", "bf16", "2", "92.50 [90.00 – 96.00]",
+                         "2.000", "1.000", "32.00", "2.50"});
 }
 
 TEST_CASE("accuracy: runs with a validation split add the paper's measure, said to be it") {

@@ -9,8 +9,11 @@
 #include <set>
 #include <tuple>
 
+#include "model/config/config_codec.h"
+#include "model/config/distinguishing.h"
 #include "results/report/html.h"
 #include "results/report/pair_statistics.h"
+#include "results/report/pairing.h"
 #include "results/stats/power.h"
 #include "results/stats/smoothing.h"
 
@@ -193,6 +196,57 @@ Table drop_mode_table(const Comparison& c) {
   return t;
 }
 
+TrainConfig at_f32(const TrainConfig& config) {
+  TrainConfig c = config;
+  c.train.precision = Precision::kF32;
+  return c;
+}
+
+// The settings of an arm but its precision and seed, so that the f32 and bf16 arms of one
+// configuration share it.
+std::string settings_but_precision(const TrainConfig& config) {
+  return settings_key(canonical_config_json(at_f32(config)), false);
+}
+
+// Arms that differ only in train.precision, side by side: each pair's plain and stochastic
+// arm at every precision, and its speed relative to the same arm at f32. No rows unless some
+// configuration ran at two precisions.
+Table precision_table(const Comparison& c) {
+  Table t{"precision",
+          "By precision",
+          "Arms at equal other settings, one row per train.precision (bf16: mixed precision, "
+          "f32 master weights). Accuracy: mean [Student-t 95% CI clipped to [0, 100] %]; "
+          "across-seed std of the final accuracy; within-run noise as in Variance; step time "
+          "as in Training time; speed: the f32 arm's step time over this arm's.",
+          {"pair", "arm", "precision", "n", "accuracy % [95% CI]", "across-seed std (pp)",
+           "within-run std (pp)", "step ms", "speed vs f32"},
+          {},
+          {false, false, false, true, false, true, true, true, true}};
+  std::map<std::string, std::map<Precision, const Pair*>> groups;
+  for (const Pair& p : c.pairs)
+    groups[settings_but_precision(p.stochastic->config)][p.stochastic->config.train.precision] = &p;
+  for (const auto& [key, by_precision] : groups) {
+    if (by_precision.size() < 2) continue;
+    const Pair* f32 =
+        by_precision.count(Precision::kF32) ? by_precision.at(Precision::kF32) : nullptr;
+    for (const bool stochastic : {false, true})
+      for (const auto& [precision, p] : by_precision) {
+        const ArmStats& s = stochastic ? p->sd : p->base;
+        const ArmStats* reference = f32 ? (stochastic ? &f32->sd : &f32->base) : nullptr;
+        std::optional<double> speed;
+        if (reference && reference->step_ms && s.step_ms) speed = *reference->step_ms / *s.step_ms;
+        std::string accuracy = percent(s.accuracy_mean);
+        if (s.ci_low) accuracy += " [" + ci_cell(s) + "]";
+        const Arm& arm = stochastic ? *p->stochastic : *p->baseline;
+        t.rows.push_back({f32 ? f32->short_title : p->short_title, arm_label(at_f32(arm.config)),
+                          to_string(precision), std::to_string(s.n), accuracy,
+                          percent(s.accuracy_std, 3), percent(s.within_run_std, 3), num(s.step_ms),
+                          num(speed, 3)});
+      }
+  }
+  return t;
+}
+
 std::string schedule_of(const TrainConfig& c) { return to_string(c.train.lr.kind); }
 std::string shortcut_of(const TrainConfig& c) { return to_string(c.model.shortcut); }
 
@@ -203,6 +257,7 @@ std::vector<Table> report_tables(const Comparison& c, const ReportOptions& optio
           variance_table(c, options),
           timing_table(c),
           drop_mode_table(c),
+          precision_table(c),
           grouped_table(c, "schedule", schedule_of),
           grouped_table(c, "shortcut", shortcut_of)};
 }

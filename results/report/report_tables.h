@@ -20,8 +20,8 @@ struct Table {
   std::vector<bool> numeric;                   // per column: right-aligned
 };
 
-// Accuracy, variance, training time, by drop mode, by schedule, by shortcut; the last three
-// have no rows unless the sweep varies that setting.
+// Accuracy, variance, training time, by drop mode, by precision, by schedule, by shortcut; the
+// last four have no rows unless the sweep varies that setting.
 std::vector<Table> report_tables(const Comparison& comparison, const ReportOptions& options);
 
 // A pair's first lines: Δaccuracy with its 95% Welch CI, the speedup, the training budget,
