@@ -11,6 +11,7 @@
 
 #include "harness/machine.h"
 #include "harness/plan.h"
+#include "model/engine_info.h"
 #include "tests/temp_dir.h"
 
 using namespace stodepth;
@@ -30,19 +31,23 @@ struct Fixture {
   RunnerSetup setup;
   data::Dataset dataset;
 
-  Fixture() {
+  // `precision`: the job's train.precision; a bf16 job is planned as for Slurm nodes, where
+  // the runner checks the CPU.
+  explicit Fixture(const std::string& precision = "f32") {
     auto parsed = sweeps::parse_sweep(
         "name: r\n"
         "base:\n"
         "  dataset: {name: synthetic, train_subset: 320, test_subset: 64}\n"
         "  model: {depth: 8}\n"
-        "  train: {iterations: " + std::to_string(kIterations) + ", batch: 32}\n"
+        "  train: {iterations: " + std::to_string(kIterations) + ", batch: 32, precision: " +
+            precision + "}\n"
         "  eval: {every: 2, batch: 32}\n",
         "r.yaml");
     REQUIRE(parsed);
     sweep = std::move(*parsed);
     harness::LaunchOptions options;
     options.db_path = dir.file("results.db");
+    options.trains_here = precision == "f32";
     auto plan = harness::plan_launch(sweep, options);
     REQUIRE(plan);
     REQUIRE_FALSE(plan->refusal);
@@ -133,6 +138,27 @@ TEST_CASE("a runner claims, trains and finishes a job, and returns how it went")
   // The run saved checkpoints (every 2 iterations) and deleted them when it was done.
   CHECK(std::filesystem::is_directory(f.setup.checkpoint_dir));
   CHECK_FALSE(std::filesystem::exists(f.checkpoint()));
+}
+
+TEST_CASE("a bf16 job on a CPU without bf16 fails before training, its reason recorded") {
+  if (has_native_bf16()) {
+    WARN("skipped: this CPU has bf16 (oneDNN runs at " << onednn_isa() << ")");
+    return;
+  }
+  Fixture f("bf16");
+  auto runner = f.open();
+  Recorder seen;
+  const JobOutcome outcome = runner->run(f.job(), 0, f.dataset, seen);
+  REQUIRE(runner->close());
+  REQUIRE(outcome.state);
+  CHECK(*outcome.state == results::RunState::kFailed);
+  CHECK_FALSE(outcome.storage_error);
+  CHECK(outcome.summary.iterations == 0);
+  CHECK_THAT(outcome.message, Catch::Contains("bf16 needs a CPU with bf16 arithmetic"));
+  const auto row = f.row();
+  CHECK(row.state == results::RunState::kFailed);
+  CHECK_THAT(row.error, Catch::Contains("runs oneDNN at " + onednn_isa()));
+  CHECK(f.curve().empty());
 }
 
 TEST_CASE("a runner keeps a finished run's checkpoint when asked to") {
