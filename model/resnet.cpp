@@ -148,13 +148,17 @@ class ResNet::GraphBuilder {
     g_.labels.assign(n, 0);
     const Dims image_dims = {n, in.channels, in.height, in.width};
     g_.input = memory(f32_desc(image_dims, Tag::nchw), ctx().engine, g_.images.data());
-    g_.stem_source = g_.stem_fwd.add_reorder_if_needed(
-        g_.input, memory::desc(image_dims, net_.compute_type(), Tag::nchw), ctx().engine);
-    g_.stem_conv.emplace(ctx(), params(), "stem.conv", g_.stem_source.get_desc(),
+    // f32 kernels read the images as they are; the images are converted anyway at bf16, so
+    // into the layout the bf16 kernel prefers (it may have none for a 1-channel nchw image).
+    const bool f32 = net_.compute_type() == Dt::f32;
+    g_.stem_conv.emplace(ctx(), params(), "stem.conv",
+                         f32 ? g_.input.get_desc() : memory::desc(image_dims, Dt::bf16, Tag::any),
                          ConvOptions{.out_channels = 16 * net_.model_.width,
                                      .kernel = 3,
                                      .input_gradient = InputGradient::kNotNeeded},
                          g_.mode, sync_);
+    g_.stem_source =
+        g_.stem_fwd.add_reorder_if_needed(g_.input, g_.stem_conv->src_desc(), ctx().engine);
     const auto stem_desc = g_.stem_conv->dst_desc();
     g_.stem_bn.emplace(ctx(), params(), "stem.bn", stem_desc, BatchNormOptions{.fuse_relu = true},
                        g_.mode);

@@ -88,8 +88,8 @@ Conv::Conv(Context& ctx, ParamStore& params, const std::string& name, const memo
                                           options.block, ctx.engine);
     memory::desc bwd_data_weights = weights.value.get_desc();
     if (options.input_gradient == InputGradient::kNeeded) {
-      bwd_data_pd_ = {{dnnl::algorithm::convolution_direct, src, any_weights, dst_desc_, strides,
-                       padding, padding},
+      bwd_data_pd_ = {{dnnl::algorithm::convolution_direct, fwd_pd_.src_desc(), any_weights,
+                       dst_desc_, strides, padding, padding},
                       ctx.engine,
                       fwd_pd_};
       bwd_data_weights = bwd_data_pd_.weights_desc();

@@ -67,6 +67,8 @@ class Conv {
   // the inference primitive wants another layout, a reorder is added to `weight_sync`.
   Conv(Context& ctx, ParamStore& params, const std::string& name, const memory::desc& src,
        const ConvOptions& options, Mode mode, OpList* weight_sync = nullptr);
+  // The source layout the forward reads: the one given, or the primitive's choice for `any`.
+  memory::desc src_desc() const { return fwd_pd_.src_desc(); }
   const memory::desc& dst_desc() const { return dst_desc_; }
   Param& weights() { return weights_.param(); }
 
