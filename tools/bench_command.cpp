@@ -81,10 +81,17 @@ CommandResult run_bench(int argc, char** argv) {
   const auto measured_peak = measure_peak_gflops(*precision);
   if (!measured_peak) return measured_peak.error();
   const double peak_gflops = measured_peak.value();
+  // At bf16 the f32 limit too, beside it: how much faster the machine's bf16 arithmetic is.
+  std::string f32_beside;
+  if (*precision != Precision::kF32) {
+    const auto f32_peak = measure_peak_gflops(Precision::kF32);
+    if (!f32_peak) return f32_peak.error();
+    f32_beside = fmt::format("; the f32 limit: {:.1f} GFLOP/s", f32_peak.value());
+  }
   fmt::print(
-      "{} limit: {:.1f} GFLOP/s (oneDNN matmul {}^3). Share of it: training FLOPs per "
+      "{} limit: {:.1f} GFLOP/s (oneDNN matmul {}^3{}). Share of it: training FLOPs per "
       "image (conv forward + backward-data + backward-weights) x images/s\n",
-      to_string(*precision), peak_gflops, kPeakMatmulSize);
+      to_string(*precision), peak_gflops, kPeakMatmulSize, f32_beside);
   fmt::print("{:>6} {:>12} {:>12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11} {:>11}\n", "depth",
              "plain img/s", "sd img/s", "plain ms", "sd ms", "speedup", "theory", "realized",
              "plain limit", "sd limit");
