@@ -18,15 +18,14 @@
 #include "model/engine_info.h"
 #include "model/resnet.h"
 #include "model/trainer.h"
-#include "tests/temp_dir.h"
 #include "tests/training_fixtures.h"
 
 using namespace stodepth;
 using namespace stodepth::dnn;
+using stodepth::testing::check_resume_is_bit_identical;
 using stodepth::testing::RecordingSink;
 using stodepth::testing::small_config;
 using stodepth::testing::synthetic;
-using stodepth::testing::TempDir;
 
 namespace {
 
@@ -103,7 +102,7 @@ TEST_CASE("f32_to_bf16 rounds as oneDNN's reorder does, ties to even") {
   CHECK(f32_to_bf16(1.f + 3 * 0x1p-8f) == 0x3f82);
   CHECK(f32_to_bf16(1.f + 0x1p-8f + 0x1p-20f) == 0x3f81);
   CHECK(std::isnan(bf16_to_f32(f32_to_bf16(NAN))));
-  CHECK(f32_to_bf16(-3e-39f) == 0x8000);  // a subnormal flushes to zero, keeping its sign
+  CHECK(f32_to_bf16(-3e-39f) == 0x8000);   // a subnormal flushes to zero, keeping its sign
   CHECK(f32_to_bf16(1.2e-38f) == 0x0083);  // the smallest normal bf16s are kept
 }
 
@@ -229,26 +228,7 @@ TEST_CASE("bf16 training learns and resumes bit-identically, in either mode") {
     c.train.iterations = 25;
     c.eval.every = 3;
     c.eval.batch = 128;
-    RecordingSink reference;
-    auto uninterrupted = train(c, small, reference);
-    REQUIRE(uninterrupted.ok());
-    REQUIRE(reference.iterations.size() == 25);
+    const RecordingSink reference = check_resume_is_bit_identical(c, small);
     CHECK(reference.iterations.back().loss < 0.7 * reference.iterations.front().loss);
-
-    TempDir dir;
-    const Checkpointing checkpointing{dir.file("run.ckpt"), "job-1", 10};
-    RecordingSink first;
-    first.stop_after = 17;
-    first.refuse_checkpoints_after = 10;
-    REQUIRE(train(c, small, first, checkpointing).ok());
-    RecordingSink second;
-    auto resumed = train(c, small, second, checkpointing);
-    REQUIRE(resumed.ok());
-    REQUIRE(second.iterations.size() == 15);
-    for (size_t i = 0; i < 15; ++i) {
-      INFO("iteration " << second.iterations[i].iteration);
-      CHECK(second.iterations[i].loss == reference.iterations[i + 10].loss);
-    }
-    CHECK(resumed->final_test_loss == uninterrupted->final_test_loss);
   }
 }

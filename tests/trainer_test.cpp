@@ -1,26 +1,25 @@
 // The training loop: learning, determinism, gates, divergence, configs that do not fit the
 // data; the gate stream's use in batch and sample mode, sample-mode learning and resuming.
-#include <catch2/catch.hpp>
+#include "model/trainer.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <numeric>
 
+#include "model/base/rng.h"
 #include "model/config/config.h"
+#include "model/config/survival.h"
 #include "model/data/batcher.h"
 #include "model/resnet.h"
-#include "model/base/rng.h"
 #include "model/sgd.h"
-#include "model/config/survival.h"
-#include "model/trainer.h"
-#include "tests/temp_dir.h"
 #include "tests/training_fixtures.h"
 
 using namespace stodepth;
+using stodepth::testing::check_resume_is_bit_identical;
 using stodepth::testing::RecordingSink;
 using stodepth::testing::small_config;
 using stodepth::testing::synthetic;
-using stodepth::testing::TempDir;
 
 namespace {
 
@@ -32,8 +31,7 @@ namespace {
 std::vector<double> losses_by_hand(const TrainConfig& c, const data::Dataset& d, int steps) {
   use_openmp_threads(c.train.threads);  // oneDNN's reductions depend on the thread count
   const auto norm = data::compute_normalization(d);
-  data::TrainBatcher batcher(d, norm, c.train.batch, c.train.augment,
-                             Rng::derive(c.train.seed, 2));
+  data::TrainBatcher batcher(d, norm, c.train.batch, c.train.augment, Rng::derive(c.train.seed, 2));
   const int blocks = c.model.blocks();
   const auto survival = survival_probabilities(c.sd.rule, c.sd.p_L, blocks);
   ResNet net(c.model, survival, {d.channels, d.height, d.width}, d.classes, c.train.batch,
@@ -214,8 +212,7 @@ TEST_CASE("a sample-mode run learns, computing every block", "[train][sample]") 
   for (const auto& r : sink.iterations) CHECK(r.active_blocks == 3);
 }
 
-TEST_CASE("a resumed sample-mode run is bit-identical to an uninterrupted one",
-          "[train][sample]") {
+TEST_CASE("a resumed sample-mode run is bit-identical to an uninterrupted one", "[train][sample]") {
   // 10 batches per epoch, so that the resume crosses epoch boundaries.
   const data::Dataset small = data::make_synthetic(640, 300, 1, 28, 10, 5);
   TrainConfig c = small_config();
@@ -224,31 +221,5 @@ TEST_CASE("a resumed sample-mode run is bit-identical to an uninterrupted one",
   c.train.augment = {2, true};
   c.eval.every = 3;
   c.eval.batch = 128;
-  RecordingSink reference;
-  auto uninterrupted = train(c, small, reference);
-  REQUIRE(uninterrupted.ok());
-  REQUIRE(reference.iterations.size() == 25);
-
-  TempDir dir;
-  const Checkpointing checkpointing{dir.file("run.ckpt"), "job-1", 10};
-  RecordingSink first;
-  first.stop_after = 17;
-  first.refuse_checkpoints_after = 10;  // a crash before another checkpoint was written
-  REQUIRE(train(c, small, first, checkpointing).ok());
-  CHECK(first.checkpoints == std::vector<int64_t>{10});
-  RecordingSink second;
-  auto resumed = train(c, small, second, checkpointing);
-  REQUIRE(resumed.ok());
-  CHECK(second.plan.resumed_after == 10);
-  REQUIRE(second.iterations.size() == 15);
-  for (size_t i = 0; i < 15; ++i) {
-    const auto &a = second.iterations[i], &b = reference.iterations[i + 10];
-    INFO("iteration " << a.iteration);
-    CHECK(a.iteration == b.iteration);
-    CHECK(a.loss == b.loss);
-    CHECK(a.train_accuracy == b.train_accuracy);
-    CHECK(a.test_loss == b.test_loss);
-  }
-  CHECK(resumed->final_test_loss == uninterrupted->final_test_loss);
-  CHECK(resumed->final_test_accuracy == uninterrupted->final_test_accuracy);
+  check_resume_is_bit_identical(c, small);
 }

@@ -8,6 +8,7 @@
 #include "model/config/config.h"
 #include "model/data/dataset.h"
 #include "model/trainer.h"
+#include "tests/temp_dir.h"
 
 namespace stodepth::testing {
 
@@ -53,6 +54,42 @@ inline TrainConfig small_config() {
 inline const data::Dataset& synthetic() {
   static const data::Dataset d = data::make_synthetic(6000, 1000, 1, 28, 10, 3);
   return d;
+}
+
+// Trains `c` (25 iterations) on `d` three ways: uninterrupted; stopped after iteration 17 with
+// only the checkpoint of iteration 10 written (a crash before the next one); resumed from it.
+// Checks that the resumed iterations and final test figures equal the uninterrupted run's,
+// bit for bit, and returns what the uninterrupted run reported.
+inline RecordingSink check_resume_is_bit_identical(const TrainConfig& c, const data::Dataset& d) {
+  REQUIRE(c.train.iterations == 25);
+  RecordingSink reference;
+  auto uninterrupted = train(c, d, reference);
+  REQUIRE(uninterrupted.ok());
+  REQUIRE(reference.iterations.size() == 25);
+
+  TempDir dir;
+  const Checkpointing checkpointing{dir.file("run.ckpt"), "job-1", 10};
+  RecordingSink first;
+  first.stop_after = 17;
+  first.refuse_checkpoints_after = 10;
+  REQUIRE(train(c, d, first, checkpointing).ok());
+  CHECK(first.checkpoints == std::vector<int64_t>{10});
+  RecordingSink second;
+  auto resumed = train(c, d, second, checkpointing);
+  REQUIRE(resumed.ok());
+  CHECK(second.plan.resumed_after == 10);
+  REQUIRE(second.iterations.size() == 15);
+  for (size_t i = 0; i < 15; ++i) {
+    const auto &a = second.iterations[i], &b = reference.iterations[i + 10];
+    INFO("iteration " << a.iteration);
+    CHECK(a.iteration == b.iteration);
+    CHECK(a.loss == b.loss);
+    CHECK(a.train_accuracy == b.train_accuracy);
+    CHECK(a.test_loss == b.test_loss);
+  }
+  CHECK(resumed->final_test_loss == uninterrupted->final_test_loss);
+  CHECK(resumed->final_test_accuracy == uninterrupted->final_test_accuracy);
+  return reference;
 }
 
 }  // namespace stodepth::testing
