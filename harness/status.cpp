@@ -27,21 +27,6 @@ std::vector<const Setting*> varying_among(const std::vector<results::RunRow>& ru
   return configs.empty() ? std::vector<const Setting*>{} : settings_to_show(configs);
 }
 
-// The label of JobStatus: the fixed part, then the varying settings it does not show.
-std::string job_label(const TrainConfig& c, const std::vector<const Setting*>& varying) {
-  static const Setting* const fixed[] = {
-      &setting_of(&TrainConfig::model, &ModelConfig::depth),
-      &setting_of(&TrainConfig::sd, &StochasticDepthConfig::rule),
-      &setting_of(&TrainConfig::sd, &StochasticDepthConfig::p_L),
-      &setting_of(&TrainConfig::train, &TrainSettings::seed)};
-  std::string label = fmt::format("d{} {} p_L={} seed {}", c.model.depth, to_string(c.sd.rule),
-                                  c.sd.p_L, c.train.seed);
-  for (const Setting* setting : varying)
-    if (std::find(std::begin(fixed), std::end(fixed), setting) == std::end(fixed))
-      label += fmt::format(" {}={}", short_name(*setting), value_text(*setting, c));
-  return label;
-}
-
 std::string describe_stop(const results::RunStop& stop) {
   const std::string why = stop.cause == "time-limit" ? "time-limit warning"
                           : stop.cause == "terminated"
@@ -233,6 +218,20 @@ void estimate(SweepStatus& status, const std::vector<results::RunRow>& runs) {
 }
 
 }  // namespace
+
+std::string job_label(const TrainConfig& c, const std::vector<const Setting*>& shown) {
+  static const Setting* const fixed[] = {
+      &setting_of(&TrainConfig::model, &ModelConfig::depth),
+      &setting_of(&TrainConfig::sd, &StochasticDepthConfig::rule),
+      &setting_of(&TrainConfig::sd, &StochasticDepthConfig::p_L),
+      &setting_of(&TrainConfig::train, &TrainSettings::seed)};
+  std::string label = fmt::format("d{} {} p_L={} seed {}", c.model.depth, to_string(c.sd.rule),
+                                  c.sd.p_L, c.train.seed);
+  for (const Setting* setting : shown)
+    if (std::find(std::begin(fixed), std::end(fixed), setting) == std::end(fixed))
+      label += fmt::format(" {}={}", short_name(*setting), value_text(*setting, c));
+  return label;
+}
 
 Result<SweepStatus> sweep_status(results::Store& store, const std::string& db_path,
                                  const std::optional<std::string>& sweep) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "model/base/result.h"
+#include "model/config/settings.h"
 #include "results/store/store.h"
 
 namespace stodepth::harness {
@@ -49,6 +50,11 @@ struct JobStatus {
   bool running() const { return !ended && step_ms > 0; }
   double rate() const { return step_ms > 0 ? 1000 / step_ms : 0; }  // iterations per second
 };
+
+// A job's label: depth, rule, p_L and seed, then each other setting of `shown` (what
+// settings_to_show gives for the jobs listed) by its short name, e.g. "d56 linear p_L=0.5 seed 1
+// mode=sample". `status` and `launch`'s progress lines label jobs with it.
+std::string job_label(const TrainConfig& config, const std::vector<const Setting*>& shown);
 
 struct SweepStatus {
   std::vector<JobStatus> jobs;  // the runs in Store::runs order

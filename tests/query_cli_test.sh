@@ -36,7 +36,10 @@ check "dry run has a mode column ($out)" grep -qE "^key +.* seed +mode +status$"
 check "dry run rows differ beyond their keys" \
   test "$(sed -n '2,4p' <<<"$out" | cut -c18- | sort -u | wc -l)" = 3
 check "dry run shows sample mode" grep -qE " 0\.5 .* sample +new$" <<<"$out"
-check "launch" "$bin" launch "$work/modes.yaml" --db "$db" --quiet >/dev/null
+log=$("$bin" launch "$work/modes.yaml" --db "$db" 2>&1 >/dev/null)
+check "launch ($log)" test $? = 0
+check "launch's progress lines name the mode as status does" \
+  grep -qE "^start +[0-9a-f]{8} d8 linear p_L=0.5 seed 1 mode=sample$" <<<"$log"
 sample=$(sql "SELECT key FROM runs WHERE config_json LIKE '%\"mode\":\"sample\"%'")
 plain=$(sql "SELECT key FROM runs WHERE p_L = 1")
 check "one run in sample mode, one plain" test "${#sample}" = 16 -a "${#plain}" = 16

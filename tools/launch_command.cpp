@@ -1,19 +1,19 @@
 // `stodepth launch SWEEP.yaml`: run (or resume) a sweep into the results database.
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <mutex>
 
-#include <fmt/format.h>
-#include <CLI/CLI.hpp>
-
 #include "harness/scheduler.h"
 #include "harness/slurm/launch_preparation.h"
 #include "harness/slurm/slurm_executor.h"
+#include "harness/status.h"
 #include "harness/tbb_executor.h"
 #include "model/config/distinguishing.h"
 #include "results/store/columns.h"
@@ -28,15 +28,10 @@ namespace {
 void on_stop_signal(int) {
   const int saved_errno = errno;
   if (harness::stop_requested().exchange(true)) _exit(kExitInterrupted);  // the second Ctrl-C
-  const char msg[] = "\nstopping: running jobs end at their next iteration (Ctrl-C again to quit now)\n";
+  const char msg[] =
+      "\nstopping: running jobs end at their next iteration (Ctrl-C again to quit now)\n";
   (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
   errno = saved_errno;
-}
-
-std::string job_label(const sweeps::Job& job) {
-  const auto& c = job.config;
-  return fmt::format("{} d{} {} p_L={} {} seed {}", job.key.substr(0, 8), c.model.depth,
-                     to_string(c.sd.rule), c.sd.p_L, to_string(c.train.lr.kind), c.train.seed);
 }
 
 // Overall bar (jobs done/total, ETA) plus a status line per running job on a terminal;
@@ -47,6 +42,9 @@ class LaunchDisplay : public harness::LaunchObserver {
 
   void on_plan(const harness::Plan& plan) override {
     total_ = int(plan.to_run.size());
+    std::vector<const TrainConfig*> configs;
+    for (const auto& job : plan.sweep->jobs) configs.push_back(&job.config);
+    if (!configs.empty()) shown_ = settings_to_show(configs);
     if (!quiet_) progress_.note(harness::describe(plan));
   }
   void on_job_start(const sweeps::Job& job) override {
@@ -55,15 +53,12 @@ class LaunchDisplay : public harness::LaunchObserver {
     if (!quiet_) progress_.note("start  " + job_label(job));
     redraw();
   }
-  void on_job_iteration(const sweeps::Job& job, const IterationRecord& r,
-                        int64_t total) override {
+  void on_job_iteration(const sweeps::Job& job, const IterationRecord& r, int64_t total) override {
     std::lock_guard lock(mutex_);
     job_fraction_[job.key] = double(r.iteration) / double(std::max<int64_t>(total, 1));
-    running_[job.key] = fmt::format("{} it {}/{} loss {:.3f}{}", job_label(job), r.iteration,
-                                    total, r.loss,
-                                    r.test_accuracy
-                                        ? fmt::format(" test {:.1f}%", 100 * *r.test_accuracy)
-                                        : "");
+    running_[job.key] =
+        fmt::format("{} it {}/{} loss {:.3f}{}", job_label(job), r.iteration, total, r.loss,
+                    r.test_accuracy ? fmt::format(" test {:.1f}%", 100 * *r.test_accuracy) : "");
     redraw();
   }
   void on_job_end(const sweeps::Job& job, results::RunState state,
@@ -85,6 +80,12 @@ class LaunchDisplay : public harness::LaunchObserver {
   void finish() { progress_.finish(); }
 
  private:
+  // The key's first 8 characters, then `status`'s label: "3f2a9c1e d20 linear p_L=0.5 seed 1
+  // mode=sample".
+  std::string job_label(const sweeps::Job& job) const {
+    return fmt::format("{} {}", job.key.substr(0, 8), harness::job_label(job.config, shown_));
+  }
+
   void redraw() {
     if (quiet_) return;
     std::vector<std::string> lines;
@@ -103,6 +104,7 @@ class LaunchDisplay : public harness::LaunchObserver {
   std::map<std::string, std::string> running_;
   std::map<std::string, double> job_fraction_;
   int total_ = 0, finished_ = 0;
+  std::vector<const Setting*> shown_;  // the settings that tell the sweep's jobs apart
 };
 
 // --dry-run: the expanded jobs with their status in the database ("new" if absent), then
@@ -150,8 +152,7 @@ class NoticePrinter : public harness::LaunchObserver {
 };
 
 // --dry-run --executor slurm: what would be submitted, and the batch script(s).
-CommandResult print_slurm_dry_run(const sweeps::Sweep& sweep,
-                                  const harness::LaunchOptions& options,
+CommandResult print_slurm_dry_run(const sweeps::Sweep& sweep, const harness::LaunchOptions& options,
                                   const harness::SlurmLaunch& slurm) {
   auto prepared =
       harness::prepare_slurm_launch(sweep, options, slurm, harness::SlurmChecks::kOffline);
@@ -159,11 +160,11 @@ CommandResult print_slurm_dry_run(const sweeps::Sweep& sweep,
   const auto& arrays = prepared->arrays;
   const auto& submission = prepared->submission;
   for (const auto& array : arrays) fmt::print("{}\n", array.script);
-  fmt::print("{} jobs to submit in {} job array{}; {} finished, {} pending or running in "
-             "Slurm, {} ended in their shard (merged at launch)\n",
-             submission.to_submit.size(), arrays.size(), arrays.size() == 1 ? "" : "s",
-             prepared->plan.finished + submission.finished, submission.active,
-             submission.ended_in_shard);
+  fmt::print(
+      "{} jobs to submit in {} job array{}; {} finished, {} pending or running in "
+      "Slurm, {} ended in their shard (merged at launch)\n",
+      submission.to_submit.size(), arrays.size(), arrays.size() == 1 ? "" : "s",
+      prepared->plan.finished + submission.finished, submission.active, submission.ended_in_shard);
   for (const auto& note : harness::plan_notes(prepared->plan)) fmt::print("{}\n", note);
   return kExitOk;
 }
@@ -194,37 +195,36 @@ CommandResult launch_on_slurm(const sweeps::Sweep& sweep, const harness::LaunchO
   harness::SlurmExecutor executor(slurm);
   auto summary = harness::launch(sweep, options, executor, notices);
   if (!summary) return summary.error();
-  fmt::print("sweep {}: submitted {} job{}{}; {} pending or running in Slurm, {} merged now, "
-             "{} finished; follow with: stodepth status {} --db {}\n",
-             sweep.name, summary->submitted, summary->submitted == 1 ? "" : "s",
-             summary->slurm_jobs.empty()
-                 ? ""
-                 : fmt::format(" as Slurm job array {}", fmt::join(summary->slurm_jobs, ", ")),
-             summary->in_slurm, summary->merged, summary->skipped, sweep.name, options.db_path);
+  fmt::print(
+      "sweep {}: submitted {} job{}{}; {} pending or running in Slurm, {} merged now, "
+      "{} finished; follow with: stodepth status {} --db {}\n",
+      sweep.name, summary->submitted, summary->submitted == 1 ? "" : "s",
+      summary->slurm_jobs.empty()
+          ? ""
+          : fmt::format(" as Slurm job array {}", fmt::join(summary->slurm_jobs, ", ")),
+      summary->in_slurm, summary->merged, summary->skipped, sweep.name, options.db_path);
   return harness::stop_requested() ? kExitInterrupted : kExitOk;
 }
 
 void print_local_summary(const sweeps::Sweep& sweep, const harness::LaunchOptions& options,
                          const harness::LaunchSummary& summary) {
-  fmt::print("sweep {}: ran {} (done {}, failed {}, diverged {}, interrupted {}{}), skipped {} "
-             "already finished{}; results in {}\n",
-             sweep.name, summary.ran, summary.done, summary.failed, summary.diverged,
-             summary.interrupted,
-             summary.resumed ? fmt::format("; {} resumed from a checkpoint", summary.resumed)
-                             : "",
-             summary.skipped,
-             summary.not_claimed ? fmt::format(", {} run by another launcher", summary.not_claimed)
-                                 : "",
-             options.db_path);
+  fmt::print(
+      "sweep {}: ran {} (done {}, failed {}, diverged {}, interrupted {}{}), skipped {} "
+      "already finished{}; results in {}\n",
+      sweep.name, summary.ran, summary.done, summary.failed, summary.diverged, summary.interrupted,
+      summary.resumed ? fmt::format("; {} resumed from a checkpoint", summary.resumed) : "",
+      summary.skipped,
+      summary.not_claimed ? fmt::format(", {} run by another launcher", summary.not_claimed) : "",
+      options.db_path);
   if (const auto& t = summary.time; summary.images > 0) {
     const double total = t.data_ms + t.network_ms + t.update_ms + t.record_ms;
     const auto share = [&](double ms) { return total > 0 ? 100 * ms / total : 0.0; };
-    fmt::print("training time {:.1f} s for {} images: network {:.1f}%, data+gates {:.1f}%, SGD "
-               "update {:.1f}%, recording {:.1f}%; database writer {:.1f}% more ({} "
-               "transactions)\n",
-               total / 1000, summary.images, share(t.network_ms), share(t.data_ms),
-               share(t.update_ms), share(t.record_ms), share(summary.writer_busy_ms),
-               summary.writer_transactions);
+    fmt::print(
+        "training time {:.1f} s for {} images: network {:.1f}%, data+gates {:.1f}%, SGD "
+        "update {:.1f}%, recording {:.1f}%; database writer {:.1f}% more ({} "
+        "transactions)\n",
+        total / 1000, summary.images, share(t.network_ms), share(t.data_ms), share(t.update_ms),
+        share(t.record_ms), share(summary.writer_busy_ms), summary.writer_transactions);
   }
 }
 
@@ -261,7 +261,8 @@ void add_launch_flags(CLI::App& app, LaunchFlags& f) {
                  "Concurrent trainings (0: one per core, at most one per job of the sweep)")
       ->capture_default_str();
   app.add_option("--threads-per-job", options.threads_per_job,
-                 "OpenMP threads per training (0: cores / jobs)")->capture_default_str();
+                 "OpenMP threads per training (0: cores / jobs)")
+      ->capture_default_str();
   app.add_flag("--dry-run", f.dry_run, "Print the expanded job table and exit");
   app.add_flag("--retry-failed", options.retry_failed, "Rerun failed and diverged jobs");
   app.add_option("--only", options.only, "Run only these job keys (prefixes)");
@@ -286,13 +287,15 @@ void add_slurm_flags(CLI::App& app, harness::SlurmOptions& o) {
       ->group(group);
   app.add_option("--cpus-per-task", o.cpus_per_task,
                  "sbatch --cpus-per-task, and each task's OpenMP threads")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--mem", o.mem, "sbatch --mem (e.g. 4G)")->group(group);
   app.add_option("--account", o.account, "sbatch --account")->group(group);
   app.add_option("--qos", o.qos, "sbatch --qos")->group(group);
   app.add_option("--max-running", o.max_running,
                  "Array tasks running at once (--array=…%N; 0: no limit)")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--sbatch", o.sbatch_lines,
                  "Another sbatch option, written as an #SBATCH line (repeatable; "
                  "e.g. --sbatch=--constraint=avx512)")
@@ -302,10 +305,12 @@ void add_slurm_flags(CLI::App& app, harness::SlurmOptions& o) {
       ->group(group);
   app.add_option("--signal-seconds", o.signal_seconds,
                  "Warning before the time limit (--signal=B:USR1@N): checkpoint and requeue")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--max-timeout-requeues", o.max_timeout_requeues,
                  "Requeues a task may make after time-limit warnings (preemptions: no bound)")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
 }
 
 Status check_counts(const harness::LaunchOptions& options) {
@@ -322,19 +327,22 @@ Status settle_executor(const CLI::App& app, LaunchFlags& f) {
   const bool on_slurm = f.executor == "slurm";
   for (const auto* flag : app.get_options())
     if (flag->count() > 0 && !on_slurm && flag->get_group() == kSlurmGroup)
-      return bad_input(fmt::format("{} applies to --executor slurm only (add --executor slurm, "
-                                   "or drop it)",
-                                   flag->get_name()));
+      return bad_input(
+          fmt::format("{} applies to --executor slurm only (add --executor slurm, "
+                      "or drop it)",
+                      flag->get_name()));
   if (!on_slurm) return ok_status();
   auto& options = f.options;
   const int cpus = f.slurm.options.cpus_per_task;
   if (app.count("--jobs") > 0)
-    return bad_input("--jobs with --executor slurm: each array task runs one job (limit tasks "
-                     "running at once with --max-running)");
+    return bad_input(
+        "--jobs with --executor slurm: each array task runs one job (limit tasks "
+        "running at once with --max-running)");
   if (options.threads_per_job > 0 && options.threads_per_job != cpus)
-    return bad_input(fmt::format("--threads-per-job {} with --executor slurm: each task trains "
-                                 "with --cpus-per-task threads (pass --cpus-per-task {})",
-                                 options.threads_per_job, options.threads_per_job));
+    return bad_input(
+        fmt::format("--threads-per-job {} with --executor slurm: each task trains "
+                    "with --cpus-per-task threads (pass --cpus-per-task {})",
+                    options.threads_per_job, options.threads_per_job));
   options.threads_per_job = cpus;
   options.jobs = 1;  // the layout of a local launch does not apply; Slurm places tasks
   f.slurm.stodepth = this_executable();
