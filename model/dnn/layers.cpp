@@ -39,17 +39,18 @@ LayerWeights LayerWeights::for_inference(Param& weights, const memory::desc& for
   return w;
 }
 
+void LayerWeights::record_refresh(OpList& ops, const memory& copy) const {
+  ops.add(dnnl::reorder(param_->value, copy),
+          {{DNNL_ARG_FROM, param_->value}, {DNNL_ARG_TO, copy}});
+}
+
 memory LayerWeights::for_forward(OpList& ops) const {
-  if (forward_refreshes_copy_)
-    ops.add(dnnl::reorder(param_->value, for_forward_),
-            {{DNNL_ARG_FROM, param_->value}, {DNNL_ARG_TO, for_forward_}});
+  if (forward_refreshes_copy_) record_refresh(ops, for_forward_);
   return for_forward_;
 }
 
 memory LayerWeights::for_backward_data(OpList& ops) const {
-  if (for_bwd_data_ != param_->value)
-    ops.add(dnnl::reorder(param_->value, for_bwd_data_),
-            {{DNNL_ARG_FROM, param_->value}, {DNNL_ARG_TO, for_bwd_data_}});
+  if (for_bwd_data_ != param_->value) record_refresh(ops, for_bwd_data_);
   return for_bwd_data_;
 }
 

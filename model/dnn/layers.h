@@ -44,6 +44,9 @@ class LayerWeights {
   void record_gradient(OpList& ops) const;
 
  private:
+  // Records the reorder that brings `copy` up to date with the parameter.
+  void record_refresh(OpList& ops, const memory& copy) const;
+
   Param* param_ = nullptr;
   memory for_forward_, for_bwd_data_, diff_;
   bool forward_refreshes_copy_ = false;  // training with a copy for the forward

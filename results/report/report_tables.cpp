@@ -45,6 +45,13 @@ std::string ci_cell(const ArmStats& s) {
   return cell;
 }
 
+// "93.00 [90.00 – 96.00]": the mean accuracy, then its interval when there is one.
+std::string accuracy_with_ci(const ArmStats& s) {
+  std::string cell = percent(s.accuracy_mean);
+  if (s.ci_low) cell += " [" + ci_cell(s) + "]";
+  return cell;
+}
+
 Table accuracy_table(const Comparison& c) {
   Table t{
       "accuracy",
@@ -185,12 +192,10 @@ Table drop_mode_table(const Comparison& c) {
     if (pairs.size() < 2) continue;
     for (const Pair* p : pairs) {
       const ArmStats& s = p->sd;
-      std::string accuracy = percent(s.accuracy_mean);
-      if (s.ci_low) accuracy += " [" + ci_cell(s) + "]";
-      t.rows.push_back({p->short_title,
-                        fmt::format("{}, p_L = {}", std::get<1>(key), std::get<2>(key)),
-                        to_string(p->stochastic->config.sd.mode), std::to_string(s.n), accuracy,
-                        percent(s.accuracy_std, 3), percent(s.within_run_std, 3), num(s.step_ms)});
+      t.rows.push_back(
+          {p->short_title, fmt::format("{}, p_L = {}", std::get<1>(key), std::get<2>(key)),
+           to_string(p->stochastic->config.sd.mode), std::to_string(s.n), accuracy_with_ci(s),
+           percent(s.accuracy_std, 3), percent(s.within_run_std, 3), num(s.step_ms)});
     }
   }
   return t;
@@ -235,11 +240,9 @@ Table precision_table(const Comparison& c) {
         const ArmStats* reference = f32 ? (stochastic ? &f32->sd : &f32->base) : nullptr;
         std::optional<double> speed;
         if (reference && reference->step_ms && s.step_ms) speed = *reference->step_ms / *s.step_ms;
-        std::string accuracy = percent(s.accuracy_mean);
-        if (s.ci_low) accuracy += " [" + ci_cell(s) + "]";
         const Arm& arm = stochastic ? *p->stochastic : *p->baseline;
         t.rows.push_back({f32 ? f32->short_title : p->short_title, arm_label(at_f32(arm.config)),
-                          to_string(precision), std::to_string(s.n), accuracy,
+                          to_string(precision), std::to_string(s.n), accuracy_with_ci(s),
                           percent(s.accuracy_std, 3), percent(s.within_run_std, 3), num(s.step_ms),
                           num(speed, 3)});
       }
